@@ -1,0 +1,67 @@
+# Provides the targets portls::mbedcrypto, portls::mbedx509 and portls::mbedtls.
+#
+# bundled: the mbedTLS 3.6 source that scripts/bootstrap fetched from Debian's archive, compiled
+#          here as three static libraries with our config header, the way ESP-IDF builds it.
+# system:  an installed mbedTLS >= 3.6 with its own config; the CONFIG_MBEDTLS_* buffer options
+#          then have no effect.
+
+if(PORTLS_MBEDTLS_SYSTEM)
+    find_package(MbedTLS 3.6 REQUIRED CONFIG)
+    if(MbedTLS_VERSION VERSION_GREATER_EQUAL 4)
+        message(FATAL_ERROR "mbedTLS ${MbedTLS_VERSION} found; portls needs the 3.6 API")
+    endif()
+    foreach(lib mbedcrypto mbedx509 mbedtls)
+        add_library(portls::${lib} ALIAS MbedTLS::${lib})
+    endforeach()
+    set(PORTLS_PC_REQUIRES "mbedtls mbedx509 mbedcrypto")
+    return()
+endif()
+
+set(PORTLS_MBEDTLS_SOURCE_DIR "$ENV{HOME}/.cache/portls/mbedtls-src" CACHE PATH
+    "mbedTLS 3.6 source tree (scripts/bootstrap puts it here)")
+set(src ${PORTLS_MBEDTLS_SOURCE_DIR})
+if(NOT EXISTS ${src}/include/mbedtls/build_info.h)
+    message(FATAL_ERROR "No mbedTLS source at ${src}: run scripts/bootstrap (or make) first")
+endif()
+file(STRINGS ${src}/include/mbedtls/build_info.h version_line REGEX "^#define MBEDTLS_VERSION_STRING ")
+string(REGEX MATCH "[0-9]+\\.[0-9]+\\.[0-9]+" PORTLS_MBEDTLS_VERSION "${version_line}")
+if(NOT PORTLS_MBEDTLS_VERSION MATCHES "^3\\.6\\.")
+    message(FATAL_ERROR "mbedTLS at ${src} is ${PORTLS_MBEDTLS_VERSION}; portls needs 3.6.x")
+endif()
+message(STATUS "mbedTLS ${PORTLS_MBEDTLS_VERSION} from ${src}")
+
+# The split follows mbedTLS's own library/CMakeLists.txt.
+file(GLOB all_sources ${src}/library/*.c)
+set(x509_sources) 
+set(tls_sources)
+set(crypto_sources)
+foreach(f ${all_sources})
+    get_filename_component(name ${f} NAME)
+    if(name MATCHES "^(x509|pkcs7)")
+        list(APPEND x509_sources ${f})
+    elseif(name MATCHES "^(ssl_|mps_|debug\\.c|net_sockets\\.c)")
+        list(APPEND tls_sources ${f})
+    else()
+        list(APPEND crypto_sources ${f})
+    endif()
+endforeach()
+
+set(PORTLS_MBEDTLS_CONFIG_HEADER ${CMAKE_SOURCE_DIR}/components/esp-tls/port/portls_mbedtls_config.h)
+foreach(lib mbedcrypto mbedx509 mbedtls)
+    string(REPLACE "mbed" "" kind ${lib})
+    add_library(${lib} STATIC ${${kind}_sources})
+    add_library(portls::${lib} ALIAS ${lib})
+    set_target_properties(${lib} PROPERTIES OUTPUT_NAME portls_${lib} C_EXTENSIONS ON EXPORT_NAME ${lib})
+    target_include_directories(${lib} SYSTEM PUBLIC
+        $<BUILD_INTERFACE:${src}/include>
+        $<BUILD_INTERFACE:${PORTLS_CONFIG_DIR}>
+        $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/components/esp-tls/port>
+        $<INSTALL_INTERFACE:include/portls>)
+    target_include_directories(${lib} PRIVATE ${src}/library)
+    # Pitfall: code that includes mbedTLS headers must see the same config, or struct layouts differ.
+    target_compile_definitions(${lib} PUBLIC MBEDTLS_USER_CONFIG_FILE="portls_mbedtls_config.h")
+endforeach()
+target_link_libraries(mbedx509 PUBLIC mbedcrypto)
+target_link_libraries(mbedtls PUBLIC mbedx509)
+target_link_libraries(mbedcrypto PUBLIC Threads::Threads)
+set(PORTLS_MBEDTLS_TARGETS mbedtls mbedx509 mbedcrypto)

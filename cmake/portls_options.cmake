@@ -1,0 +1,58 @@
+# Build options named after ESP-IDF's Kconfig symbols. `ccmake build` is the menuconfig.
+# Every CONFIG_* here lands in the generated sdkconfig.h; mbedTLS reads it through
+# components/esp-tls/port/portls_mbedtls_config.h, as ESP-IDF's esp_config.h does.
+
+# --- mbedTLS record buffers ---
+option(CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN "Separate IN and OUT record buffer lengths" ON)
+set(CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN 16384 CACHE STRING
+    "Record buffer length both ways when ASYMMETRIC_CONTENT_LEN is off (512-16384)")
+set(CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN 16384 CACHE STRING
+    "Largest incoming record payload (512-16384); below 16384 breaks TLS 1.3 against ordinary servers")
+set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN 4096 CACHE STRING
+    "Largest outgoing record payload (512-16384); esp_tls_conn_write splits at this length")
+
+# --- mbedTLS protocol features ---
+option(CONFIG_MBEDTLS_SSL_PROTO_TLS1_3 "TLS 1.3 (TLS 1.2 is always on; older versions do not exist)" ON)
+option(CONFIG_MBEDTLS_HAVE_TIME_DATE "Check certificate validity dates against the host clock" ON)
+option(CONFIG_MBEDTLS_DEBUG "mbedTLS debug messages through ESP_LOGD (tag mbedtls)" OFF)
+set(CONFIG_MBEDTLS_DEBUG_LEVEL 3 CACHE STRING "mbedTLS debug threshold 0-4, with CONFIG_MBEDTLS_DEBUG")
+
+# --- ESP-TLS ---
+option(CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS "Client session resumption API (client_session)" OFF)
+option(CONFIG_ESP_TLS_PSK_VERIFICATION "Pre-shared-key suites and the psk_hint_key field" OFF)
+option(CONFIG_ESP_TLS_INSECURE "Unlock insecure options (required by SKIP_SERVER_CERT_VERIFY)" OFF)
+option(CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY
+       "INSECURE: connect without verifying the server when the config gives no trust anchor" OFF)
+
+if(CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY AND NOT CONFIG_ESP_TLS_INSECURE)
+    message(FATAL_ERROR "CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY requires CONFIG_ESP_TLS_INSECURE")
+endif()
+if(CONFIG_ESP_TLS_INSECURE)
+    message(WARNING "CONFIG_ESP_TLS_INSECURE is on: this build can connect without verifying the server")
+endif()
+
+function(portls_check_content_len name)
+    if(NOT ${name} MATCHES "^[0-9]+$" OR ${name} LESS 512 OR ${name} GREATER 16384)
+        message(FATAL_ERROR "${name}=${${name}} must be a number from 512 to 16384")
+    endif()
+endfunction()
+foreach(len CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN)
+    portls_check_content_len(${len})
+endforeach()
+if(NOT CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN)
+    set(CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN ${CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN})
+    set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN ${CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN})
+endif()
+
+# --- where mbedTLS comes from ---
+set(PORTLS_MBEDTLS bundled CACHE STRING
+    "bundled: build the 3.6 source fetched by scripts/bootstrap with our config; system: an installed mbedTLS >= 3.6")
+set_property(CACHE PORTLS_MBEDTLS PROPERTY STRINGS bundled system)
+if(PORTLS_MBEDTLS STREQUAL "system")
+    set(PORTLS_MBEDTLS_SYSTEM ON)
+elseif(NOT PORTLS_MBEDTLS STREQUAL "bundled")
+    message(FATAL_ERROR "PORTLS_MBEDTLS must be bundled or system, not '${PORTLS_MBEDTLS}'")
+endif()
+
+set(PORTLS_CONFIG_DIR ${CMAKE_BINARY_DIR}/config)
+configure_file(${CMAKE_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)

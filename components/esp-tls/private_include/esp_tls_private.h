@@ -1,0 +1,67 @@
+/* The connection object and the helpers shared by the esp-tls sources. Not public. */
+#pragma once
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "esp_tls.h"
+#include "esp_tls_stack.h"
+
+#define ESP_TLS_DEFAULT_TIMEOUT_MS 10000
+
+/* The public record plus errno, which only esp_tls_get_and_clear_error_type() returns.
+ * An esp_tls_error_handle_t from portls always points at one of these. */
+typedef struct {
+    esp_tls_last_error_t parent;
+    int sock_errno;
+} esp_tls_error_storage_t;
+
+struct esp_tls {
+    esp_tls_error_storage_t error;     /* first: the error handle points here */
+    esp_tls_role_t role;
+    esp_tls_conn_state_t conn_state;
+    int sockfd;
+    bool is_tls;
+    const esp_tls_stack_ops_t *stack;  /* the TLS engine; NULL for plain TCP */
+    void *stack_ctx;                   /* engine state, from create_ssl_handle */
+    short wait_events;                 /* POLLIN/POLLOUT the connect waits for */
+    int64_t connect_start_us;          /* for timeout_ms across async steps */
+    int64_t phase_start_us;            /* start of the current timing phase */
+    esp_tls_conn_timing_t timing;
+};
+
+/* Records code in the slot of type; h may be NULL (nothing is recorded). */
+void esp_tls_error_capture(esp_tls_error_handle_t h, esp_tls_error_type_t type, int code);
+
+/* Records an esp_err_t together with the errno that caused it. */
+void esp_tls_error_capture_errno(esp_tls_error_handle_t h, esp_err_t err, int sys_errno);
+
+static inline int64_t esp_tls_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline int esp_tls_timeout_ms(const esp_tls_cfg_t *cfg)
+{
+    return (cfg != NULL && cfg->timeout_ms > 0) ? cfg->timeout_ms : ESP_TLS_DEFAULT_TIMEOUT_MS;
+}
+
+/* ---- TCP (esp_tls_tcp.c) ---- */
+
+/* Resolves host, creates a non-blocking socket with cfg's options and starts connect().
+ * dns_us receives the resolution time. On failure nothing is left open. */
+esp_err_t esp_tls_tcp_start(const char *host, int port, const esp_tls_cfg_t *cfg,
+                            esp_tls_error_handle_t h, int *sockfd, int64_t *dns_us);
+
+/* After the socket became writable: the connect's own result, from SO_ERROR. */
+esp_err_t esp_tls_tcp_connect_result(int sockfd, esp_tls_error_handle_t h);
+
+/* Puts the socket in blocking or non-blocking mode. */
+esp_err_t esp_tls_tcp_set_blocking(int sockfd, bool blocking, esp_tls_error_handle_t h);
+
+ssize_t esp_tls_tcp_read(esp_tls_t *tls, char *data, size_t datalen);
+ssize_t esp_tls_tcp_write(esp_tls_t *tls, const char *data, size_t datalen);

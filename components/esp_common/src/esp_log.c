@@ -1,0 +1,109 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "esp_log.h"
+
+#define TAG_SLOTS 32
+#define TAG_MAX_LEN 31
+
+typedef struct {
+    char tag[TAG_MAX_LEN + 1];
+    esp_log_level_t level;
+} tag_level_t;
+
+/* The logger is process-wide by nature (stderr is), so its state is too; one lock guards it. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_once_t once;
+    esp_log_level_t default_level;
+    tag_level_t tags[TAG_SLOTS];
+    size_t tag_count;
+    struct timespec start;
+} logger = { .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT };
+
+static esp_log_level_t parse_level(const char *text)
+{
+    static const char *const names[] = { "none", "error", "warn", "info", "debug", "verbose" };
+    for (int i = ESP_LOG_NONE; i <= ESP_LOG_VERBOSE; i++) {
+        if (strcasecmp(text, names[i]) == 0 || (text[0] == '0' + i && text[1] == '\0')) {
+            return (esp_log_level_t)i;
+        }
+    }
+    return ESP_LOG_INFO;
+}
+
+static void logger_init(void)
+{
+    const char *env = getenv("PORTLS_LOG_LEVEL");
+    logger.default_level = env ? parse_level(env) : ESP_LOG_INFO;
+    clock_gettime(CLOCK_MONOTONIC, &logger.start);
+}
+
+void esp_log_level_set(const char *tag, esp_log_level_t level)
+{
+    if (tag == NULL || level < ESP_LOG_NONE || level > ESP_LOG_VERBOSE) {
+        return;
+    }
+    pthread_once(&logger.once, logger_init);
+    pthread_mutex_lock(&logger.lock);
+    if (strcmp(tag, "*") == 0) {
+        logger.default_level = level;
+        logger.tag_count = 0;
+    } else {
+        size_t i = 0;
+        while (i < logger.tag_count && strncmp(logger.tags[i].tag, tag, TAG_MAX_LEN) != 0) {
+            i++;
+        }
+        if (i < TAG_SLOTS) {
+            snprintf(logger.tags[i].tag, sizeof(logger.tags[i].tag), "%s", tag);
+            logger.tags[i].level = level;
+            logger.tag_count += (i == logger.tag_count);
+        }
+    }
+    pthread_mutex_unlock(&logger.lock);
+}
+
+esp_log_level_t esp_log_level_get(const char *tag)
+{
+    pthread_once(&logger.once, logger_init);
+    pthread_mutex_lock(&logger.lock);
+    esp_log_level_t level = logger.default_level;
+    for (size_t i = 0; tag != NULL && i < logger.tag_count; i++) {
+        if (strncmp(logger.tags[i].tag, tag, TAG_MAX_LEN) == 0) {
+            level = logger.tags[i].level;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&logger.lock);
+    return level;
+}
+
+uint32_t esp_log_timestamp(void)
+{
+    pthread_once(&logger.once, logger_init);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ms = (int64_t)(now.tv_sec - logger.start.tv_sec) * 1000 +
+                 (now.tv_nsec - logger.start.tv_nsec) / 1000000;
+    return (uint32_t)ms;
+}
+
+void esp_log_writev(esp_log_level_t level, const char *tag, const char *format, va_list args)
+{
+    if (format == NULL || level == ESP_LOG_NONE || esp_log_level_get(tag) < level) {
+        return;
+    }
+    vfprintf(stderr, format, args);
+}
+
+void esp_log_write(esp_log_level_t level, const char *tag, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    esp_log_writev(level, tag, format, args);
+    va_end(args);
+}

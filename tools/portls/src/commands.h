@@ -1,0 +1,4 @@
+#pragma once
+
+/* Each subcommand takes argv from its own name on and returns the process exit status. */
+int cmd_connect(int argc, char **argv);

@@ -1,0 +1,91 @@
+#include <string.h>
+
+#include "mbedtls/error.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+#include "report.h"
+
+static void print_time(FILE *out, const mbedtls_x509_time *t)
+{
+    fprintf(out, "%04d-%02d-%02d %02d:%02d:%02d UTC", t->year, t->mon, t->day, t->hour, t->min, t->sec);
+}
+
+static void report_cert(FILE *out, int depth, const mbedtls_x509_crt *crt)
+{
+    char dn[512];
+    mbedtls_x509_dn_gets(dn, sizeof(dn), &crt->subject);
+    fprintf(out, "  [%d] subject: %s\n", depth, dn);
+    mbedtls_x509_dn_gets(dn, sizeof(dn), &crt->issuer);
+    fprintf(out, "      issuer:  %s\n      valid:   ", dn);
+    print_time(out, &crt->valid_from);
+    fputs(" to ", out);
+    print_time(out, &crt->valid_to);
+    fprintf(out, "\n      key:     %s %zu bits\n", mbedtls_pk_get_name(&crt->pk), mbedtls_pk_get_bitlen(&crt->pk));
+}
+
+static void report_verification(FILE *out, mbedtls_ssl_context *ssl)
+{
+    uint32_t flags = mbedtls_ssl_get_verify_result(ssl);
+    if (flags == 0) {
+        fputs("Verification: OK (chain trusted", out);
+        const char *name = mbedtls_ssl_get_hostname(ssl);
+        fprintf(out, name ? ", name \"%s\" matched)\n" : ", name check skipped)\n", name);
+        return;
+    }
+    char text[512];
+    mbedtls_x509_crt_verify_info(text, sizeof(text), "  ! ", flags);
+    fprintf(out, "Verification: NOT VERIFIED (flags 0x%x)\n%s", (unsigned)flags, text);
+}
+
+void report_session(FILE *out, esp_tls_t *tls)
+{
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    if (ssl == NULL) {
+        fputs("Plain TCP (no TLS)\n", out);
+        return;
+    }
+    const char *alpn = mbedtls_ssl_get_alpn_protocol(ssl);
+    fprintf(out, "  TLS version:  %s\n  Ciphersuite:  %s\n  ALPN:         %s\n", mbedtls_ssl_get_version(ssl),
+            mbedtls_ssl_get_ciphersuite(ssl), alpn ? alpn : "(none)");
+    const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(ssl);
+    fputs("Peer certificate chain:\n", out);
+    for (int depth = 0; crt != NULL && crt->raw.len > 0; crt = crt->next, depth++) {
+        report_cert(out, depth, crt);
+    }
+    report_verification(out, ssl);
+}
+
+void report_timing(FILE *out, const esp_tls_t *tls)
+{
+    esp_tls_conn_timing_t t;
+    if (esp_tls_get_conn_timing(tls, &t) == ESP_OK) {
+        fprintf(out, "Timing: DNS %.2f ms, TCP %.2f ms, TLS %.2f ms\n", t.dns_us / 1000.0, t.tcp_us / 1000.0,
+                t.handshake_us / 1000.0);
+    }
+}
+
+void report_error(FILE *out, esp_tls_t *tls)
+{
+    esp_tls_error_handle_t h;
+    if (esp_tls_get_error_handle(tls, &h) != ESP_OK) {
+        return;
+    }
+    int sys_errno = 0, code = 0, flags = 0;
+    esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &sys_errno);
+    esp_err_t err = esp_tls_get_and_clear_last_error(h, &code, &flags);
+    fprintf(out, "  error:        %s (0x%x)\n", esp_err_to_name(err), (unsigned)err);
+    if (code != 0) {
+        char text[200];
+        mbedtls_strerror(-code, text, sizeof(text));
+        fprintf(out, "  mbedTLS:      -0x%04X %s\n", (unsigned)code, text);
+    }
+    if (flags != 0) {
+        char text[512];
+        mbedtls_x509_crt_verify_info(text, sizeof(text), "                ", (uint32_t)flags);
+        fprintf(out, "  verify flags: 0x%x\n%s", (unsigned)flags, text);
+    }
+    if (sys_errno != 0) {
+        fprintf(out, "  errno:        %d (%s)\n", sys_errno, strerror(sys_errno));
+    }
+}

@@ -1,0 +1,16 @@
+/* Human-readable reports of a connection and of an ESP-TLS error record. */
+#pragma once
+
+#include <stdio.h>
+
+#include "esp_tls.h"
+
+/* Version, ciphersuite, ALPN, the peer chain and the verification result of a connected tls. */
+void report_session(FILE *out, esp_tls_t *tls);
+
+/* Where the connect's time went. */
+void report_timing(FILE *out, const esp_tls_t *tls);
+
+/* The error record decoded: esp_err name, mbedTLS text, verify flags as words, errno.
+ * Reading it clears it. */
+void report_error(FILE *out, esp_tls_t *tls);
