@@ -1,0 +1,2 @@
+#include "tls_test.h"
+int main(void){return 0;}

@@ -1,0 +1,186 @@
+#define _GNU_SOURCE /* pipe2 */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "peer.h"
+
+#define MAX_ARGS 64
+#define START_TIMEOUT_MS 10000
+
+int peer_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+        port = ntohs(a.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+static bool port_accepts(const char *host, int port)
+{
+    struct sockaddr_storage ss = { 0 };
+    socklen_t len;
+    if (strchr(host, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        inet_pton(AF_INET6, host, &a6->sin6_addr);
+        len = sizeof(*a6);
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        inet_pton(AF_INET, host, &a4->sin_addr);
+        len = sizeof(*a4);
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&ss, len) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return ok;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+static void exec_child(char *const argv[], int stdin_fd)
+{
+    dup2(stdin_fd, STDIN_FILENO);
+    if (getenv("PORTLS_TEST_VERBOSE") == NULL) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+    } else {
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
+    execvp(argv[0], argv);
+    _exit(127);
+}
+
+static char *with_port(const char *arg, int port)
+{
+    const char *at = strstr(arg, "{PORT}");
+    char *s = malloc(strlen(arg) + 8);
+    if (at == NULL) {
+        strcpy(s, arg);
+    } else {
+        sprintf(s, "%.*s%d%s", (int)(at - arg), arg, port, at + 6);
+    }
+    return s;
+}
+
+int peer_start(peer_t *p, const char *host, const char *const argv[])
+{
+    char *args[MAX_ARGS + 1];
+    int n = 0;
+    p->port = peer_free_port();
+    p->listen_fd = -1;
+    p->stdin_fd = -1;
+    for (; argv[n] != NULL && n < MAX_ARGS; n++) {
+        args[n] = with_port(argv[n], p->port);
+    }
+    args[n] = NULL;
+    int in[2];
+    if (pipe2(in, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    fflush(NULL);
+    p->pid = fork();
+    if (p->pid == 0) {
+        exec_child(args, in[0]);
+    }
+    close(in[0]);
+    p->stdin_fd = in[1];
+    for (int i = 0; i < n; i++) {
+        free(args[i]);
+    }
+    for (int waited = 0; p->pid > 0 && waited < START_TIMEOUT_MS; waited += 20) {
+        if (port_accepts(host, p->port)) {
+            return 0;
+        }
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            break;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "peer %s did not start on port %d\n", argv[0], p->port);
+    peer_stop(p);
+    return -1;
+}
+
+int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[])
+{
+    const char *argv[MAX_ARGS + 1] = { "openssl", "s_server", "-accept", "127.0.0.1:{PORT}", "-cert",
+                                       cert_path(cert), "-key", cert_path(key), "-quiet" };
+    int n = 9;
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < MAX_ARGS; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return peer_start(p, "127.0.0.1", argv);
+}
+
+int peer_listen_silent(peer_t *p)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    p->pid = 0;
+    p->stdin_fd = -1;
+    p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        listen(p->listen_fd, 8) != 0 || getsockname(p->listen_fd, (struct sockaddr *)&a, &len) != 0) {
+        peer_stop(p);
+        return -1;
+    }
+    p->port = ntohs(a.sin_port);
+    return 0;
+}
+
+void peer_stop(peer_t *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGTERM);
+        waitpid(p->pid, NULL, 0);
+        p->pid = 0;
+    }
+    if (p->listen_fd >= 0) {
+        close(p->listen_fd);
+        p->listen_fd = -1;
+    }
+    if (p->stdin_fd >= 0) {
+        close(p->stdin_fd);
+        p->stdin_fd = -1;
+    }
+}
+
+const char *cert_path(const char *name)
+{
+    static char paths[32][512];
+    static unsigned next;
+    const char *dir = getenv("PORTLS_TEST_CERTS");
+    char *path = paths[next++ % 32];
+    snprintf(path, sizeof(paths[0]), "%s/%s", dir ? dir : ".", name);
+    return path;
+}

@@ -1,0 +1,38 @@
+/*
+ * Real peers for loopback tests: openssl s_server, socat, or a bare listening socket.
+ * A peer runs as a child process on a free port and is stopped (SIGTERM, then reaped) by
+ * peer_stop(). Certificates come from the directory the "certs" CTest fixture fills.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;
+    int port;
+    int listen_fd; /* for peer_listen_silent(), else -1 */
+    int stdin_fd;  /* the child's stdin, held open: s_server stops at end of input */
+} peer_t;
+
+/* A TCP port on loopback that nothing listens on right now. */
+int peer_free_port(void);
+
+/* Starts argv (argv[0] is looked up in PATH) after replacing each "{PORT}" in it with a free
+ * port, and waits until that port accepts connections on host ("127.0.0.1" or "::1").
+ * The child's output goes to stderr when PORTLS_TEST_VERBOSE is set, else to /dev/null.
+ * @return 0, or -1 if it did not come up within 10 s. */
+int peer_start(peer_t *p, const char *host, const char *const argv[]);
+
+/* openssl s_server on 127.0.0.1 with cert/key from the test PKI, plus extra arguments
+ * (NULL-terminated). */
+int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[]);
+
+/* A socket that accepts TCP connections (the kernel completes them) and never speaks. */
+int peer_listen_silent(peer_t *p);
+
+void peer_stop(peer_t *p);
+
+/* Path of a file of the test PKI, e.g. cert_path("ca.pem"), in a static ring of 32 buffers:
+ * valid until 32 more calls. Not thread-safe. */
+const char *cert_path(const char *name);

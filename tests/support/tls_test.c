@@ -1,0 +1,85 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls_test.h"
+
+#define PKI_SLOTS 32
+
+static struct {
+    char name[64];
+    cert_file_t file;
+} loaded[PKI_SLOTS];
+static int loaded_count;
+
+static void pki_free(void)
+{
+    for (int i = 0; i < loaded_count; i++) {
+        cert_file_free(&loaded[i].file);
+    }
+}
+
+const cert_file_t *pki(const char *name)
+{
+    for (int i = 0; i < loaded_count; i++) {
+        if (strcmp(loaded[i].name, name) == 0) {
+            return &loaded[i].file;
+        }
+    }
+    assert_true(loaded_count < PKI_SLOTS);
+    if (loaded_count == 0) {
+        atexit(pki_free);
+    }
+    assert_int_equal(cert_file_load(cert_path(name), &loaded[loaded_count].file), 0);
+    strncpy(loaded[loaded_count].name, name, sizeof(loaded[0].name) - 1);
+    return &loaded[loaded_count++].file;
+}
+
+void cfg_trust(esp_tls_cfg_t *cfg, const char *ca_name)
+{
+    const cert_file_t *ca = pki(ca_name);
+    cfg->cacert_buf = ca->data;
+    cfg->cacert_bytes = ca->len;
+}
+
+void cfg_client_cert(esp_tls_cfg_t *cfg, const char *cert_name, const char *key_name)
+{
+    const cert_file_t *cert = pki(cert_name);
+    const cert_file_t *key = pki(key_name);
+    cfg->clientcert_buf = cert->data;
+    cfg->clientcert_bytes = cert->len;
+    cfg->clientkey_buf = key->data;
+    cfg->clientkey_bytes = key->len;
+}
+
+int connect_peer(const peer_t *p, const char *host, const esp_tls_cfg_t *cfg, esp_tls_t **out)
+{
+    *out = esp_tls_init();
+    assert_non_null(*out);
+    return esp_tls_conn_new_sync(host, (int)strlen(host), p->port, cfg, *out);
+}
+
+esp_err_t take_error(esp_tls_t *tls, int *code, int *flags)
+{
+    esp_tls_error_handle_t h;
+    assert_int_equal(esp_tls_get_error_handle(tls, &h), ESP_OK);
+    return esp_tls_get_and_clear_last_error(h, code, flags);
+}
+
+ssize_t www_get(esp_tls_t *tls, char *buf, size_t len)
+{
+    static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+    ssize_t n = esp_tls_conn_write(tls, request, sizeof(request) - 1);
+    if (n != (ssize_t)sizeof(request) - 1) {
+        return n;
+    }
+    size_t got = 0;
+    while (got < len - 1) {
+        n = esp_tls_conn_read(tls, buf + got, len - 1 - got);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    return got > 0 ? (ssize_t)got : n;
+}

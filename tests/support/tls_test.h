@@ -1,0 +1,31 @@
+/* Shared pieces of the ESP-TLS loopback tests. */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cert_file.h"
+#include "esp_tls.h"
+#include "peer.h"
+
+/* A file of the test PKI, loaded once and freed at exit. */
+const cert_file_t *pki(const char *name);
+
+/* Trust ca_name (PEM or DER file) through cacert_buf. */
+void cfg_trust(esp_tls_cfg_t *cfg, const char *ca_name);
+
+/* Client certificate and key for mutual TLS. */
+void cfg_client_cert(esp_tls_cfg_t *cfg, const char *cert_name, const char *key_name);
+
+/* esp_tls_init() + esp_tls_conn_new_sync() to host:p->port. @return the connect result. */
+int connect_peer(const peer_t *p, const char *host, const esp_tls_cfg_t *cfg, esp_tls_t **out);
+
+/* The error record of tls, read and cleared; code and flags may be NULL. */
+esp_err_t take_error(esp_tls_t *tls, int *code, int *flags);
+
+/* Sends an HTTP/1.0 GET to an `s_server -www` peer and reads the answer's first bytes.
+ * @return the bytes read (> 0), or the first failing read/write result. */
+ssize_t www_get(esp_tls_t *tls, char *buf, size_t len);
