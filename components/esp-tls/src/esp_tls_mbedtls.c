@@ -1,4 +1,7 @@
 /* The mbedTLS 3.6 engine: client configuration, handshake, record I/O over our own socket BIO. */
+/* The received alert has no public getter in 3.6; portls pins 3.6, so it reads the field. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -330,21 +333,38 @@ static esp_err_t mbedtls_create_ssl_handle(const char *hostname, const esp_tls_c
 
 /* ---- handshake ---- */
 
-static void explain_handshake_failure(int ret)
+/* The description of a fatal alert the peer just sent, or -1. */
+static int received_alert(const mbedtls_ssl_context *ssl)
 {
+    if (ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || ssl->in_msg == NULL) {
+        return -1;
+    }
+    return ssl->in_msg[1];
+}
+
+/* Says in plain words why the handshake failed, and returns the mbedTLS code to record: a
+ * protocol_version alert is recorded as BAD_PROTOCOL_VERSION, which is what it means. */
+static int explain_handshake_failure(const mbedtls_ssl_context *ssl, int ret)
+{
+    int alert = ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? received_alert(ssl) : -1;
+    if (alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
+        ret = MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION;
+    }
     switch (ret) {
     case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
-        ESP_LOGE(TAG, "the server does not speak TLS 1.2 or 1.3; SSL 3.0, TLS 1.0 and 1.1 are refused");
+        ESP_LOGE(TAG, "no common TLS version: portls speaks TLS 1.2 and 1.3 only (SSL 3.0, TLS 1.0 and 1.1 "
+                      "are refused), within the tls_version pin");
         break;
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
         ESP_LOGE(TAG, "the server certificate did not verify (see the verify flags)");
         break;
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        ESP_LOGE(TAG, "the server sent a fatal alert");
+        ESP_LOGE(TAG, "the server ended the handshake with fatal alert %d", alert);
         break;
     default:
         break;
     }
+    return ret;
 }
 
 static void record_verify_flags(esp_tls_t *tls)
@@ -367,8 +387,8 @@ static int mbedtls_handshake(esp_tls_t *tls)
     if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
         return ret;
     }
+    ret = explain_handshake_failure(&state_of(tls)->ssl, ret);
     record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, ret);
-    explain_handshake_failure(ret);
     record_verify_flags(tls);
     return -1;
 }

@@ -1,2 +1,142 @@
+/* Protocol choices: version pins, refusal of TLS < 1.2, ALPN, ciphersuites. */
+#include <string.h>
+
+#include "mbedtls/ssl.h"
+#include "mbedtls/ssl_ciphersuites.h"
 #include "tls_test.h"
-int main(void){return 0;}
+
+/* Connects to an s_server started with extra; returns the connected handle or NULL, and the
+ * error it left. */
+static esp_tls_t *connect_with(const char *const extra[], const esp_tls_cfg_t *base, peer_t *p, esp_err_t *err,
+                               int *code)
+{
+    assert_int_equal(peer_start_s_server(p, "server_ec.pem", "server_ec.key", extra), 0);
+    esp_tls_cfg_t cfg = *base;
+    cfg.timeout_ms = 5000;
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    int rc = connect_peer(p, "localhost", &cfg, &tls);
+    *err = take_error(tls, code, NULL);
+    if (rc == 1) {
+        return tls;
+    }
+    esp_tls_conn_destroy(tls);
+    peer_stop(p);
+    return NULL;
+}
+
+static void expect_version_refused(const char *const extra[], esp_tls_proto_ver_t pin)
+{
+    peer_t p;
+    esp_err_t err;
+    int code;
+    esp_tls_cfg_t cfg = { .tls_version = pin };
+    assert_null(connect_with(extra, &cfg, &p, &err, &code));
+    assert_int_equal(err, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
+    assert_int_equal(code, -MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION);
+}
+
+static void test_pin_tls12_against_tls13_only_server_fails(void **state)
+{
+    (void)state;
+    const char *extra[] = { "-tls1_3", NULL };
+    expect_version_refused(extra, ESP_TLS_VER_TLS_1_2);
+}
+
+static void test_pin_tls13_against_tls12_only_server_fails(void **state)
+{
+    (void)state;
+    peer_t p;
+    esp_err_t err;
+    int code;
+    const char *extra[] = { "-tls1_2", NULL };
+    esp_tls_cfg_t cfg = { .tls_version = ESP_TLS_VER_TLS_1_3 };
+    assert_null(connect_with(extra, &cfg, &p, &err, &code));
+    assert_int_equal(err, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
+}
+
+static void test_tls10_and_tls11_servers_are_refused(void **state)
+{
+    (void)state;
+    const char *tls10[] = { "-tls1", "-cipher", "DEFAULT@SECLEVEL=0", NULL };
+    const char *tls11[] = { "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", NULL };
+    expect_version_refused(tls10, ESP_TLS_VER_ANY);
+    expect_version_refused(tls11, ESP_TLS_VER_ANY);
+}
+
+static void test_out_of_range_pin_is_invalid(void **state)
+{
+    (void)state;
+    peer_t p;
+    esp_err_t err;
+    int code;
+    const char *extra[] = { NULL };
+    esp_tls_cfg_t cfg = { .tls_version = ESP_TLS_VER_TLS_MAX };
+    assert_null(connect_with(extra, &cfg, &p, &err, &code));
+    assert_int_equal(err, ESP_ERR_INVALID_ARG);
+}
+
+static void test_alpn_is_negotiated(void **state)
+{
+    (void)state;
+    peer_t p;
+    esp_err_t err;
+    int code;
+    const char *protos[] = { "h2", "http/1.1", NULL };
+    const char *extra[] = { "-alpn", "http/1.1", NULL };
+    esp_tls_cfg_t cfg = { .alpn_protos = protos };
+    esp_tls_t *tls = connect_with(extra, &cfg, &p, &err, &code);
+    assert_non_null(tls);
+    assert_string_equal(mbedtls_ssl_get_alpn_protocol(esp_tls_get_ssl_context(tls)), "http/1.1");
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
+static void expect_suite(const char *version_flag, int suite)
+{
+    peer_t p;
+    esp_err_t err;
+    int code;
+    const int suites[] = { suite, 0 };
+    const char *extra[] = { version_flag, NULL };
+    esp_tls_cfg_t cfg = { .ciphersuites_list = suites };
+    esp_tls_t *tls = connect_with(extra, &cfg, &p, &err, &code);
+    assert_non_null(tls);
+    assert_int_equal(mbedtls_ssl_get_ciphersuite_id_from_ssl(esp_tls_get_ssl_context(tls)), suite);
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
+static void test_ciphersuites_list_restricts_the_suite(void **state)
+{
+    (void)state;
+    expect_suite("-tls1_3", MBEDTLS_TLS1_3_AES_128_GCM_SHA256);
+    expect_suite("-tls1_3", MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256);
+    expect_suite("-tls1_2", MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384);
+}
+
+static void test_ciphersuites_list_contains_tls13_suites(void **state)
+{
+    (void)state;
+    const int *list = esp_tls_get_ciphersuites_list();
+    assert_non_null(list);
+    bool found = false;
+    for (; *list != 0; list++) {
+        found |= *list == MBEDTLS_TLS1_3_AES_128_GCM_SHA256;
+    }
+    assert_true(found);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pin_tls12_against_tls13_only_server_fails),
+        cmocka_unit_test(test_pin_tls13_against_tls12_only_server_fails),
+        cmocka_unit_test(test_tls10_and_tls11_servers_are_refused),
+        cmocka_unit_test(test_out_of_range_pin_is_invalid),
+        cmocka_unit_test(test_alpn_is_negotiated),
+        cmocka_unit_test(test_ciphersuites_list_restricts_the_suite),
+        cmocka_unit_test(test_ciphersuites_list_contains_tls13_suites),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
