@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,7 @@ static void sleep_ms(int ms)
 
 static void exec_child(char *const argv[], int stdin_fd)
 {
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed assertion must not leave the peer running */
     dup2(stdin_fd, STDIN_FILENO);
     if (getenv("PORTLS_TEST_VERBOSE") == NULL) {
         int null = open("/dev/null", O_RDWR);
