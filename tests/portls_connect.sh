@@ -2,24 +2,13 @@
 # portls connect against openssl s_server: the report on success, the decoded record on failure,
 # and the exit status.
 set -euo pipefail
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    exec 3>&- || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=s_server.sh
+. "$(dirname "$0")/s_server.sh"
 pki=$PORTLS_TEST_CERTS
 fail() { echo "FAIL: $*"; exit 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkfifo "$work/stdin"
-exec 3<>"$work/stdin"
-openssl s_server -accept "127.0.0.1:$port" -tls1_3 -alpn h2 -quiet -cert "$pki/server_ec.pem" \
-    -key "$pki/server_ec.key" <&3 >/dev/null 2>&1 &
-server_pid=$!
-for _ in $(seq 200); do (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+start_s_server -tls1_3 -alpn h2 -cert "$pki/server_ec.pem" -key "$pki/server_ec.key"
+port=$S_SERVER_PORT
 
 out=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --alpn h2,http/1.1) || fail "connect: exit $?"
 for want in "TLS version:  TLSv1.3" "ALPN:         h2" "subject: CN=localhost" "issuer:  CN=portls test CA" \
@@ -37,7 +26,7 @@ for want in "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED (0x801a)" "-0x2700" "verify fl
 done
 
 set +e
-err=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')" --cacert "$pki/ca.pem" 2>&1)
+err=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem" 2>&1)
 rc=$?
 set -e
 [ $rc -eq 1 ] || fail "refused: exit $rc"

@@ -2,14 +2,9 @@
 # The README's C example, built against an installed portls with pkg-config (and the CMake
 # package), then run against openssl s_server -www: the documented way in, end to end.
 set -euo pipefail
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    exec 3>&- || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=s_server.sh
+. "$(dirname "$0")/s_server.sh"
+work=$S_SERVER_WORK
 
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
 awk '/^```c$/ {on=1; next} /^```$/ {on=0} on' "$SOURCE_DIR/README.md" > "$work/example.c"
@@ -33,16 +28,10 @@ cmake -S "$work/cmake" -B "$work/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix"
     -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
 cmake --build "$work/cmake/build" >/dev/null
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkfifo "$work/stdin"
-exec 3<>"$work/stdin"
-openssl s_server -accept "127.0.0.1:$port" -www -quiet -cert "$PORTLS_TEST_CERTS/server_ec.pem" \
-    -key "$PORTLS_TEST_CERTS/server_ec.key" <&3 >/dev/null 2>&1 &
-server_pid=$!
-for _ in $(seq 200); do (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+start_s_server -www -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
 
 for exe in "$work/example" "$work/cmake/build/example"; do
-    out=$("$exe" localhost "$port" "$PORTLS_TEST_CERTS/ca.pem")
+    out=$("$exe" localhost "$S_SERVER_PORT" "$PORTLS_TEST_CERTS/ca.pem")
     grep -q "200 ok" <<<"$out" || { echo "$exe: unexpected answer: $out"; exit 1; }
 done
 echo "README example: built with pkg-config and with find_package(portls), and fetched a page"

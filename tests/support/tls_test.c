@@ -34,6 +34,12 @@ const cert_file_t *pki(const char *name)
     return &loaded[loaded_count++].file;
 }
 
+void start_www_peer(peer_t *p)
+{
+    const char *extra[] = { "-www", NULL };
+    assert_int_equal(peer_start_s_server(p, "server_ec.pem", "server_ec.key", extra), 0);
+}
+
 void cfg_trust(esp_tls_cfg_t *cfg, const char *ca_name)
 {
     const cert_file_t *ca = pki(ca_name);

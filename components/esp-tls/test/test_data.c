@@ -94,8 +94,7 @@ static void test_read_returns_zero_when_peer_closes(void **state)
 {
     (void)state;
     peer_t p;
-    const char *extra[] = { "-www", NULL };
-    assert_int_equal(peer_start_s_server(&p, "server_ec.pem", "server_ec.key", extra), 0);
+    start_www_peer(&p);
     esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls;

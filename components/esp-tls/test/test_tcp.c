@@ -33,8 +33,7 @@ static void test_async_connect_completes(void **state)
 {
     (void)state;
     peer_t p;
-    const char *extra[] = { "-www", NULL };
-    assert_int_equal(peer_start_s_server(&p, "server_ec.pem", "server_ec.key", extra), 0);
+    start_www_peer(&p);
     esp_tls_cfg_t cfg = { .non_block = true, .timeout_ms = 5000 };
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls = esp_tls_init();
@@ -183,8 +182,7 @@ static void test_http_url_connect(void **state)
 {
     (void)state;
     peer_t p;
-    const char *extra[] = { "-www", NULL };
-    assert_int_equal(peer_start_s_server(&p, "server_ec.pem", "server_ec.key", extra), 0);
+    start_www_peer(&p);
     esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
     cfg_trust(&cfg, "ca.pem");
     char url[64];
