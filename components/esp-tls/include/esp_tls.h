@@ -265,7 +265,9 @@ esp_err_t esp_tls_get_error_handle(esp_tls_t *tls, esp_tls_error_handle_t *error
  * Only the TCP part: resolve, create the socket with cfg's options, connect within
  * cfg->timeout_ms. With cfg->non_block the socket stays non-blocking.
  * @param cfg           options; NULL means defaults
- * @param error_handle  where failures are recorded; may be NULL
+ * @param error_handle  where failures are recorded: NULL, or a handle from esp_tls_get_error_handle()
+ *                      (portls keeps errno beside the public record, so a bare
+ *                      esp_tls_last_error_t of the caller's is not enough)
  * @param sockfd        receives the connected socket, which the caller then owns
  * @return ESP_OK, or the ESP_ERR_ESP_TLS_* code of the failure.
  */
