@@ -16,25 +16,21 @@ for want in "TLS version:  TLSv1.3" "ALPN:         h2" "subject: CN=localhost" "
     grep -qF "$want" <<<"$out" || fail "missing '$want' in: $out"
 done
 
-set +e
-err=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "localhost:$port" --cacert "$pki/other_ca.pem" 2>&1)
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "wrong CA: exit $rc"
+# expect_exit CODE ARGS...: runs portls ARGS quietly; its output lands in $err.
+expect_exit() {
+    local want=$1 rc=0
+    shift
+    err=$(PORTLS_LOG_LEVEL=none "$PORTLS" "$@" 2>&1) || rc=$?
+    [ "$rc" -eq "$want" ] || fail "portls $*: exit $rc, not $want: $err"
+}
+
+expect_exit 1 connect "localhost:$port" --cacert "$pki/other_ca.pem"
 for want in "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED (0x801a)" "-0x2700" "verify flags: 0x8" "not correctly signed"; do
     grep -qF -- "$want" <<<"$err" || fail "missing '$want' in: $err"
 done
 
-set +e
-err=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem" 2>&1)
-rc=$?
-set -e
-[ $rc -eq 1 ] || fail "refused: exit $rc"
+expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"
 grep -qF "errno:        111" <<<"$err" || fail "refused: no errno in: $err"
 
-set +e
-"$PORTLS" connect nonsense >/dev/null 2>&1
-rc=$?
-set -e
-[ $rc -eq 2 ] || fail "bad usage: exit $rc"
+expect_exit 2 connect nonsense
 echo "portls connect: report, error record and exit codes as documented"
