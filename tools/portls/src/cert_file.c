@@ -17,14 +17,13 @@ static int read_all(FILE *fp, cert_file_t *out)
         unsigned char *bigger = realloc(buf, cap * 2);
         if (bigger == NULL) {
             free(buf);
-            buf = NULL;
         }
         buf = bigger;
         cap *= 2;
     }
     if (buf == NULL || ferror(fp)) {
-        free(buf);
         errno = buf ? EIO : ENOMEM;
+        free(buf);
         return -1;
     }
     buf[len] = '\0';
