@@ -18,8 +18,14 @@ option(CONFIG_MBEDTLS_DEBUG "mbedTLS debug messages through ESP_LOGD (tag mbedtl
 set(CONFIG_MBEDTLS_DEBUG_LEVEL 3 CACHE STRING "mbedTLS debug threshold 0-4, with CONFIG_MBEDTLS_DEBUG")
 
 # --- ESP-TLS ---
-option(CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS "Client session resumption API (client_session)" OFF)
-option(CONFIG_ESP_TLS_PSK_VERIFICATION "Pre-shared-key suites and the psk_hint_key field" OFF)
+# ESP-IDF turns these off to save flash on a chip. On a host they cost nothing, and code that
+# uses the fields they gate would not compile without them, so portls turns them on.
+option(CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS "Client session resumption API (client_session)" ON)
+option(CONFIG_ESP_TLS_SERVER_SESSION_TICKETS "Server session tickets (esp_tls_cfg_server_t.ticket_ctx)" ON)
+set(CONFIG_ESP_TLS_SERVER_SESSION_TICKET_TIMEOUT 86400 CACHE STRING "Server session ticket lifetime, seconds")
+option(CONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK "Server certificate selection callback (cert_select_cb)" ON)
+option(CONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL "Optional client certificates (client_cert_authmode_optional)" ON)
+option(CONFIG_ESP_TLS_PSK_VERIFICATION "Pre-shared-key suites and the psk_hint_key field" ON)
 option(CONFIG_ESP_TLS_INSECURE "Unlock insecure options (required by SKIP_SERVER_CERT_VERIFY)" OFF)
 option(CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY
        "INSECURE: connect without verifying the server when the config gives no trust anchor" OFF)
@@ -29,6 +35,17 @@ if(CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY AND NOT CONFIG_ESP_TLS_INSECURE)
 endif()
 if(CONFIG_ESP_TLS_INSECURE)
     message(WARNING "CONFIG_ESP_TLS_INSECURE is on: this build can connect without verifying the server")
+endif()
+
+# --- certificate bundle (esp_crt_bundle.h) ---
+option(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE "Build the default certificate bundle into esp-tls" ON)
+set(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS 200 CACHE STRING "Most certificates a bundle may hold")
+set(PORTLS_CRT_BUNDLE_SOURCE /etc/ssl/certs/ca-certificates.crt CACHE FILEPATH
+    "The CA set the default bundle is made of: Debian's Mozilla set (package ca-certificates)")
+option(CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE "Add the certificates of CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH" OFF)
+set(CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH "" CACHE PATH "A PEM/DER file or a directory of them")
+if(NOT CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS MATCHES "^[0-9]+$" OR CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS LESS 1)
+    message(FATAL_ERROR "CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS must be a positive number")
 endif()
 
 function(portls_check_content_len name)

@@ -66,19 +66,38 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static void exec_child(char *const argv[], int stdin_fd)
+/* output_path NULL: /dev/null, or stderr when PORTLS_TEST_VERBOSE is set. */
+static void exec_child(char *const argv[], int stdin_fd, const char *output_path)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed assertion must not leave the peer running */
     dup2(stdin_fd, STDIN_FILENO);
-    if (getenv("PORTLS_TEST_VERBOSE") == NULL) {
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, STDOUT_FILENO);
-        dup2(null, STDERR_FILENO);
+    if (output_path != NULL || getenv("PORTLS_TEST_VERBOSE") == NULL) {
+        int out = output_path ? open(output_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : open("/dev/null", O_RDWR);
+        dup2(out, STDOUT_FILENO);
+        dup2(out, STDERR_FILENO);
     } else {
         dup2(STDERR_FILENO, STDOUT_FILENO);
     }
     execvp(argv[0], argv);
     _exit(127);
+}
+
+/* Forks argv with its stdin on a pipe we hold; p->pid is -1 on failure. */
+static void spawn(peer_t *p, char *const argv[], const char *output_path)
+{
+    int in[2];
+    p->pid = -1;
+    p->stdin_fd = -1;
+    if (pipe2(in, O_CLOEXEC) != 0) {
+        return;
+    }
+    fflush(NULL);
+    p->pid = fork();
+    if (p->pid == 0) {
+        exec_child(argv, in[0], output_path);
+    }
+    close(in[0]);
+    p->stdin_fd = in[1];
 }
 
 static char *with_port(const char *arg, int port)
@@ -104,17 +123,7 @@ int peer_start(peer_t *p, const char *host, const char *const argv[])
         args[n] = with_port(argv[n], p->port);
     }
     args[n] = NULL;
-    int in[2];
-    if (pipe2(in, O_CLOEXEC) != 0) {
-        return -1;
-    }
-    fflush(NULL);
-    p->pid = fork();
-    if (p->pid == 0) {
-        exec_child(args, in[0]);
-    }
-    close(in[0]);
-    p->stdin_fd = in[1];
+    spawn(p, args, NULL);
     for (int i = 0; i < n; i++) {
         free(args[i]);
     }
@@ -142,6 +151,28 @@ int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char
     }
     argv[n] = NULL;
     return peer_start(p, "127.0.0.1", argv);
+}
+
+int peer_spawn(peer_t *p, const char *const argv[], const char *output_path)
+{
+    p->port = -1;
+    p->listen_fd = -1;
+    spawn(p, (char *const *)argv, output_path);
+    return p->pid > 0 ? 0 : -1;
+}
+
+int peer_wait(peer_t *p)
+{
+    int status = -1;
+    if (p->stdin_fd >= 0) {
+        close(p->stdin_fd);
+        p->stdin_fd = -1;
+    }
+    if (p->pid > 0 && waitpid(p->pid, &status, 0) == p->pid) {
+        p->pid = 0;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    return -1;
 }
 
 int peer_listen_silent(peer_t *p)

@@ -28,6 +28,13 @@ int peer_start(peer_t *p, const char *host, const char *const argv[]);
  * (NULL-terminated). */
 int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[]);
 
+/* Starts a client program (argv as for peer_start, "{PORT}" is not replaced) without waiting for
+ * anything; its stdout and stderr go to the file output_path. */
+int peer_spawn(peer_t *p, const char *const argv[], const char *output_path);
+
+/* Closes the child's stdin and waits for it to exit. @return its exit status, or -1. */
+int peer_wait(peer_t *p);
+
 /* A socket that accepts TCP connections (the kernel completes them) and never speaks. */
 int peer_listen_silent(peer_t *p);
 

@@ -1,5 +1,7 @@
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tls_test.h"
 
@@ -88,4 +90,34 @@ ssize_t www_get(esp_tls_t *tls, char *buf, size_t len)
     }
     buf[got] = '\0';
     return got > 0 ? (ssize_t)got : n;
+}
+
+int run_s_client(int port, const char *const extra[], const char *input, char *out, size_t out_len)
+{
+    char connect[32];
+    snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
+    const char *argv[40] = { "openssl", "s_client", "-connect", connect, "-ign_eof" };
+    int n = 5;
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 39; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    char path[] = "/tmp/portls-s_client-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    peer_t p;
+    assert_int_equal(peer_spawn(&p, argv, path), 0);
+    if (input != NULL) {
+        assert_int_equal(write(p.stdin_fd, input, strlen(input)), (ssize_t)strlen(input));
+    }
+    int status = peer_wait(&p);
+    FILE *f = fopen(path, "r");
+    size_t got = f ? fread(out, 1, out_len - 1, f) : 0;
+    out[got] = '\0';
+    if (f != NULL) {
+        fclose(f);
+    }
+    unlink(path);
+    return status;
 }

@@ -23,6 +23,9 @@
 #include "sdkconfig.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#ifdef CONFIG_ESP_TLS_SERVER_SESSION_TICKETS
+#include "mbedtls/ssl_ticket.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,10 +55,27 @@ typedef struct psk_key_hint {
 } psk_hint_key_t;
 
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
-/** A saved client session, for resumption. */
+/** A saved client session, for resumption: from esp_tls_get_client_session(), freed with
+ * esp_tls_free_client_session(). */
 typedef struct esp_tls_client_session {
     mbedtls_ssl_session saved_session;
 } esp_tls_client_session_t;
+#endif
+
+#ifdef CONFIG_ESP_TLS_SERVER_SESSION_TICKETS
+/** The server's ticket keys (RFC 5077 tickets in TLS 1.2, NewSessionTicket in TLS 1.3). Made by
+ * esp_tls_cfg_server_session_tickets_init(), shared by every session of that server. */
+typedef struct esp_tls_server_session_ticket_ctx {
+    mbedtls_ssl_ticket_context ticket_ctx;
+} esp_tls_server_session_ticket_ctx_t;
+#endif
+
+#ifdef CONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK
+/** Called after the ClientHello is parsed; may pick the certificate with mbedtls_ssl_get_hs_sni()
+ * and mbedtls_ssl_set_hs_own_cert(). 0 continues, an MBEDTLS_ERR_* code aborts the handshake. */
+typedef mbedtls_ssl_hs_cb_t esp_tls_handshake_callback;
+#else
+typedef void *esp_tls_handshake_callback; /* kept for source compatibility; unused */
 #endif
 
 /** TCP keep-alive; times in seconds. */
@@ -93,8 +113,8 @@ typedef enum {
  * certificate. The *_pem_* names are aliases kept for older code.
  *
  * Server verification uses the first of: crt_bundle_attach, use_global_ca_store, cacert_buf,
- * psk_hint_key. With none of them the connect fails ("no server verification option set"),
- * unless the build has CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY.
+ * trust_store_path, psk_hint_key. With none of them the connect fails ("no server verification
+ * option set"), unless the build has CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY.
  */
 typedef struct esp_tls_cfg {
     const char **alpn_protos; /*!< NULL-terminated ALPN list, e.g. {"h2", "http/1.1", NULL} */
@@ -158,7 +178,80 @@ typedef struct esp_tls_cfg {
     const int *ciphersuites_list;      /*!< 0-terminated IANA suite ids (see
                                             esp_tls_get_ciphersuites_list()), or NULL for all */
     esp_tls_proto_ver_t tls_version;   /*!< pin the protocol version */
+
+    /* portls extension: trust the CAs of this PEM file or directory (read at connect time), e.g.
+     * ESP_TLS_SYSTEM_TRUST_STORE, so that CAs updated by the OS apply. Used when no bundle,
+     * global store or cacert_buf is set. */
+    const char *trust_store_path;
 } esp_tls_cfg_t;
+
+/** Debian's and Ubuntu's system CA file, for esp_tls_cfg_t.trust_store_path. */
+#define ESP_TLS_SYSTEM_TRUST_STORE "/etc/ssl/certs/ca-certificates.crt"
+
+/**
+ * Server configuration, for a session on an accepted socket. Same fields, types and order as
+ * ESP-IDF v5.5 (tls_version and ciphersuites_list as in v6). Buffers follow the client rules
+ * (PEM with its NUL counted, or DER) and must outlive every session made with this config.
+ *
+ * The server's own identity is the first of: servercert_buf + serverkey_buf, psk_hint_key,
+ * cert_select_cb; with none of them the session init fails with ESP_ERR_INVALID_STATE.
+ */
+typedef struct esp_tls_cfg_server {
+    const char **alpn_protos; /*!< NULL-terminated ALPN list, the server's preference first */
+
+    union {
+        const unsigned char *cacert_buf;     /*!< CA(s) for client certificates: mutual TLS */
+        const unsigned char *cacert_pem_buf; /*!< legacy name of cacert_buf */
+    };
+    union {
+        unsigned int cacert_bytes;     /*!< size of cacert_buf */
+        unsigned int cacert_pem_bytes; /*!< legacy name of cacert_bytes */
+    };
+#ifdef CONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL
+    bool client_cert_authmode_optional; /*!< with cacert_buf: a client without a certificate, or with
+                                             one that fails, is let in; the verify flags tell */
+#endif
+    union {
+        const unsigned char *servercert_buf;     /*!< server certificate (chain) */
+        const unsigned char *servercert_pem_buf; /*!< legacy name of servercert_buf */
+    };
+    union {
+        unsigned int servercert_bytes;     /*!< size of servercert_buf */
+        unsigned int servercert_pem_bytes; /*!< legacy name of servercert_bytes */
+    };
+    union {
+        const unsigned char *serverkey_buf;     /*!< server private key */
+        const unsigned char *serverkey_pem_buf; /*!< legacy name of serverkey_buf */
+    };
+    union {
+        unsigned int serverkey_bytes;     /*!< size of serverkey_buf */
+        unsigned int serverkey_pem_bytes; /*!< legacy name of serverkey_bytes */
+    };
+    const unsigned char *serverkey_password; /*!< password of an encrypted server key */
+    unsigned int serverkey_password_len;     /*!< its length */
+
+    bool use_ecdsa_peripheral;         /*!< chip-only: ESP_ERR_NOT_SUPPORTED on a host */
+    uint8_t ecdsa_key_efuse_blk;       /*!< chip-only */
+    uint8_t ecdsa_key_efuse_blk_high;  /*!< chip-only */
+    esp_tls_ecdsa_curve_t ecdsa_curve; /*!< chip-only */
+    bool use_secure_element;           /*!< chip-only: ESP_ERR_NOT_SUPPORTED on a host */
+
+    uint32_t tls_handshake_timeout_ms; /*!< bound on esp_tls_server_session_create(); 0 means 10 s */
+
+#ifdef CONFIG_ESP_TLS_SERVER_SESSION_TICKETS
+    esp_tls_server_session_ticket_ctx_t *ticket_ctx; /*!< ticket keys, or NULL for no tickets */
+#endif
+    void *userdata; /*!< for callbacks: mbedtls_ssl_get_user_data_p(ssl) (also set on the config) */
+#ifdef CONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK
+    esp_tls_handshake_callback cert_select_cb; /*!< picks the certificate per handshake (SNI), or NULL */
+#endif
+#ifdef CONFIG_ESP_TLS_PSK_VERIFICATION
+    const psk_hint_key_t *psk_hint_key; /*!< the one identity and key the server accepts, when no
+                                             certificate is set; must outlive the sessions */
+#endif
+    esp_tls_proto_ver_t tls_version; /*!< pin the protocol version */
+    const int *ciphersuites_list;    /*!< 0-terminated IANA suite ids, or NULL for all */
+} esp_tls_cfg_server_t;
 
 /** An ESP-TLS connection; opaque. */
 typedef struct esp_tls esp_tls_t;
@@ -277,6 +370,93 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
 /** The ciphersuites this build supports: IANA ids, 0-terminated, static. */
 const int *esp_tls_get_ciphersuites_list(void);
 
+/* ---- the global CA store: one set of trusted CAs for every connection that sets
+ * use_global_ca_store. All four calls are thread-safe: a connection keeps the store it started
+ * with, so a set or free during its handshake does not disturb it. ---- */
+
+/** Creates the store, empty, if there is none. @return ESP_OK or ESP_ERR_NO_MEM. */
+esp_err_t esp_tls_init_global_ca_store(void);
+
+/**
+ * Adds the certificates of a PEM (size with the NUL) or DER buffer to the store, creating it
+ * if needed. The buffer is copied.
+ * @return ESP_OK; ESP_ERR_MBEDTLS_CERT_PARTLY_OK when some certificates parsed and others did not
+ *         (the good ones are added); ESP_FAIL when none parsed (the store is left as it was);
+ *         ESP_ERR_INVALID_ARG for a NULL or empty buffer; ESP_ERR_NO_MEM.
+ */
+esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const unsigned int cacert_pem_bytes);
+
+/**
+ * The store's current chain, or NULL if there is none. It stays valid until the next
+ * esp_tls_set_global_ca_store() or esp_tls_free_global_ca_store(); do not modify it.
+ */
+mbedtls_x509_crt *esp_tls_get_global_ca_store(void);
+
+/** Drops the store. Connections that use it keep it until they are destroyed. */
+void esp_tls_free_global_ca_store(void);
+
+/* ---- server sessions, on a socket the caller accepted and keeps owning ---- */
+
+/**
+ * Prepares a server session on sockfd; no handshake yet.
+ * @param cfg    server configuration; it and its buffers must outlive the session
+ * @param sockfd an accepted socket, blocking or not
+ * @param tls    a handle from esp_tls_init()
+ * @return ESP_OK; ESP_ERR_INVALID_ARG for NULLs or sockfd < 0; ESP_ERR_NOT_SUPPORTED for chip-only
+ *         options; ESP_FAIL when the configuration is refused (the error record says why).
+ */
+esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls);
+
+/**
+ * One handshake step of a session from esp_tls_server_session_init(); does not wait.
+ * @return 0 done; ESP_TLS_ERR_SSL_WANT_READ / _WANT_WRITE (wait for the socket, call again);
+ *         another negative mbedTLS code on failure (then delete the session).
+ */
+int esp_tls_server_session_continue_async(esp_tls_t *tls);
+
+/**
+ * esp_tls_server_session_init() and the whole handshake, within cfg->tls_handshake_timeout_ms
+ * (0: 10 s), waiting on the socket between steps.
+ * @return 0 done; ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT; a negative mbedTLS code from the
+ *         handshake; or the esp_err_t of the init. Whatever the result, free with
+ *         esp_tls_server_session_delete().
+ */
+int esp_tls_server_session_create(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls);
+
+/**
+ * Sends close_notify if the handshake completed, frees the session and the handle. The socket
+ * is not closed: it belongs to the caller. NULL is ignored.
+ */
+void esp_tls_server_session_delete(esp_tls_t *tls);
+
+/**
+ * Creates cfg->ticket_ctx: AES-256-GCM ticket keys, tickets valid for
+ * CONFIG_ESP_TLS_SERVER_SESSION_TICKET_TIMEOUT seconds.
+ * @return ESP_OK; ESP_ERR_INVALID_ARG if cfg is NULL or already has one; ESP_ERR_NO_MEM;
+ *         ESP_ERR_NOT_SUPPORTED without CONFIG_ESP_TLS_SERVER_SESSION_TICKETS;
+ *         ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED.
+ */
+esp_err_t esp_tls_cfg_server_session_tickets_init(esp_tls_cfg_server_t *cfg);
+
+/** Frees cfg->ticket_ctx (the keys and the allocation) and sets it to NULL. */
+void esp_tls_cfg_server_session_tickets_free(esp_tls_cfg_server_t *cfg);
+
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+/**
+ * A copy of the connection's resumable session, for esp_tls_cfg_t.client_session.
+ * TLS 1.2: available once the handshake is done (a ticket, or the session ID).
+ * TLS 1.3: available once the server's NewSessionTicket has been received, which happens in
+ * esp_tls_conn_read() or, if it is already waiting on the socket, in this call. Before that,
+ * NULL: a TLS 1.3 session without a ticket cannot resume (ESP-IDF returns one anyway).
+ * @return a session to free with esp_tls_free_client_session(), or NULL (none yet, no memory,
+ *         or tls is NULL or not connected).
+ */
+esp_tls_client_session_t *esp_tls_get_client_session(esp_tls_t *tls);
+
+/** Frees a session from esp_tls_get_client_session(). NULL is ignored. */
+void esp_tls_free_client_session(esp_tls_client_session_t *client_session);
+#endif
+
 /* ---- portls extensions (not in ESP-IDF) ---- */
 
 /** Where the time of a connect went, in microseconds; 0 for a phase that did not run. */
@@ -288,6 +468,12 @@ typedef struct {
 
 /** The timing of the last connect. ESP_ERR_INVALID_ARG on NULLs. */
 esp_err_t esp_tls_get_conn_timing(const esp_tls_t *tls, esp_tls_conn_timing_t *timing);
+
+/**
+ * Whether the completed handshake resumed a session (a ticket or a TLS 1.2 session ID) instead of
+ * a full handshake. An external PSK is not a resumption. false for NULL or an unfinished handshake.
+ */
+bool esp_tls_session_was_resumed(const esp_tls_t *tls);
 
 #ifdef __cplusplus
 }

@@ -13,7 +13,10 @@ typedef struct esp_tls_stack_ops {
     /* Builds the engine state for a connected socket: config, trust anchors, own cert, SNI.
      * Records the failure in tls's error record; on failure nothing is left allocated. */
     esp_err_t (*create_ssl_handle)(const char *hostname, const esp_tls_cfg_t *cfg, esp_tls_t *tls);
-    /* One handshake step: 1 done, ESP_TLS_ERR_SSL_WANT_READ/_WANT_WRITE, or -1 failed. */
+    /* The same for a server session on an accepted socket. */
+    esp_err_t (*create_server_handle)(const esp_tls_cfg_server_t *cfg, esp_tls_t *tls);
+    /* Runs the handshake until it would block: 1 done, ESP_TLS_ERR_SSL_WANT_READ/_WANT_WRITE,
+     * or another negative (engine) code: failed and recorded. Sets tls->resumed when done. */
     int (*handshake)(esp_tls_t *tls);
     ssize_t (*read)(esp_tls_t *tls, char *data, size_t datalen);
     ssize_t (*write)(esp_tls_t *tls, const char *data, size_t datalen);

@@ -341,3 +341,8 @@ esp_err_t esp_tls_get_conn_timing(const esp_tls_t *tls, esp_tls_conn_timing_t *t
     *timing = tls->timing;
     return ESP_OK;
 }
+
+bool esp_tls_session_was_resumed(const esp_tls_t *tls)
+{
+    return tls != NULL && tls->conn_state == ESP_TLS_DONE && tls->resumed;
+}

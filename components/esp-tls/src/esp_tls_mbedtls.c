@@ -1,8 +1,10 @@
-/* The mbedTLS 3.6 engine: client configuration, handshake, record I/O over our own socket BIO. */
-/* The received alert has no public getter in 3.6; portls pins 3.6, so it reads the field. */
+/* The mbedTLS 3.6 engine: state, socket BIO, handshake and records, shared by client and server. */
+/* The received alert and the handshake state have no public getter in 3.6; portls pins 3.6, so
+ * it reads those fields. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,23 +19,9 @@
 #include "psa/crypto.h"
 
 #include "esp_log.h"
-#include "esp_tls_private.h"
+#include "esp_tls_mbedtls.h"
 
 static const char *TAG = "esp-tls-mbedtls";
-
-typedef struct {
-    mbedtls_ssl_context ssl;
-    mbedtls_ssl_config conf;
-    mbedtls_x509_crt cacert;
-    mbedtls_x509_crt clientcert;
-    mbedtls_pk_context clientkey;
-    bool verify_peer; /* a trust anchor is configured: verify flags are worth recording */
-} mbedtls_state_t;
-
-static mbedtls_state_t *state_of(esp_tls_t *tls)
-{
-    return tls->stack_ctx;
-}
 
 /* Pitfall 6: initialise PSA once, up front, so the first handshake does not carry it; free it
  * at exit so leak checkers see nothing in use. */
@@ -53,13 +41,19 @@ static void psa_start(void)
     }
 }
 
-static void record_mbedtls(esp_tls_t *tls, esp_err_t err, int mbedtls_ret)
+void esp_tls_mbedtls_record(esp_tls_t *tls, esp_err_t err, int mbedtls_ret)
 {
     char text[128];
     mbedtls_strerror(mbedtls_ret, text, sizeof(text));
     ESP_LOGE(TAG, "%s: mbedTLS -0x%04X (%s)", esp_err_to_name(err), (unsigned)-mbedtls_ret, text);
     esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_MBEDTLS, -mbedtls_ret);
     esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, err);
+}
+
+esp_err_t esp_tls_mbedtls_fail(esp_tls_t *tls, esp_err_t err)
+{
+    esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, err);
+    return err;
 }
 
 /* ---- socket BIO: MSG_NOSIGNAL so a dead peer never raises SIGPIPE; EAGAIN (also an expired
@@ -93,7 +87,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     esp_tls_t *tls = ctx;
     ssize_t n;
     do {
-        n = recv(tls->sockfd, buf, len, 0);
+        n = recv(tls->sockfd, buf, len, tls->recv_flags);
     } while (n < 0 && errno == EINTR);
     return n >= 0 ? (int)n : bio_error(tls, false);
 }
@@ -107,13 +101,58 @@ static void debug_log(void *ctx, int level, const char *file, int line, const ch
 }
 #endif
 
-/* ---- configuration ---- */
+/* ---- state ---- */
 
-static esp_err_t parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsigned char *buf, unsigned int len)
+bool esp_tls_mbedtls_psa_ready(void)
+{
+    pthread_once(&psa_once, psa_start);
+    return psa_status == PSA_SUCCESS;
+}
+
+esp_err_t esp_tls_mbedtls_state_new(esp_tls_t *tls)
+{
+    if (!esp_tls_mbedtls_psa_ready()) {
+        ESP_LOGE(TAG, "psa_crypto_init failed: %d", (int)psa_status);
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_MBEDTLS_CTR_DRBG_SEED_FAILED);
+    }
+    mbedtls_state_t *st = mbedtls_calloc(1, sizeof(*st));
+    if (st == NULL) {
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_NO_MEM);
+    }
+    tls->stack_ctx = st;
+    mbedtls_ssl_init(&st->ssl);
+    mbedtls_ssl_config_init(&st->conf);
+    mbedtls_x509_crt_init(&st->cacert);
+    mbedtls_x509_crt_init(&st->owncert);
+    mbedtls_pk_init(&st->ownkey);
+    return ESP_OK;
+}
+
+void esp_tls_mbedtls_state_free(esp_tls_t *tls)
+{
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    if (st == NULL) {
+        return;
+    }
+    mbedtls_ssl_free(&st->ssl);
+    mbedtls_ssl_config_free(&st->conf);
+    mbedtls_x509_crt_free(&st->cacert);
+    mbedtls_x509_crt_free(&st->owncert);
+    mbedtls_pk_free(&st->ownkey);
+    esp_tls_ca_store_release(st->ca_store);
+    mbedtls_free(st->session);
+    mbedtls_free(st);
+    tls->stack_ctx = NULL;
+}
+
+/* ---- configuration shared by both ends ---- */
+
+esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsigned char *buf,
+                                      unsigned int len)
 {
     int ret = mbedtls_x509_crt_parse(crt, buf, len);
     if (ret < 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, ret);
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, ret);
         return ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
     }
     if (ret > 0) {
@@ -122,9 +161,49 @@ static esp_err_t parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsign
     return ESP_OK;
 }
 
+esp_err_t esp_tls_mbedtls_set_own_cert(esp_tls_t *tls, const unsigned char *cert, unsigned int cert_len,
+                                       const unsigned char *key, unsigned int key_len,
+                                       const unsigned char *password, unsigned int password_len)
+{
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    esp_err_t err = esp_tls_mbedtls_parse_certs(tls, &st->owncert, cert, cert_len);
+    if (err != ESP_OK) {
+        return err;
+    }
+    int ret = mbedtls_pk_parse_key(&st->ownkey, key, key_len, password, password_len, mbedtls_psa_get_random,
+                                   MBEDTLS_PSA_RANDOM_STATE);
+    if (ret != 0) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED, ret);
+        return ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED;
+    }
+    ret = mbedtls_ssl_conf_own_cert(&st->conf, &st->owncert, &st->ownkey);
+    if (ret != 0) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED, ret);
+        return ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED;
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk)
+{
+    if (psk->key == NULL || psk->key_size == 0 || psk->hint == NULL) {
+        ESP_LOGE(TAG, "psk_hint_key needs a key, its size and a hint (the identity)");
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_INVALID_ARG);
+    }
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    int ret = mbedtls_ssl_conf_psk(&st->conf, psk->key, psk->key_size, (const unsigned char *)psk->hint,
+                                   strlen(psk->hint));
+    if (ret != 0) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_CONF_PSK_FAILED, ret);
+        return ESP_ERR_MBEDTLS_SSL_CONF_PSK_FAILED;
+    }
+    st->external_psk = true;
+    return ESP_OK;
+}
+
 static esp_err_t set_version(esp_tls_t *tls, esp_tls_proto_ver_t version)
 {
-    mbedtls_ssl_config *conf = &state_of(tls)->conf;
+    mbedtls_ssl_config *conf = &esp_tls_mbedtls_state(tls)->conf;
     switch (version) {
     case ESP_TLS_VER_ANY:
         return ESP_OK;
@@ -136,196 +215,52 @@ static esp_err_t set_version(esp_tls_t *tls, esp_tls_proto_ver_t version)
 #ifdef MBEDTLS_SSL_PROTO_TLS1_3
         mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
         mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
-#else
-        ESP_LOGW(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3); using the default");
-#endif
         return ESP_OK;
+#else
+        if (conf->endpoint == MBEDTLS_SSL_IS_CLIENT) {
+            ESP_LOGW(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3); using the default");
+            return ESP_OK;
+        }
+        ESP_LOGE(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)");
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_NOT_SUPPORTED);
+#endif
     default:
         ESP_LOGE(TAG, "tls_version %d is not a TLS version", (int)version);
-        esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_INVALID_ARG);
-        return ESP_ERR_INVALID_ARG;
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_INVALID_ARG);
     }
 }
 
-static esp_err_t no_verification_option(esp_tls_t *tls)
+esp_err_t esp_tls_mbedtls_conf_common(esp_tls_t *tls, int endpoint, const char **alpn_protos,
+                                      const int *ciphersuites, esp_tls_proto_ver_t version)
 {
-#ifdef CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY
-    ESP_LOGW(TAG, "INSECURE: no trust anchor configured; the server is NOT verified "
-                  "(CONFIG_ESP_TLS_SKIP_SERVER_CERT_VERIFY)");
-    mbedtls_ssl_conf_authmode(&state_of(tls)->conf, MBEDTLS_SSL_VERIFY_NONE);
-    return ESP_OK;
-#else
-    ESP_LOGE(TAG, "No server verification option set in esp_tls_cfg_t: set cacert_buf, "
-                  "crt_bundle_attach or use_global_ca_store");
-    esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
-    return ESP_ERR_MBEDTLS_SSL_SETUP_FAILED;
-#endif
-}
-
-static esp_err_t not_yet_supported(esp_tls_t *tls, const char *what)
-{
-    ESP_LOGE(TAG, "%s is not supported by this portls version", what);
-    esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_NOT_SUPPORTED);
-    return ESP_ERR_NOT_SUPPORTED;
-}
-
-/* ESP-IDF's precedence: bundle > global store > cacert > PSK > none. */
-static esp_err_t set_server_verification(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
-{
-    mbedtls_state_t *st = state_of(tls);
-    esp_err_t err;
-    if (cfg->crt_bundle_attach != NULL) {
-        err = cfg->crt_bundle_attach(&st->conf);
-        if (err != ESP_OK) {
-            ESP_LOGE(TAG, "crt_bundle_attach failed: %s", esp_err_to_name(err));
-            esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, err);
-            return err;
-        }
-    } else if (cfg->use_global_ca_store) {
-        return not_yet_supported(tls, "use_global_ca_store");
-    } else if (cfg->cacert_buf != NULL) {
-        err = parse_certs(tls, &st->cacert, cfg->cacert_buf, cfg->cacert_bytes);
-        if (err != ESP_OK) {
-            return err;
-        }
-        mbedtls_ssl_conf_ca_chain(&st->conf, &st->cacert, NULL);
-    } else if (cfg->psk_hint_key != NULL) {
-        return not_yet_supported(tls, "psk_hint_key");
-    } else {
-        return no_verification_option(tls);
-    }
-    mbedtls_ssl_conf_authmode(&st->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    st->verify_peer = true;
-    return ESP_OK;
-}
-
-static esp_err_t set_client_cert(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
-{
-    mbedtls_state_t *st = state_of(tls);
-    if (cfg->clientcert_buf == NULL && cfg->clientkey_buf == NULL) {
-        return ESP_OK;
-    }
-    if (cfg->clientcert_buf == NULL || cfg->clientkey_buf == NULL) {
-        ESP_LOGE(TAG, "a client certificate needs its key, and a key its certificate");
-        esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_INVALID_STATE);
-        return ESP_ERR_INVALID_STATE;
-    }
-    esp_err_t err = parse_certs(tls, &st->clientcert, cfg->clientcert_buf, cfg->clientcert_bytes);
-    if (err != ESP_OK) {
-        return err;
-    }
-    int ret = mbedtls_pk_parse_key(&st->clientkey, cfg->clientkey_buf, cfg->clientkey_bytes,
-                                   cfg->clientkey_password, cfg->clientkey_password_len,
-                                   mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
+    mbedtls_ssl_config *conf = &esp_tls_mbedtls_state(tls)->conf;
+    int ret = mbedtls_ssl_config_defaults(conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
     if (ret != 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED, ret);
-        return ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED;
-    }
-    ret = mbedtls_ssl_conf_own_cert(&st->conf, &st->clientcert, &st->clientkey);
-    if (ret != 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED, ret);
-        return ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED;
-    }
-    return ESP_OK;
-}
-
-static esp_err_t set_protocol_options(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
-{
-    mbedtls_ssl_config *conf = &state_of(tls)->conf;
-    int ret = mbedtls_ssl_config_defaults(conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                          MBEDTLS_SSL_PRESET_DEFAULT);
-    if (ret != 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_CONFIG_DEFAULTS_FAILED, ret);
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_CONFIG_DEFAULTS_FAILED, ret);
         return ESP_ERR_MBEDTLS_SSL_CONFIG_DEFAULTS_FAILED;
     }
     mbedtls_ssl_conf_rng(conf, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE);
-    if (cfg->alpn_protos != NULL && (ret = mbedtls_ssl_conf_alpn_protocols(conf, cfg->alpn_protos)) != 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_CONF_ALPN_PROTOCOLS_FAILED, ret);
+    if (alpn_protos != NULL && (ret = mbedtls_ssl_conf_alpn_protocols(conf, alpn_protos)) != 0) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_CONF_ALPN_PROTOCOLS_FAILED, ret);
         return ESP_ERR_MBEDTLS_SSL_CONF_ALPN_PROTOCOLS_FAILED;
     }
-    if (cfg->ciphersuites_list != NULL) {
-        mbedtls_ssl_conf_ciphersuites(conf, cfg->ciphersuites_list);
+    if (ciphersuites != NULL) {
+        mbedtls_ssl_conf_ciphersuites(conf, ciphersuites);
     }
 #ifdef CONFIG_MBEDTLS_DEBUG
     mbedtls_ssl_conf_dbg(conf, debug_log, NULL);
     mbedtls_debug_set_threshold(CONFIG_MBEDTLS_DEBUG_LEVEL);
 #endif
-    return set_version(tls, cfg->tls_version);
+    return set_version(tls, version);
 }
 
-#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
-static esp_err_t check_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
+esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls)
 {
-    return cfg->client_session ? not_yet_supported(tls, "client_session") : ESP_OK;
-}
-#else
-static esp_err_t check_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
-{
-    (void)tls;
-    (void)cfg;
-    return ESP_OK;
-}
-#endif
-
-/* Pitfall 7: from 3.6.3 a verifying client must call set_hostname, with NULL to skip the check. */
-static esp_err_t set_hostname(esp_tls_t *tls, const char *hostname, const esp_tls_cfg_t *cfg)
-{
-    const char *name = cfg->skip_common_name ? NULL : (cfg->common_name ? cfg->common_name : hostname);
-    int ret = mbedtls_ssl_set_hostname(&state_of(tls)->ssl, name);
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    int ret = mbedtls_ssl_setup(&st->ssl, &st->conf);
     if (ret != 0) {
-        record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_SET_HOSTNAME_FAILED, ret);
-        return ESP_ERR_MBEDTLS_SSL_SET_HOSTNAME_FAILED;
-    }
-    return ESP_OK;
-}
-
-static void mbedtls_conn_free(esp_tls_t *tls)
-{
-    mbedtls_state_t *st = state_of(tls);
-    mbedtls_ssl_free(&st->ssl);
-    mbedtls_ssl_config_free(&st->conf);
-    mbedtls_x509_crt_free(&st->cacert);
-    mbedtls_x509_crt_free(&st->clientcert);
-    mbedtls_pk_free(&st->clientkey);
-    mbedtls_free(st);
-    tls->stack_ctx = NULL;
-}
-
-static esp_err_t mbedtls_create_ssl_handle(const char *hostname, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
-{
-    pthread_once(&psa_once, psa_start);
-    if (psa_status != PSA_SUCCESS) {
-        ESP_LOGE(TAG, "psa_crypto_init failed: %d", (int)psa_status);
-        esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_MBEDTLS_CTR_DRBG_SEED_FAILED);
-        return ESP_ERR_MBEDTLS_CTR_DRBG_SEED_FAILED;
-    }
-    mbedtls_state_t *st = mbedtls_calloc(1, sizeof(*st));
-    if (st == NULL) {
-        esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_NO_MEM);
-        return ESP_ERR_NO_MEM;
-    }
-    tls->stack_ctx = st;
-    mbedtls_ssl_init(&st->ssl);
-    mbedtls_ssl_config_init(&st->conf);
-    mbedtls_x509_crt_init(&st->cacert);
-    mbedtls_x509_crt_init(&st->clientcert);
-    mbedtls_pk_init(&st->clientkey);
-
-    esp_err_t err = set_protocol_options(tls, cfg);
-    err = err ? err : check_session(tls, cfg);
-    err = err ? err : set_server_verification(tls, cfg);
-    err = err ? err : set_client_cert(tls, cfg);
-    if (err == ESP_OK) {
-        int ret = mbedtls_ssl_setup(&st->ssl, &st->conf);
-        if (ret != 0) {
-            record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED, ret);
-            err = ESP_ERR_MBEDTLS_SSL_SETUP_FAILED;
-        }
-    }
-    err = err ? err : set_hostname(tls, hostname, cfg);
-    if (err != ESP_OK) {
-        mbedtls_conn_free(tls);
-        return err;
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED, ret);
+        return ESP_ERR_MBEDTLS_SSL_SETUP_FAILED;
     }
     mbedtls_ssl_set_bio(&st->ssl, tls, bio_send, bio_recv, NULL);
     return ESP_OK;
@@ -356,10 +291,10 @@ static int explain_handshake_failure(const mbedtls_ssl_context *ssl, int ret)
                       "are refused), within the tls_version pin");
         break;
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-        ESP_LOGE(TAG, "the server certificate did not verify (see the verify flags)");
+        ESP_LOGE(TAG, "the peer's certificate did not verify (see the verify flags)");
         break;
     case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        ESP_LOGE(TAG, "the server ended the handshake with fatal alert %d", alert);
+        ESP_LOGE(TAG, "the peer ended the handshake with fatal alert %d", alert);
         break;
     default:
         break;
@@ -369,8 +304,8 @@ static int explain_handshake_failure(const mbedtls_ssl_context *ssl, int ret)
 
 static void record_verify_flags(esp_tls_t *tls)
 {
-    uint32_t flags = mbedtls_ssl_get_verify_result(&state_of(tls)->ssl);
-    if (state_of(tls)->verify_peer && flags != 0 && flags != UINT32_MAX) {
+    uint32_t flags = mbedtls_ssl_get_verify_result(&esp_tls_mbedtls_state(tls)->ssl);
+    if (esp_tls_mbedtls_state(tls)->verify_peer && flags != 0 && flags != UINT32_MAX) {
         char text[256];
         mbedtls_x509_crt_verify_info(text, sizeof(text), "  ! ", flags);
         ESP_LOGE(TAG, "certificate verification failed, flags 0x%x:\n%s", (unsigned)flags, text);
@@ -378,19 +313,45 @@ static void record_verify_flags(esp_tls_t *tls)
     }
 }
 
+/* A resumed handshake skips the certificate exchange; an external PSK skips it too, but is not a
+ * resumption. The client also knows whether it offered a saved session. */
+static bool handshake_resumed(const esp_tls_t *tls, const mbedtls_state_t *st)
+{
+    if (st->saw_certificate || st->external_psk) {
+        return false;
+    }
+    return tls->role == ESP_TLS_SERVER || st->offered_session;
+}
+
+static void handshake_done(esp_tls_t *tls, mbedtls_state_t *st)
+{
+    tls->resumed = handshake_resumed(tls, st);
+    if (tls->role == ESP_TLS_CLIENT &&
+        mbedtls_ssl_get_version_number(&st->ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
+        esp_tls_mbedtls_save_session(tls); /* TLS 1.3 sessions come with a later ticket */
+    }
+}
+
+/* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
+ * states it passes. */
 static int mbedtls_handshake(esp_tls_t *tls)
 {
-    int ret = mbedtls_ssl_handshake(&state_of(tls)->ssl);
-    if (ret == 0) {
-        return 1;
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    while (!mbedtls_ssl_is_handshake_over(&st->ssl)) {
+        st->saw_certificate |= st->ssl.state == MBEDTLS_SSL_SERVER_CERTIFICATE;
+        int ret = mbedtls_ssl_handshake_step(&st->ssl);
+        if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            return ret;
+        }
+        if (ret != 0) {
+            ret = explain_handshake_failure(&st->ssl, ret);
+            esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, ret);
+            record_verify_flags(tls);
+            return ret;
+        }
     }
-    if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        return ret;
-    }
-    ret = explain_handshake_failure(&state_of(tls)->ssl, ret);
-    record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, ret);
-    record_verify_flags(tls);
-    return -1;
+    handshake_done(tls, st);
+    return 1;
 }
 
 /* ---- records ---- */
@@ -398,15 +359,16 @@ static int mbedtls_handshake(esp_tls_t *tls)
 static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
 {
     for (;;) {
-        int ret = mbedtls_ssl_read(&state_of(tls)->ssl, (unsigned char *)data, datalen);
+        int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, (unsigned char *)data, datalen);
         if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-            continue; /* a TLS 1.3 ticket, not application data */
+            esp_tls_mbedtls_save_session(tls); /* a TLS 1.3 ticket, not application data */
+            continue;
         }
         if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
             return 0;
         }
         if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
+            esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
         }
         return ret;
     }
@@ -414,7 +376,7 @@ static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
 
 static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
 {
-    mbedtls_ssl_context *ssl = &state_of(tls)->ssl;
+    mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
     int max = mbedtls_ssl_get_max_out_record_payload(ssl);
     size_t chunk = max > 0 ? (size_t)max : MBEDTLS_SSL_OUT_CONTENT_LEN;
     size_t written = 0;
@@ -423,7 +385,7 @@ static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
         int ret = mbedtls_ssl_write(ssl, (const unsigned char *)data + written, len);
         if (ret <= 0) {
             if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-                record_mbedtls(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
+                esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
                 return ret;
             }
             return written > 0 ? (ssize_t)written : ret;
@@ -436,23 +398,24 @@ static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
 static void mbedtls_conn_delete(esp_tls_t *tls)
 {
     if (tls->conn_state == ESP_TLS_DONE) {
-        mbedtls_ssl_close_notify(&state_of(tls)->ssl); /* best effort: the peer may be gone */
+        mbedtls_ssl_close_notify(&esp_tls_mbedtls_state(tls)->ssl); /* best effort: the peer may be gone */
     }
-    mbedtls_conn_free(tls);
+    esp_tls_mbedtls_state_free(tls);
 }
 
 static void *mbedtls_get_ssl_context(esp_tls_t *tls)
 {
-    return &state_of(tls)->ssl;
+    return &esp_tls_mbedtls_state(tls)->ssl;
 }
 
 static ssize_t mbedtls_get_bytes_avail(esp_tls_t *tls)
 {
-    return (ssize_t)mbedtls_ssl_get_bytes_avail(&state_of(tls)->ssl);
+    return (ssize_t)mbedtls_ssl_get_bytes_avail(&esp_tls_mbedtls_state(tls)->ssl);
 }
 
 const esp_tls_stack_ops_t esp_tls_mbedtls_ops = {
-    .create_ssl_handle = mbedtls_create_ssl_handle,
+    .create_ssl_handle = esp_tls_mbedtls_create_client,
+    .create_server_handle = esp_tls_mbedtls_create_server,
     .handshake = mbedtls_handshake,
     .read = mbedtls_read,
     .write = mbedtls_write,

@@ -1,0 +1,73 @@
+/*
+ * The mbedTLS 3.6 engine's state and the pieces its client and server halves share.
+ * esp_tls_mbedtls.c: state, socket BIO, handshake, records. esp_tls_mbedtls_client.c and
+ * esp_tls_mbedtls_server.c: the two configurations. Not public.
+ */
+#pragma once
+
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+#include "esp_tls_ca_store.h"
+#include "esp_tls_private.h"
+
+typedef struct {
+    mbedtls_ssl_context ssl;
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt cacert;       /* cacert_buf or trust_store_path */
+    mbedtls_x509_crt owncert;      /* the client's or the server's certificate */
+    mbedtls_pk_context ownkey;
+    esp_tls_ca_store_t *ca_store;  /* the global store, held while this connection lives */
+    unsigned char *session;        /* client: the latest resumable session, serialized */
+    size_t session_len;
+    bool verify_peer;              /* a trust anchor is configured: verify flags are worth recording */
+    bool offered_session;          /* client: a saved session went into the ClientHello */
+    bool external_psk;             /* a psk_hint_key is configured */
+    bool saw_certificate;          /* the handshake went through the server certificate step */
+} mbedtls_state_t;
+
+static inline mbedtls_state_t *esp_tls_mbedtls_state(const esp_tls_t *tls)
+{
+    return tls->stack_ctx;
+}
+
+/* Logs and records an mbedTLS failure as err plus the mbedTLS code. */
+void esp_tls_mbedtls_record(esp_tls_t *tls, esp_err_t err, int mbedtls_ret);
+
+/* Records err (an esp_err_t without an mbedTLS code) and returns it. */
+esp_err_t esp_tls_mbedtls_fail(esp_tls_t *tls, esp_err_t err);
+
+/* Allocates and initialises tls->stack_ctx (and PSA, once per process). */
+esp_err_t esp_tls_mbedtls_state_new(esp_tls_t *tls);
+
+/* Frees tls->stack_ctx and everything in it; NULL-safe. */
+void esp_tls_mbedtls_state_free(esp_tls_t *tls);
+
+/* config_defaults for endpoint, the RNG, ALPN, suites, the version pin and the debug hook. */
+esp_err_t esp_tls_mbedtls_conf_common(esp_tls_t *tls, int endpoint, const char **alpn_protos,
+                                      const int *ciphersuites, esp_tls_proto_ver_t version);
+
+/* Parses a PEM (size with NUL) or DER certificate buffer into crt. */
+esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsigned char *buf,
+                                      unsigned int len);
+
+/* Parses cert and key into owncert/ownkey and makes them the endpoint's own. */
+esp_err_t esp_tls_mbedtls_set_own_cert(esp_tls_t *tls, const unsigned char *cert, unsigned int cert_len,
+                                       const unsigned char *key, unsigned int key_len,
+                                       const unsigned char *password, unsigned int password_len);
+
+/* Configures the pre-shared key and identity. */
+esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk);
+
+/* mbedtls_ssl_setup and the socket BIO. */
+esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);
+
+/* Client: keeps a serialized copy of the connection's current session (after a TLS 1.2
+ * handshake, or on a TLS 1.3 NewSessionTicket). */
+void esp_tls_mbedtls_save_session(esp_tls_t *tls);
+
+/* Initialises PSA once per process. @return false if that failed. */
+bool esp_tls_mbedtls_psa_ready(void);
+
+esp_err_t esp_tls_mbedtls_create_client(const char *hostname, const esp_tls_cfg_t *cfg, esp_tls_t *tls);
+esp_err_t esp_tls_mbedtls_create_server(const esp_tls_cfg_server_t *cfg, esp_tls_t *tls);

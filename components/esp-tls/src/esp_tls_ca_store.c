@@ -1,0 +1,144 @@
+/*
+ * The global CA store. ESP-IDF appends to one chain that live connections read, with no lock.
+ * Here a store never changes once published: set builds a new chain (the old certificates plus
+ * the new ones) and swaps it in under the lock; each connection holds a reference to the
+ * snapshot it started with, and the last reference frees it.
+ */
+#include <pthread.h>
+
+#include "mbedtls/platform.h"
+
+#include "esp_log.h"
+#include "esp_tls.h"
+#include "esp_tls_ca_store.h"
+
+static const char *TAG = "esp-tls-ca-store";
+
+struct esp_tls_ca_store {
+    mbedtls_x509_crt chain;
+    unsigned refs;
+};
+
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
+static esp_tls_ca_store_t *current; /* holds one reference of its own */
+
+static esp_tls_ca_store_t *store_new(void)
+{
+    esp_tls_ca_store_t *store = mbedtls_calloc(1, sizeof(*store));
+    if (store != NULL) {
+        mbedtls_x509_crt_init(&store->chain);
+        store->refs = 1;
+    }
+    return store;
+}
+
+/* Called with store_lock held, or on a store nobody else has seen. */
+static void store_unref_locked(esp_tls_ca_store_t *store)
+{
+    if (store != NULL && --store->refs == 0) {
+        mbedtls_x509_crt_free(&store->chain);
+        mbedtls_free(store);
+    }
+}
+
+/* Replaces the current store; takes over the caller's reference to store. */
+static void publish(esp_tls_ca_store_t *store)
+{
+    pthread_mutex_lock(&store_lock);
+    esp_tls_ca_store_t *old = current;
+    current = store;
+    store_unref_locked(old);
+    pthread_mutex_unlock(&store_lock);
+}
+
+esp_tls_ca_store_t *esp_tls_ca_store_acquire(void)
+{
+    pthread_mutex_lock(&store_lock);
+    esp_tls_ca_store_t *store = current;
+    if (store != NULL) {
+        store->refs++;
+    }
+    pthread_mutex_unlock(&store_lock);
+    return store;
+}
+
+void esp_tls_ca_store_release(esp_tls_ca_store_t *store)
+{
+    pthread_mutex_lock(&store_lock);
+    store_unref_locked(store);
+    pthread_mutex_unlock(&store_lock);
+}
+
+mbedtls_x509_crt *esp_tls_ca_store_chain(esp_tls_ca_store_t *store)
+{
+    return &store->chain;
+}
+
+esp_err_t esp_tls_init_global_ca_store(void)
+{
+    esp_tls_ca_store_t *fresh = store_new();
+    if (fresh == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    pthread_mutex_lock(&store_lock);
+    if (current == NULL) {
+        current = fresh;
+        fresh = NULL;
+    }
+    pthread_mutex_unlock(&store_lock);
+    store_unref_locked(fresh); /* someone else's store was there first */
+    return ESP_OK;
+}
+
+/* Copies the certificates of from (which may be NULL) into to, by their DER. */
+static int copy_chain(mbedtls_x509_crt *to, esp_tls_ca_store_t *from)
+{
+    for (const mbedtls_x509_crt *c = from ? &from->chain : NULL; c != NULL && c->raw.p != NULL; c = c->next) {
+        int ret = mbedtls_x509_crt_parse_der(to, c->raw.p, c->raw.len);
+        if (ret != 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const unsigned int cacert_pem_bytes)
+{
+    if (cacert_pem_buf == NULL || cacert_pem_bytes == 0) {
+        ESP_LOGE(TAG, "a CA buffer and its size are required");
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_tls_ca_store_t *store = store_new();
+    if (store == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    esp_tls_ca_store_t *old = esp_tls_ca_store_acquire();
+    int copied = copy_chain(&store->chain, old);
+    esp_tls_ca_store_release(old);
+    int ret = copied == 0 ? mbedtls_x509_crt_parse(&store->chain, cacert_pem_buf, cacert_pem_bytes) : copied;
+    if (ret < 0) {
+        ESP_LOGE(TAG, "no certificate in the buffer parsed (mbedTLS -0x%04X); the store is unchanged",
+                 (unsigned)-ret);
+        store_unref_locked(store);
+        return ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? ESP_ERR_NO_MEM : ESP_FAIL;
+    }
+    publish(store);
+    if (ret > 0) {
+        ESP_LOGW(TAG, "%d certificate(s) in the buffer did not parse; the others were added", ret);
+        return ESP_ERR_MBEDTLS_CERT_PARTLY_OK;
+    }
+    return ESP_OK;
+}
+
+mbedtls_x509_crt *esp_tls_get_global_ca_store(void)
+{
+    pthread_mutex_lock(&store_lock);
+    mbedtls_x509_crt *chain = current ? &current->chain : NULL;
+    pthread_mutex_unlock(&store_lock);
+    return chain;
+}
+
+void esp_tls_free_global_ca_store(void)
+{
+    publish(NULL);
+}

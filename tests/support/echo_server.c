@@ -1,0 +1,88 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "echo_server.h"
+#include "tls_test.h"
+
+static void describe(esp_tls_t *tls, echo_session_t *r)
+{
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    const char *alpn = mbedtls_ssl_get_alpn_protocol(ssl);
+    snprintf(r->alpn, sizeof(r->alpn), "%s", alpn ? alpn : "");
+    snprintf(r->version, sizeof(r->version), "%s", mbedtls_ssl_get_version(ssl));
+    r->resumed = esp_tls_session_was_resumed(tls);
+    r->verify_flags = mbedtls_ssl_get_verify_result(ssl);
+    r->client_cert = mbedtls_ssl_get_peer_cert(ssl) != NULL;
+}
+
+static void serve_one(echo_server_t *s, echo_session_t *r)
+{
+    int fd = accept(s->listen_fd, NULL, NULL);
+    if (fd < 0) {
+        r->create_rc = -1;
+        return;
+    }
+    esp_tls_t *tls = esp_tls_init();
+    r->create_rc = esp_tls_server_session_create(s->cfg, fd, tls);
+    esp_tls_error_handle_t h;
+    esp_tls_get_error_handle(tls, &h);
+    r->last_error = esp_tls_get_and_clear_last_error(h, NULL, NULL);
+    if (r->create_rc == 0) {
+        describe(tls, r);
+        char buf[256];
+        ssize_t n = esp_tls_conn_read(tls, buf, sizeof(buf));
+        if (n > 0) {
+            esp_tls_conn_write(tls, buf, (size_t)n);
+        }
+    }
+    esp_tls_server_session_delete(tls);
+    close(fd);
+}
+
+static void *serve(void *arg)
+{
+    echo_server_t *s = arg;
+    for (int i = 0; i < s->sessions; i++) {
+        serve_one(s, &s->result[i]);
+    }
+    return NULL;
+}
+
+void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    memset(s->result, 0, sizeof(s->result));
+    s->cfg = cfg;
+    s->sessions = sessions;
+    s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(s->listen_fd >= 0);
+    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(s->listen_fd, 8), 0);
+    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
+    s->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+void echo_server_join(echo_server_t *s)
+{
+    pthread_join(s->thread, NULL);
+    close(s->listen_fd);
+}
+
+esp_tls_cfg_server_t server_cfg(void)
+{
+    const cert_file_t *cert = pki("server_ec.pem");
+    const cert_file_t *key = pki("server_ec.key");
+    esp_tls_cfg_server_t cfg = {
+        .servercert_buf = cert->data,
+        .servercert_bytes = cert->len,
+        .serverkey_buf = key->data,
+        .serverkey_bytes = key->len,
+        .tls_handshake_timeout_ms = 5000,
+    };
+    return cfg;
+}

@@ -1,0 +1,42 @@
+/*
+ * A portls TLS server on a thread, for the server tests: it accepts `sessions` connections one
+ * after another on a loopback port, runs esp_tls_server_session_create() on each, echoes one
+ * read back, then deletes the session (close_notify) and closes the socket.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "esp_tls.h"
+
+#define ECHO_SERVER_MAX_SESSIONS 4
+
+typedef struct {
+    int create_rc;          /* esp_tls_server_session_create() */
+    esp_err_t last_error;   /* the error record after it */
+    bool resumed;
+    char alpn[32];          /* the negotiated protocol, or "" */
+    char version[16];       /* "TLSv1.2" / "TLSv1.3" */
+    uint32_t verify_flags;  /* the client certificate's verify result */
+    bool client_cert;       /* the client sent a certificate */
+} echo_session_t;
+
+typedef struct {
+    esp_tls_cfg_server_t *cfg;
+    int listen_fd;
+    int port;
+    int sessions;
+    pthread_t thread;
+    echo_session_t result[ECHO_SERVER_MAX_SESSIONS];
+} echo_server_t;
+
+/* Listens on 127.0.0.1 and starts the thread. Aborts the test on failure. */
+void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions);
+
+/* Waits for the thread (all sessions served) and closes the listening socket. */
+void echo_server_join(echo_server_t *s);
+
+/* A server configuration with the EC localhost certificate of the test PKI. */
+esp_tls_cfg_server_t server_cfg(void);
