@@ -66,6 +66,10 @@ esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);
  * handshake, or on a TLS 1.3 NewSessionTicket). */
 void esp_tls_mbedtls_save_session(esp_tls_t *tls);
 
+/* mbedtls_ssl_read() that takes TLS 1.3 tickets in passing (saving the session) and retries
+ * when mbedTLS wants another call without the socket having blocked. */
+int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen);
+
 /* Initialises PSA once per process. @return false if that failed. */
 bool esp_tls_mbedtls_psa_ready(void);
 

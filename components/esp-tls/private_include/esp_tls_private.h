@@ -26,6 +26,7 @@ struct esp_tls {
     bool is_tls;
     bool resumed;                      /* the handshake resumed a session */
     int recv_flags;                    /* recv() flags of the engine's BIO (MSG_DONTWAIT to peek) */
+    bool io_blocked;                   /* the engine's last socket call would have blocked */
     const esp_tls_stack_ops_t *stack;  /* the TLS engine; NULL for plain TCP */
     void *stack_ctx;                   /* engine state, from create_ssl_handle */
     short wait_events;                 /* POLLIN/POLLOUT the connect waits for */

@@ -63,6 +63,7 @@ static int bio_error(esp_tls_t *tls, bool sending)
 {
     int e = errno;
     if (e == EAGAIN || e == EWOULDBLOCK) {
+        tls->io_blocked = true;
         return sending ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_SSL_WANT_READ;
     }
     esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_SYSTEM, e);
@@ -356,22 +357,30 @@ static int mbedtls_handshake(esp_tls_t *tls)
 
 /* ---- records ---- */
 
-static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
+int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     for (;;) {
-        int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, (unsigned char *)data, datalen);
+        tls->io_blocked = false;
+        int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
         if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
             esp_tls_mbedtls_save_session(tls); /* a TLS 1.3 ticket, not application data */
-            continue;
+        } else if (ret != MBEDTLS_ERR_SSL_WANT_READ || tls->io_blocked) {
+            return ret;
         }
-        if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
-            return 0;
-        }
-        if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
-        }
-        return ret;
+        /* else mbedTLS parked a post-handshake message and wants another call, socket or not */
     }
+}
+
+static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
+{
+    int ret = esp_tls_mbedtls_read_record(tls, (unsigned char *)data, datalen);
+    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+        return 0;
+    }
+    if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
+    }
+    return ret;
 }
 
 static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)

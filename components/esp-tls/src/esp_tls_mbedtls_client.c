@@ -175,14 +175,8 @@ void esp_tls_mbedtls_save_session(esp_tls_t *tls)
 static void pump(esp_tls_t *tls)
 {
     unsigned char none;
-    int ret;
     tls->recv_flags = MSG_DONTWAIT;
-    do {
-        ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, &none, 0);
-        if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-            esp_tls_mbedtls_save_session(tls);
-        }
-    } while (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET);
+    esp_tls_mbedtls_read_record(tls, &none, 0);
     tls->recv_flags = 0;
 }
 

@@ -1,0 +1,247 @@
+/* Session resumption: the portls client against openssl s_server (TLS 1.2 tickets and session
+ * IDs, TLS 1.3 tickets), s_client against the portls server, and sessions the server refuses. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* to tamper with a saved ticket */
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "echo_server.h"
+#include "mbedtls/psa_util.h"
+#include "tls_test.h"
+
+static void start_www(peer_t *p, const char *version_flag, bool tickets)
+{
+    const char *extra[] = { "-www", version_flag, tickets ? NULL : "-no_ticket", NULL };
+    assert_int_equal(peer_start_s_server(p, "server_ec.pem", "server_ec.key", extra), 0);
+}
+
+/* One GET to the -www peer, offering session (or none). page receives the status page. */
+static esp_tls_t *get_page(const peer_t *p, esp_tls_client_session_t *session, char *page, size_t len)
+{
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000, .client_session = session };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(p, "localhost", &cfg, &tls), 1);
+    assert_true(www_get(tls, page, len) > 0);
+    assert_int_equal(take_error(tls, NULL, NULL), ESP_OK);
+    return tls;
+}
+
+/* Full handshake, save the session, resume it; both sides must agree that it resumed. */
+static void expect_resumption(const char *version_flag, bool tickets)
+{
+    peer_t p;
+    start_www(&p, version_flag, tickets);
+    char page[4096];
+    esp_tls_t *tls = get_page(&p, NULL, page, sizeof(page));
+    assert_non_null(strstr(page, "New, "));
+    assert_false(esp_tls_session_was_resumed(tls));
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    assert_non_null(session);
+    esp_tls_conn_destroy(tls);
+
+    tls = get_page(&p, session, page, sizeof(page));
+    assert_non_null(strstr(page, "Reused, "));
+    assert_true(esp_tls_session_was_resumed(tls));
+    esp_tls_conn_destroy(tls);
+    esp_tls_free_client_session(session);
+    peer_stop(&p);
+}
+
+static void test_resume_tls12_ticket(void **state)
+{
+    (void)state;
+    expect_resumption("-tls1_2", true);
+}
+
+static void test_resume_tls12_session_id(void **state)
+{
+    (void)state;
+    expect_resumption("-tls1_2", false);
+}
+
+static void test_resume_tls13_ticket(void **state)
+{
+    (void)state;
+    expect_resumption("-tls1_3", true);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+    nanosleep(&ts, NULL);
+}
+
+/* TLS 1.3: the ticket arrives after the handshake. Before any read, get_client_session takes it
+ * from the socket if it is there, and leaves application data alone. */
+static void test_tls13_session_without_a_read(void **state)
+{
+    (void)state;
+    peer_t p;
+    start_www(&p, "-tls1_3", true);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
+    sleep_ms(200); /* let the server's NewSessionTicket reach our socket */
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    assert_non_null(session);
+    char page[4096];
+    assert_true(www_get(tls, page, sizeof(page)) > 0); /* the connection still works */
+    esp_tls_conn_destroy(tls);
+
+    tls = get_page(&p, session, page, sizeof(page));
+    assert_true(esp_tls_session_was_resumed(tls));
+    esp_tls_conn_destroy(tls);
+    esp_tls_free_client_session(session);
+    peer_stop(&p);
+}
+
+/* A ticket the server cannot decrypt is refused: a full handshake follows, with no error. */
+static void expect_tampered_ticket_refused(const char *version_flag)
+{
+    peer_t p;
+    start_www(&p, version_flag, true);
+    char page[4096];
+    esp_tls_t *tls = get_page(&p, NULL, page, sizeof(page));
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    esp_tls_conn_destroy(tls);
+    assert_non_null(session);
+    assert_non_null(session->saved_session.ticket);
+    session->saved_session.ticket[session->saved_session.ticket_len / 2] ^= 0x5a;
+
+    tls = get_page(&p, session, page, sizeof(page));
+    assert_non_null(strstr(page, "New, "));
+    assert_false(esp_tls_session_was_resumed(tls));
+    esp_tls_conn_destroy(tls);
+    esp_tls_free_client_session(session);
+    peer_stop(&p);
+}
+
+static void test_tampered_ticket_gives_full_handshake(void **state)
+{
+    (void)state;
+    expect_tampered_ticket_refused("-tls1_2");
+    expect_tampered_ticket_refused("-tls1_3");
+}
+
+static void test_no_session_before_connect(void **state)
+{
+    (void)state;
+    esp_tls_t *tls = esp_tls_init();
+    assert_null(esp_tls_get_client_session(NULL));
+    assert_null(esp_tls_get_client_session(tls));
+    assert_false(esp_tls_session_was_resumed(NULL));
+    assert_false(esp_tls_session_was_resumed(tls));
+    esp_tls_free_client_session(NULL);
+    esp_tls_conn_destroy(tls);
+}
+
+/* s_client -sess_out, then -sess_in, against a portls server with tickets. */
+static void s_client_twice(esp_tls_cfg_server_t *cfg, const char *version_flag, int pause_ms, echo_server_t *srv,
+                           char *second_out, size_t len)
+{
+    char sess[] = "/tmp/portls-sess-XXXXXX";
+    int fd = mkstemp(sess);
+    assert_true(fd >= 0);
+    close(fd);
+    echo_server_start(srv, cfg, 2);
+    const char *first[] = { version_flag, "-CAfile", cert_path("ca.pem"), "-sess_out", sess, NULL };
+    char out[8192];
+    assert_int_equal(run_s_client(srv->port, first, "one\n", out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "New, "));
+    sleep_ms(pause_ms);
+    const char *second[] = { version_flag, "-CAfile", cert_path("ca.pem"), "-sess_in", sess, NULL };
+    assert_int_equal(run_s_client(srv->port, second, "two\n", second_out, len), 0);
+    echo_server_join(srv);
+    unlink(sess);
+}
+
+static void test_s_client_resumes_with_portls_server(void **state)
+{
+    (void)state;
+    const char *flags[] = { "-tls1_2", "-tls1_3" };
+    for (int v = 0; v < 2; v++) {
+        esp_tls_cfg_server_t cfg = server_cfg();
+        assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
+        echo_server_t srv;
+        char out[8192];
+        s_client_twice(&cfg, flags[v], 0, &srv, out, sizeof(out));
+        assert_non_null(strstr(out, "Reused, "));
+        assert_false(srv.result[0].resumed);
+        assert_true(srv.result[1].resumed);
+        esp_tls_cfg_server_session_tickets_free(&cfg);
+    }
+}
+
+/* Tickets that live one second, used after 1.5 s: refused, full handshake. */
+static void test_expired_ticket_gives_full_handshake(void **state)
+{
+    (void)state;
+    const char *flags[] = { "-tls1_2", "-tls1_3" };
+    for (int v = 0; v < 2; v++) {
+        esp_tls_server_session_ticket_ctx_t ticket;
+        mbedtls_ssl_ticket_init(&ticket.ticket_ctx);
+        assert_int_equal(mbedtls_ssl_ticket_setup(&ticket.ticket_ctx, mbedtls_psa_get_random,
+                                                  MBEDTLS_PSA_RANDOM_STATE, MBEDTLS_CIPHER_AES_256_GCM, 1), 0);
+        esp_tls_cfg_server_t cfg = server_cfg();
+        cfg.ticket_ctx = &ticket;
+        echo_server_t srv;
+        char out[8192];
+        s_client_twice(&cfg, flags[v], 1500, &srv, out, sizeof(out));
+        assert_non_null(strstr(out, "New, "));
+        assert_int_equal(srv.result[1].create_rc, 0);
+        assert_false(srv.result[1].resumed);
+        mbedtls_ssl_ticket_free(&ticket.ticket_ctx);
+    }
+}
+
+/* The portls client resumes against the portls server, in both versions. */
+static void test_portls_to_portls_resumption(void **state)
+{
+    (void)state;
+    const esp_tls_proto_ver_t versions[] = { ESP_TLS_VER_TLS_1_2, ESP_TLS_VER_TLS_1_3 };
+    for (int v = 0; v < 2; v++) {
+        esp_tls_cfg_server_t cfg = server_cfg();
+        assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
+        echo_server_t srv;
+        echo_server_start(&srv, &cfg, 2);
+        esp_tls_client_session_t *session = NULL;
+        for (int round = 0; round < 2; round++) {
+            esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = versions[v], .client_session = session };
+            cfg_trust(&client, "ca.pem");
+            esp_tls_t *tls = esp_tls_init();
+            assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv.port, &client, tls), 1);
+            char buf[16];
+            assert_int_equal(esp_tls_conn_write(tls, "hi", 2), 2);
+            assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), 2);
+            assert_int_equal(esp_tls_session_was_resumed(tls), round == 1);
+            if (round == 0) {
+                session = esp_tls_get_client_session(tls);
+                assert_non_null(session);
+            }
+            esp_tls_conn_destroy(tls);
+        }
+        echo_server_join(&srv);
+        assert_true(srv.result[1].resumed);
+        esp_tls_free_client_session(session);
+        esp_tls_cfg_server_session_tickets_free(&cfg);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resume_tls12_ticket),
+        cmocka_unit_test(test_resume_tls12_session_id),
+        cmocka_unit_test(test_resume_tls13_ticket),
+        cmocka_unit_test(test_tls13_session_without_a_read),
+        cmocka_unit_test(test_tampered_ticket_gives_full_handshake),
+        cmocka_unit_test(test_no_session_before_connect),
+        cmocka_unit_test(test_s_client_resumes_with_portls_server),
+        cmocka_unit_test(test_expired_ticket_gives_full_handshake),
+        cmocka_unit_test(test_portls_to_portls_resumption),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
