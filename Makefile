@@ -10,7 +10,9 @@ CACHE      := $(or $(PORTLS_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/portls
 STAMP      := $(CACHE)/bootstrap.done
 CMAKE_ARGS ?=
 
-.PHONY: all build asan test test-normal test-asan demo install clean bootstrap
+FUZZ_SECONDS ?= 300
+
+.PHONY: all build asan test test-normal test-asan demo install clean bootstrap fuzz
 
 all: build
 
@@ -39,6 +41,11 @@ test-asan: asan
 
 demo: build
 	scripts/demo $(BUILD)
+
+# The bundle parser under libFuzzer for FUZZ_SECONDS (make test runs it for 10 s).
+fuzz: build
+	tests/gen_certs.sh $(BUILD)/test-pki
+	cd $(BUILD) && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -R fuzz_crt_bundle --output-on-failure
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)

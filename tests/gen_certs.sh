@@ -8,11 +8,15 @@
 #   expired     leaf for localhost that expired in 2021
 #   client      client leaf; client_enc.key is its key encrypted with the password "secret"
 #   client_other  client leaf signed by other_ca
+#   int, server_int   an intermediate under ca, and a localhost leaf under it
+#   ca_cross    ca's name and key, certified by other_ca (a cross-signed root);
+#               chain_cross.pem = int + ca_cross, what a server sends along with server_int
 set -euo pipefail
 out=${1:?usage: gen_certs.sh OUTDIR}
+stamp=$(sha256sum < "$0")  # a changed script regenerates
 mkdir -p "$out"
 cd "$out"
-[ -f .done ] && exit 0
+[ "$(cat .done 2>/dev/null)" = "$stamp" ] && exit 0
 
 ec_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
@@ -21,6 +25,14 @@ root() { # name CN
     openssl req -x509 -new -key "$1.key" -subj "/CN=$2" -days 3650 -out "$1.pem" \
         -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
     openssl x509 -in "$1.pem" -outform DER -out "$1.der"
+}
+
+# A CA certificate for an existing key: name CA CN (CA signs the CSR of name.key).
+sub_ca() {
+    openssl req -new -key "$1.key" -subj "/CN=$3" -out "$1.csr"
+    printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' > "$1.ext"
+    openssl x509 -req -in "$1.csr" -CA "$2.pem" -CAkey "$2.key" -CAcreateserial -extfile "$1.ext" \
+        -days 3650 -out "$1.pem" 2>/dev/null
 }
 
 leaf() { # name CA CN SAN [extra x509 args...]
@@ -70,5 +82,12 @@ leaf client ca "portls client" "DNS:client.test" -days 365
 openssl pkey -in client.key -aes256 -passout pass:secret -out client_enc.key
 ec_key client_other.key
 leaf client_other other_ca "stranger" "DNS:stranger.test" -days 365
+ec_key int.key
+sub_ca int ca "portls test intermediate"
+ec_key server_int.key
+leaf server_int int localhost "$local_names" -days 365
+cp ca.key ca_cross.key
+sub_ca ca_cross other_ca "portls test CA"
+cat int.pem ca_cross.pem > chain_cross.pem
 chmod 644 ./*.key
-touch .done
+echo "$stamp" > .done

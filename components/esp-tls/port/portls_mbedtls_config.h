@@ -17,7 +17,7 @@
 
 /* The certificate bundle hands mbedTLS one candidate root at a time, found by issuer, so that
  * path building can prefer a chain that ends in the bundle (cross-signed roots). */
-#define MBEDTLS_X509_TRUSTED_CERT_CALLBACK
+#define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 
 #undef MBEDTLS_SSL_IN_CONTENT_LEN
 #define MBEDTLS_SSL_IN_CONTENT_LEN CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN

@@ -2,3 +2,4 @@
 
 /* Each subcommand takes argv from its own name on and returns the process exit status. */
 int cmd_connect(int argc, char **argv);
+int cmd_bundle(int argc, char **argv);

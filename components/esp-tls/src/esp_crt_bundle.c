@@ -1,0 +1,137 @@
+/* The certificate bundle as an mbedTLS trusted-certificate callback. */
+#include <pthread.h>
+#include <string.h>
+
+#include "mbedtls/platform.h"
+
+#include "crt_bundle_format.h"
+#include "esp_crt_bundle.h"
+#include "esp_log.h"
+#include "sdkconfig.h"
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+#include "esp_crt_bundle_default.h"
+#endif
+
+static const char *TAG = "esp-x509-crt-bundle";
+
+static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
+static const uint8_t *active; /* checked bundle bytes, or NULL */
+
+static const uint8_t *default_bundle(void)
+{
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+    crt_bundle_status_t st = crt_bundle_check(esp_crt_bundle_default_data, esp_crt_bundle_default_size,
+                                              CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS, NULL);
+    if (st == CRT_BUNDLE_OK) {
+        return esp_crt_bundle_default_data;
+    }
+    ESP_LOGE(TAG, "the built-in bundle is damaged: %s", crt_bundle_status_text(st));
+#endif
+    return NULL;
+}
+
+static const uint8_t *current_bundle(void)
+{
+    pthread_mutex_lock(&bundle_lock);
+    if (active == NULL) {
+        active = default_bundle();
+    }
+    const uint8_t *b = active;
+    pthread_mutex_unlock(&bundle_lock);
+    return b;
+}
+
+esp_err_t esp_crt_bundle_set(const uint8_t *x509_bundle, size_t bundle_size)
+{
+    crt_bundle_status_t st = crt_bundle_check(x509_bundle, bundle_size, CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS,
+                                              NULL);
+    if (st != CRT_BUNDLE_OK) {
+        ESP_LOGE(TAG, "rejected bundle (%zu bytes): %s", bundle_size, crt_bundle_status_text(st));
+        return ESP_ERR_INVALID_ARG;
+    }
+    pthread_mutex_lock(&bundle_lock);
+    active = x509_bundle;
+    pthread_mutex_unlock(&bundle_lock);
+    return ESP_OK;
+}
+
+bool esp_crt_bundle_in_use(const mbedtls_x509_crt *ca_chain)
+{
+    return ca_chain != NULL && ca_chain->serial.len == sizeof(crt_bundle_root_serial) &&
+           memcmp(ca_chain->serial.p, crt_bundle_root_serial, sizeof(crt_bundle_root_serial)) == 0;
+}
+
+#ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+/* Appends the trust anchor of entry e to chain; an entry mbedTLS cannot parse is skipped. */
+static int add_root(mbedtls_x509_crt *chain, const crt_bundle_entry_t *e)
+{
+    size_t size = crt_bundle_root_der_size(e);
+    uint8_t *der = mbedtls_calloc(1, size);
+    if (der == NULL) {
+        return MBEDTLS_ERR_X509_ALLOC_FAILED;
+    }
+    int ret = mbedtls_x509_crt_parse_der(chain, der, crt_bundle_root_der(e, der, size));
+    mbedtls_free(der);
+    return ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? ret : 0;
+}
+
+/* mbedTLS asks, for each certificate of the peer's chain, which trusted roots could have
+ * signed it: the bundle entries named as its issuer. */
+static int bundle_ca_cb(void *ctx, const mbedtls_x509_crt *child, mbedtls_x509_crt **candidates)
+{
+    crt_bundle_t b = crt_bundle_from_checked(ctx);
+    uint32_t first, count;
+    *candidates = NULL;
+    crt_bundle_find(&b, child->issuer_raw.p, child->issuer_raw.len, &first, &count);
+    if (count == 0) {
+        return 0;
+    }
+    mbedtls_x509_crt *chain = mbedtls_calloc(1, sizeof(*chain));
+    if (chain == NULL) {
+        return MBEDTLS_ERR_X509_ALLOC_FAILED;
+    }
+    mbedtls_x509_crt_init(chain);
+    int ret = 0;
+    for (uint32_t i = first; i < first + count && ret == 0; i++) {
+        crt_bundle_entry_t e = crt_bundle_entry(&b, i);
+        ret = add_root(chain, &e);
+    }
+    if (ret != 0 || chain->raw.p == NULL) {
+        mbedtls_x509_crt_free(chain);
+        mbedtls_free(chain);
+        return ret;
+    }
+    *candidates = chain;
+    return 0;
+}
+#endif
+
+esp_err_t esp_crt_bundle_attach(void *conf)
+{
+    if (conf == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+#ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+    const uint8_t *bundle = current_bundle();
+    if (bundle == NULL) {
+        ESP_LOGE(TAG, "no certificate bundle: this build has none built in; call esp_crt_bundle_set()");
+        return ESP_ERR_INVALID_STATE;
+    }
+    mbedtls_ssl_conf_ca_cb(conf, bundle_ca_cb, (void *)bundle);
+    return ESP_OK;
+#else
+    ESP_LOGE(TAG, "this mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK, which the bundle needs");
+    return ESP_ERR_NOT_SUPPORTED;
+#endif
+}
+
+void esp_crt_bundle_detach(mbedtls_ssl_config *conf)
+{
+#ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
+    if (conf != NULL) {
+        mbedtls_ssl_conf_ca_cb(conf, NULL, NULL);
+    }
+#else
+    (void)conf;
+#endif
+}
