@@ -2,8 +2,8 @@
 # portls connect against openssl s_server: the report on success, the decoded record on failure,
 # and the exit status.
 set -euo pipefail
-# shellcheck source=s_server.sh
-. "$(dirname "$0")/s_server.sh"
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
 pki=$PORTLS_TEST_CERTS
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -28,6 +28,11 @@ expect_exit 1 connect "localhost:$port" --cacert "$pki/other_ca.pem"
 for want in "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED (0x801a)" "-0x2700" "verify flags: 0x8" "not correctly signed"; do
     grep -qF -- "$want" <<<"$err" || fail "missing '$want' in: $err"
 done
+
+# No --cacert: the built-in (Mozilla) bundle, which does not know the test CA; --capath does.
+expect_exit 1 connect "localhost:$port"
+grep -qF "verify flags: 0x8" <<<"$err" || fail "bundle: no NOT_TRUSTED flag in: $err"
+expect_exit 0 connect "localhost:$port" --capath "$pki/ca.pem"
 
 expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"
 grep -qF "errno:        111" <<<"$err" || fail "refused: no errno in: $err"

@@ -2,8 +2,8 @@
 # The README's C example, built against an installed portls with pkg-config (and the CMake
 # package), then run against openssl s_server -www: the documented way in, end to end.
 set -euo pipefail
-# shellcheck source=s_server.sh
-. "$(dirname "$0")/s_server.sh"
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
 work=$S_SERVER_WORK
 
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null

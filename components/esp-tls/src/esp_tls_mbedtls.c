@@ -334,11 +334,12 @@ static void handshake_done(esp_tls_t *tls, mbedtls_state_t *st)
 }
 
 /* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
- * states it passes. */
+ * states it passes. Not mbedtls_ssl_is_handshake_over(): it is already true in the TLS 1.3
+ * server's NewSessionTicket states, and stopping there leaves the ticket unsent. */
 static int mbedtls_handshake(esp_tls_t *tls)
 {
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
-    while (!mbedtls_ssl_is_handshake_over(&st->ssl)) {
+    while (st->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
         st->saw_certificate |= st->ssl.state == MBEDTLS_SSL_SERVER_CERTIFICATE;
         int ret = mbedtls_ssl_handshake_step(&st->ssl);
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {

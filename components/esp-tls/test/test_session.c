@@ -2,6 +2,7 @@
  * IDs, TLS 1.3 tickets), s_client against the portls server, and sessions the server refuses. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* to tamper with a saved ticket */
 
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -230,6 +231,30 @@ static void test_portls_to_portls_resumption(void **state)
     }
 }
 
+/* The TLS 1.3 server sends its ticket as part of the handshake, not with its first write. */
+static void test_portls_server_ticket_comes_with_handshake(void **state)
+{
+    (void)state;
+    esp_tls_cfg_server_t cfg = server_cfg();
+    assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
+    echo_server_t srv;
+    echo_server_start(&srv, &cfg, 1);
+    esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = ESP_TLS_VER_TLS_1_3 };
+    cfg_trust(&client, "ca.pem");
+    esp_tls_t *tls = esp_tls_init();
+    assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv.port, &client, tls), 1);
+    int fd;
+    assert_int_equal(esp_tls_get_conn_sockfd(tls, &fd), ESP_OK);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, 2000), 1);
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    assert_non_null(session);
+    esp_tls_free_client_session(session);
+    esp_tls_conn_destroy(tls);
+    echo_server_join(&srv);
+    esp_tls_cfg_server_session_tickets_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_s_client_resumes_with_portls_server),
         cmocka_unit_test(test_expired_ticket_gives_full_handshake),
         cmocka_unit_test(test_portls_to_portls_resumption),
+        cmocka_unit_test(test_portls_server_ticket_comes_with_handshake),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

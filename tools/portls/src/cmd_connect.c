@@ -1,17 +1,19 @@
 /* portls connect HOST:PORT: one esp_tls_conn_new_sync() and a report of what it negotiated. */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cert_file.h"
+#include "cli.h"
 #include "commands.h"
+#include "esp_crt_bundle.h"
 #include "esp_tls.h"
 #include "report.h"
 
-/* Without --cacert, trust what the host trusts, as curl does. */
-#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 #define MAX_ALPN 8
 
 typedef struct {
@@ -19,18 +21,24 @@ typedef struct {
     int port;
     const char *cacert, *cert, *key, *pass;
     char *alpn_list[MAX_ALPN + 1];
+    bool reconnect;
     cert_file_t ca_file, cert_file, key_file;
     esp_tls_cfg_t cfg;
 } connect_opts_t;
 
 static int usage(FILE *out)
 {
-    fputs("usage: portls connect HOST:PORT [--cacert FILE] [--cert FILE --key FILE [--pass PW]]\n"
+    fputs("usage: portls connect HOST:PORT [--cacert FILE | --capath FILE_OR_DIR] [--cert FILE --key FILE\n"
+          "                      [--pass PW]]\n"
           "                      [--servername NAME | --no-verify-name] [--tls1.2 | --tls1.3]\n"
-          "                      [--alpn a,b] [--timeout MS]\n"
+          "                      [--alpn a,b] [--timeout MS] [--reconnect]\n"
           "Connects with esp_tls_conn_new_sync() and prints the TLS version, ciphersuite, ALPN, the\n"
-          "peer chain, the verification result and the time spent in DNS, TCP and TLS. Without\n"
-          "--cacert the host's CA set (" SYSTEM_CA_FILE ") is trusted.\n"
+          "peer chain, the verification result and the time spent in DNS, TCP and TLS. The server is\n"
+          "verified with --cacert (a PEM/DER file, read into cacert_buf), --capath (trust_store_path,\n"
+          "e.g. " ESP_TLS_SYSTEM_TRUST_STORE "), or else the built-in certificate bundle\n"
+          "(the Mozilla CA set the library was built with).\n"
+          "--reconnect connects a second time offering the first connection's session, and says\n"
+          "whether the server resumed it.\n"
           "Exit status: 0 connected and verified, 1 failed, 2 bad usage.\n", out);
     return out == stdout ? 0 : 2;
 }
@@ -72,24 +80,18 @@ static int parse_alpn(char *list, connect_opts_t *o)
     return 0;
 }
 
-static int load(const char *path, cert_file_t *f)
-{
-    if (path != NULL && cert_file_load(path, f) != 0) {
-        fprintf(stderr, "portls connect: cannot read %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
 static int load_files(connect_opts_t *o)
 {
     if ((o->cert == NULL) != (o->key == NULL)) {
         fputs("portls connect: --cert and --key go together\n", stderr);
         return -1;
     }
-    if (load(o->cacert ? o->cacert : SYSTEM_CA_FILE, &o->ca_file) || load(o->cert, &o->cert_file) ||
-        load(o->key, &o->key_file)) {
+    if (cli_load("connect", o->cacert, &o->ca_file) || cli_load("connect", o->cert, &o->cert_file) ||
+        cli_load("connect", o->key, &o->key_file)) {
         return -1;
+    }
+    if (o->cacert == NULL && o->cfg.trust_store_path == NULL) {
+        o->cfg.crt_bundle_attach = esp_crt_bundle_attach;
     }
     o->cfg.cacert_buf = o->ca_file.data;
     o->cfg.cacert_bytes = o->ca_file.len;
@@ -102,11 +104,12 @@ static int load_files(connect_opts_t *o)
     return 0;
 }
 
-enum { OPT_CACERT = 256, OPT_CERT, OPT_KEY, OPT_PASS, OPT_SERVERNAME, OPT_NO_VERIFY_NAME, OPT_TLS12,
-       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_HELP };
+enum { OPT_CACERT = 256, OPT_CAPATH, OPT_CERT, OPT_KEY, OPT_PASS, OPT_SERVERNAME, OPT_NO_VERIFY_NAME, OPT_TLS12,
+       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_RECONNECT, OPT_HELP };
 
 static const struct option long_options[] = {
     { "cacert", required_argument, NULL, OPT_CACERT },
+    { "capath", required_argument, NULL, OPT_CAPATH },
     { "cert", required_argument, NULL, OPT_CERT },
     { "key", required_argument, NULL, OPT_KEY },
     { "pass", required_argument, NULL, OPT_PASS },
@@ -116,15 +119,18 @@ static const struct option long_options[] = {
     { "tls1.3", no_argument, NULL, OPT_TLS13 },
     { "alpn", required_argument, NULL, OPT_ALPN },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "reconnect", no_argument, NULL, OPT_RECONNECT },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
 
 /* @return 0 to go on, or an exit status + 1. */
-static int parse_option(int opt, char *arg, connect_opts_t *o)
+static int parse_option(int opt, char *arg, void *ctx)
 {
+    connect_opts_t *o = ctx;
     switch (opt) {
     case OPT_CACERT: o->cacert = arg; break;
+    case OPT_CAPATH: o->cfg.trust_store_path = arg; break;
     case OPT_CERT: o->cert = arg; break;
     case OPT_KEY: o->key = arg; break;
     case OPT_PASS: o->pass = arg; break;
@@ -134,6 +140,7 @@ static int parse_option(int opt, char *arg, connect_opts_t *o)
     case OPT_TLS13: o->cfg.tls_version = ESP_TLS_VER_TLS_1_3; break;
     case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
     case OPT_TIMEOUT: o->cfg.timeout_ms = atoi(arg); break;
+    case OPT_RECONNECT: o->reconnect = true; break;
     case OPT_HELP: return usage(stdout) + 1;
     default: return usage(stderr) + 1;
     }
@@ -142,13 +149,9 @@ static int parse_option(int opt, char *arg, connect_opts_t *o)
 
 static int parse_args(int argc, char **argv, connect_opts_t *o)
 {
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
-        int rc = parse_option(opt, optarg, o);
-        if (rc != 0) {
-            return rc - 1;
-        }
+    int rc = cli_parse(argc, argv, long_options, parse_option, o);
+    if (rc != 0) {
+        return rc - 1;
     }
     if (optind != argc - 1) {
         return usage(stderr);
@@ -156,7 +159,22 @@ static int parse_args(int argc, char **argv, connect_opts_t *o)
     return parse_target(argv[optind], o) ? 2 : -1;
 }
 
-static int run(connect_opts_t *o)
+/* A TLS 1.3 server sends its ticket just after the handshake: give it a moment to arrive. */
+static esp_tls_client_session_t *wait_for_session(esp_tls_t *tls)
+{
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    int fd = -1;
+    esp_tls_get_conn_sockfd(tls, &fd);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    if (session == NULL && poll(&pfd, 1, 500) > 0) {
+        session = esp_tls_get_client_session(tls);
+    }
+    return session;
+}
+
+/* One connect and its report; with session_out, also the session to resume. @return 0 connected,
+ * 1 failed. */
+static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_out)
 {
     esp_tls_t *tls = esp_tls_init();
     if (tls == NULL) {
@@ -167,7 +185,13 @@ static int run(connect_opts_t *o)
     if (esp_tls_conn_new_sync(o->host, (int)strlen(o->host), o->port, &o->cfg, tls) == 1) {
         printf("Connected to %s port %d\n", o->host, o->port);
         report_session(stdout, tls);
+        if (o->cfg.client_session != NULL) {
+            printf("Session: %s\n", esp_tls_session_was_resumed(tls) ? "resumed" : "not resumed (full handshake)");
+        }
         report_timing(stdout, tls);
+        if (session_out != NULL) {
+            *session_out = wait_for_session(tls);
+        }
         rc = 0;
     } else {
         fprintf(stderr, "portls connect: %s port %d failed\n", o->host, o->port);
@@ -175,6 +199,22 @@ static int run(connect_opts_t *o)
         report_timing(stderr, tls);
     }
     esp_tls_conn_destroy(tls);
+    return rc;
+}
+
+static int run(connect_opts_t *o)
+{
+    esp_tls_client_session_t *session = NULL;
+    int rc = connect_once(o, o->reconnect ? &session : NULL);
+    if (rc == 0 && o->reconnect) {
+        if (session == NULL) {
+            puts("Session: the server gave no resumable session");
+        }
+        o->cfg.client_session = session;
+        puts("\nReconnecting with the saved session");
+        rc = connect_once(o, NULL);
+        esp_tls_free_client_session(session);
+    }
     return rc;
 }
 

@@ -3,3 +3,4 @@
 /* Each subcommand takes argv from its own name on and returns the process exit status. */
 int cmd_connect(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
+int cmd_serve(int argc, char **argv);

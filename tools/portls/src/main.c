@@ -10,6 +10,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     { "connect", cmd_connect, "connect HOST:PORT over TLS and report what was negotiated" },
+    { "serve", cmd_serve, "a TLS server (echo or HTTP status page) on ESP-TLS server sessions" },
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
 };
 

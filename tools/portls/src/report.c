@@ -49,6 +49,10 @@ void report_session(FILE *out, esp_tls_t *tls)
     fprintf(out, "  TLS version:  %s\n  Ciphersuite:  %s\n  ALPN:         %s\n", mbedtls_ssl_get_version(ssl),
             mbedtls_ssl_get_ciphersuite(ssl), alpn ? alpn : "(none)");
     const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(ssl);
+    if (crt == NULL) {
+        fputs("Peer certificate: none\n", out); /* a PSK, or a client a server did not ask */
+        return;
+    }
     fputs("Peer certificate chain:\n", out);
     for (int depth = 0; crt != NULL && crt->raw.len > 0; crt = crt->next, depth++) {
         report_cert(out, depth, crt);

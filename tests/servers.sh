@@ -1,0 +1,71 @@
+# Sourced by the shell tests and the demo: servers on loopback, stopped on exit.
+#   start_s_server ARGS...   starts `openssl s_server -accept 127.0.0.1:$S_SERVER_PORT ARGS`
+#                            and waits until the port accepts connections.
+#   start_portls_serve PORTLS ARGS...   starts `PORTLS serve --port 0 ARGS` and waits for it to
+#                            listen; sets SERVE_PORT, SERVE_PID and SERVE_LOG (its stderr).
+#   stop_portls_serve SIGNAL  stops it with SIGNAL; sets SERVE_EXIT.
+# Sets S_SERVER_PORT and S_SERVER_WORK (a scratch directory removed on exit).
+S_SERVER_WORK=$(mktemp -d)
+S_SERVER_PID=
+SERVE_PID=
+
+stop_servers() {
+    local pid
+    for pid in "$S_SERVER_PID" "$SERVE_PID"; do
+        [ -n "$pid" ] || continue
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    S_SERVER_PID=
+    SERVE_PID=
+    exec 3>&- || true
+    rm -rf "$S_SERVER_WORK"
+}
+trap stop_servers EXIT
+
+start_portls_serve() {
+    local portls=$1 out=$S_SERVER_WORK/serve.out
+    shift
+    SERVE_LOG=$S_SERVER_WORK/serve.log
+    "$portls" serve --port 0 "$@" >"$out" 2>"$SERVE_LOG" &
+    SERVE_PID=$!
+    for _ in $(seq 200); do
+        SERVE_PORT=$(sed -n 's/^portls serve: listening on .*:\([0-9]*\)$/\1/p' "$out")
+        [ -n "$SERVE_PORT" ] && return 0
+        kill -0 "$SERVE_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "portls serve did not start: $(cat "$SERVE_LOG")" >&2
+    return 1
+}
+
+stop_portls_serve() {
+    kill "-$1" "$SERVE_PID"
+    SERVE_EXIT=0
+    wait "$SERVE_PID" || SERVE_EXIT=$?
+    SERVE_PID=
+}
+
+# A loopback port that refuses connections, so nothing listens there.
+free_port() {
+    local p
+    for p in $(shuf -i 20000-60999 -n 100); do
+        (exec 4<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+start_s_server() {
+    S_SERVER_PORT=$(free_port)
+    # s_server stops at the end of its input, so it reads a FIFO that this shell holds open.
+    mkfifo "$S_SERVER_WORK/stdin"
+    exec 3<>"$S_SERVER_WORK/stdin"
+    openssl s_server -accept "127.0.0.1:$S_SERVER_PORT" -quiet "$@" <&3 >/dev/null 2>&1 &
+    S_SERVER_PID=$!
+    for _ in $(seq 200); do
+        (exec 4<>"/dev/tcp/127.0.0.1/$S_SERVER_PORT") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "openssl s_server did not start" >&2
+    return 1
+}

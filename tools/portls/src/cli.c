@@ -1,0 +1,27 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_parse(int argc, char **argv, const struct option *options, cli_option_fn handle, void *ctx)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        int rc = handle(opt, optarg, ctx);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int cli_load(const char *cmd, const char *path, cert_file_t *f)
+{
+    if (path != NULL && cert_file_load(path, f) != 0) {
+        fprintf(stderr, "portls %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
