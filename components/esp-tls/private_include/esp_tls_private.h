@@ -33,6 +33,8 @@ struct esp_tls {
     int64_t connect_start_us;          /* for timeout_ms across async steps */
     int64_t phase_start_us;            /* start of the current timing phase */
     esp_tls_conn_timing_t timing;
+    struct addrinfo *addrs;            /* the resolver's answer, while connecting */
+    struct addrinfo *next_addr;        /* the address to try after the current one fails */
 };
 
 /* Records code in the slot of type; h may be NULL (nothing is recorded). */
@@ -55,10 +57,18 @@ static inline int esp_tls_timeout_ms(const esp_tls_cfg_t *cfg)
 
 /* ---- TCP (esp_tls_tcp.c) ---- */
 
-/* Resolves host, creates a non-blocking socket with cfg's options and starts connect().
- * dns_us receives the resolution time. On failure nothing is left open. */
-esp_err_t esp_tls_tcp_start(const char *host, int port, const esp_tls_cfg_t *cfg,
-                            esp_tls_error_handle_t h, int *sockfd, int64_t *dns_us);
+struct addrinfo;
+
+/* Resolves host:port with cfg's address family. *res is freed with freeaddrinfo(). */
+esp_err_t esp_tls_tcp_resolve(const char *host, int port, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                              struct addrinfo **res);
+
+/* Starts a non-blocking connect() to the first address of *next that takes one, with cfg's
+ * socket options, and moves *next past it. Addresses that fail at once (no route, refused
+ * synchronously, unsupported family) are skipped. On failure nothing is left open and the last
+ * failure is recorded. */
+esp_err_t esp_tls_tcp_start_next(struct addrinfo **next, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                                 int *sockfd);
 
 /* After the socket became writable: the connect's own result, from SO_ERROR. */
 esp_err_t esp_tls_tcp_connect_result(int sockfd, esp_tls_error_handle_t h);

@@ -5,6 +5,7 @@
  * honour timeout_ms the same way, and the socket stays non-blocking until the handshake is over.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -59,6 +60,27 @@ static int finish_connect(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
     return 1;
 }
 
+static void release_addresses(esp_tls_t *tls)
+{
+    if (tls->addrs != NULL) {
+        freeaddrinfo(tls->addrs);
+    }
+    tls->addrs = tls->next_addr = NULL;
+}
+
+/* Starts connecting to the next address the resolver gave. ESP-IDF tries only the first. */
+static int start_next_address(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
+{
+    if (esp_tls_tcp_start_next(&tls->next_addr, cfg, &tls->error.parent, &tls->sockfd) != ESP_OK) {
+        release_addresses(tls);
+        return fail(tls, ESP_OK);
+    }
+    tls->phase_start_us = esp_tls_now_us();
+    tls->conn_state = ESP_TLS_CONNECTING;
+    tls->wait_events = POLLOUT;
+    return 0;
+}
+
 static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg)
 {
     if (wants_chip_hardware(cfg)) {
@@ -72,15 +94,14 @@ static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, co
     tls->connect_start_us = tls->phase_start_us = esp_tls_now_us();
     tls->timing = (esp_tls_conn_timing_t){ 0 };
     tls->is_tls = !cfg->is_plain_tcp;
-    esp_err_t err = esp_tls_tcp_start(name, port, cfg, &tls->error.parent, &tls->sockfd, &tls->timing.dns_us);
+    esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, &tls->error.parent, &tls->addrs);
     free(name);
+    phase_done(tls, &tls->timing.dns_us);
     if (err != ESP_OK) {
         return fail(tls, ESP_OK);
     }
-    tls->phase_start_us = esp_tls_now_us();
-    tls->conn_state = ESP_TLS_CONNECTING;
-    tls->wait_events = POLLOUT;
-    return 0;
+    tls->next_addr = tls->addrs;
+    return start_next_address(tls, cfg);
 }
 
 static int step_handshake(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
@@ -105,8 +126,15 @@ static int step_connecting(esp_tls_t *tls, const char *host, int hostlen, const 
         return 0;
     }
     if (esp_tls_tcp_connect_result(tls->sockfd, &tls->error.parent) != ESP_OK) {
+        close(tls->sockfd);
+        tls->sockfd = -1;
+        if (tls->next_addr != NULL) {
+            return start_next_address(tls, cfg);
+        }
+        release_addresses(tls);
         return fail(tls, ESP_OK);
     }
+    release_addresses(tls);
     phase_done(tls, &tls->timing.tcp_us);
     if (!tls->is_tls) {
         return finish_connect(tls, cfg);
@@ -261,6 +289,7 @@ int esp_tls_conn_destroy(esp_tls_t *tls)
     if (tls->stack_ctx != NULL) {
         tls->stack->conn_delete(tls);
     }
+    release_addresses(tls);
     int rc = 0;
     if (tls->sockfd >= 0) {
         rc = close(tls->sockfd) == 0 ? 0 : -1;

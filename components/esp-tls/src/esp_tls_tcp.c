@@ -16,9 +16,10 @@
 
 static const char *TAG = "esp-tls-tcp";
 
-static esp_err_t resolve(const char *host, int port, esp_tls_addr_family_t family,
-                         esp_tls_error_handle_t h, struct addrinfo **res)
+esp_err_t esp_tls_tcp_resolve(const char *host, int port, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                              struct addrinfo **res)
 {
+    esp_tls_addr_family_t family = cfg ? cfg->addr_family : ESP_TLS_AF_UNSPEC;
     static const int families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
     if ((unsigned)family > ESP_TLS_AF_INET6) {
         esp_tls_error_capture(h, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY);
@@ -120,19 +121,18 @@ static esp_err_t start_connect(const struct addrinfo *ai, const esp_tls_cfg_t *c
     return ESP_OK;
 }
 
-esp_err_t esp_tls_tcp_start(const char *host, int port, const esp_tls_cfg_t *cfg,
-                            esp_tls_error_handle_t h, int *sockfd, int64_t *dns_us)
+esp_err_t esp_tls_tcp_start_next(struct addrinfo **next, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                                 int *sockfd)
 {
-    struct addrinfo *res = NULL;
-    int64_t t0 = esp_tls_now_us();
-    esp_err_t err = resolve(host, port, cfg ? cfg->addr_family : ESP_TLS_AF_UNSPEC, h, &res);
-    *dns_us = esp_tls_now_us() - t0;
-    if (err != ESP_OK) {
-        return err;
+    esp_err_t err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
+    while (*next != NULL) {
+        const struct addrinfo *ai = *next;
+        *next = ai->ai_next;
+        err = start_connect(ai, cfg, h, sockfd);
+        if (err == ESP_OK) {
+            break;
+        }
     }
-    /* Like ESP-IDF, the first address only: a fallback would multiply the timeout. */
-    err = start_connect(res, cfg, h, sockfd);
-    freeaddrinfo(res);
     return err;
 }
 
@@ -166,6 +166,24 @@ static esp_err_t wait_connected(int fd, int timeout_ms, esp_tls_error_handle_t h
     return esp_tls_tcp_connect_result(fd, h);
 }
 
+/* Tries the addresses in order until one connects, all within one timeout. */
+static esp_err_t connect_any(struct addrinfo *addrs, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h, int *sockfd)
+{
+    int64_t deadline_us = esp_tls_now_us() + (int64_t)esp_tls_timeout_ms(cfg) * 1000;
+    struct addrinfo *next = addrs;
+    esp_err_t err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
+    while (next != NULL && (err = esp_tls_tcp_start_next(&next, cfg, h, sockfd)) == ESP_OK) {
+        int64_t left_ms = (deadline_us - esp_tls_now_us() + 999) / 1000;
+        err = wait_connected(*sockfd, left_ms > 0 ? (int)left_ms : 0, h);
+        if (err == ESP_OK || err == ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT) {
+            break;
+        }
+        close(*sockfd);
+        *sockfd = -1;
+    }
+    return err;
+}
+
 esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg,
                                     esp_tls_error_handle_t error_handle, int *sockfd)
 {
@@ -177,12 +195,15 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
     if (name == NULL) {
         return ESP_ERR_NO_MEM;
     }
+    struct addrinfo *addrs = NULL;
     int fd = -1;
-    int64_t dns_us;
-    esp_err_t err = esp_tls_tcp_start(name, port, cfg, error_handle, &fd, &dns_us);
+    esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, error_handle, &addrs);
     free(name);
-    err = err ? err : wait_connected(fd, esp_tls_timeout_ms(cfg), error_handle);
+    err = err ? err : connect_any(addrs, cfg, error_handle, &fd);
     err = err ? err : esp_tls_tcp_set_blocking(fd, !(cfg && cfg->non_block), error_handle);
+    if (addrs != NULL) {
+        freeaddrinfo(addrs);
+    }
     if (err != ESP_OK) {
         if (fd >= 0) {
             close(fd);

@@ -1,6 +1,10 @@
 /* The TCP half and the connect state machine: async steps, refused ports, DNS failure,
- * a silent server, plain TCP and IPv6. */
+ * a silent server, plain TCP, IPv6, keep-alive, the interface and the address family. */
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -178,6 +182,68 @@ static void test_ipv6_loopback(void **state)
     peer_stop(&p);
 }
 
+static int int_option(int fd, int level, int name)
+{
+    int value = -1;
+    socklen_t len = sizeof(value);
+    assert_int_equal(getsockopt(fd, level, name, &value, &len), 0);
+    return value;
+}
+
+static void test_keep_alive_options(void **state)
+{
+    (void)state;
+    peer_t p;
+    assert_int_equal(peer_listen_silent(&p), 0);
+    tls_keep_alive_cfg_t ka = { .keep_alive_enable = true, .keep_alive_idle = 7, .keep_alive_interval = 3,
+                                .keep_alive_count = 4 };
+    esp_tls_cfg_t cfg = { .timeout_ms = 2000, .keep_alive_cfg = &ka };
+    int fd = -1;
+    assert_int_equal(esp_tls_plain_tcp_connect("127.0.0.1", 9, p.port, &cfg, NULL, &fd), ESP_OK);
+    assert_int_equal(int_option(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+    assert_int_equal(int_option(fd, IPPROTO_TCP, TCP_KEEPIDLE), 7);
+    assert_int_equal(int_option(fd, IPPROTO_TCP, TCP_KEEPINTVL), 3);
+    assert_int_equal(int_option(fd, IPPROTO_TCP, TCP_KEEPCNT), 4);
+    close(fd);
+    peer_stop(&p);
+}
+
+/* if_name binds the socket to an interface: loopback reaches 127.0.0.1, a missing one fails. */
+static void test_bind_to_interface(void **state)
+{
+    (void)state;
+    peer_t p;
+    assert_int_equal(peer_listen_silent(&p), 0);
+    struct ifreq ifr = { 0 };
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    esp_tls_cfg_t cfg = { .timeout_ms = 2000, .is_plain_tcp = true, .if_name = &ifr };
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "127.0.0.1", &cfg, &tls), 1);
+    esp_tls_conn_destroy(tls);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "nosuch0");
+    assert_int_equal(connect_peer(&p, "127.0.0.1", &cfg, &tls), -1);
+    assert_int_equal(take_error(tls, NULL, NULL), ESP_ERR_ESP_TLS_SOCKET_SETOPT_FAILED);
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
+/* The family hint filters the resolver's answer: an IPv4 literal has no IPv6 address. */
+static void test_address_family_filter(void **state)
+{
+    (void)state;
+    peer_t p;
+    assert_int_equal(peer_listen_silent(&p), 0);
+    esp_tls_cfg_t cfg = { .timeout_ms = 2000, .is_plain_tcp = true, .addr_family = ESP_TLS_AF_INET };
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "127.0.0.1", &cfg, &tls), 1);
+    esp_tls_conn_destroy(tls);
+    cfg.addr_family = ESP_TLS_AF_INET6;
+    assert_int_equal(connect_peer(&p, "127.0.0.1", &cfg, &tls), -1);
+    assert_int_equal(take_error(tls, NULL, NULL), ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME);
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
 static void test_http_url_connect(void **state)
 {
     (void)state;
@@ -213,6 +279,9 @@ int main(void)
         cmocka_unit_test(test_plain_tcp_connect_call),
         cmocka_unit_test(test_ipv6_loopback),
         cmocka_unit_test(test_http_url_connect),
+        cmocka_unit_test(test_keep_alive_options),
+        cmocka_unit_test(test_bind_to_interface),
+        cmocka_unit_test(test_address_family_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
