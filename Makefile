@@ -12,7 +12,7 @@ CMAKE_ARGS ?=
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan test test-normal test-asan demo install clean bootstrap fuzz
+.PHONY: all build asan test test-normal test-asan demo bench install clean bootstrap fuzz
 
 all: build
 
@@ -41,6 +41,10 @@ test-asan: asan
 
 demo: build
 	scripts/demo $(BUILD)
+
+# Measurements, compared within one run (these machines are noisy).
+bench: build
+	bench/run.sh $(BUILD)
 
 # The bundle parser under libFuzzer for FUZZ_SECONDS (make test runs it for 10 s).
 fuzz: build

@@ -1,0 +1,157 @@
+/*
+ * Heap at verification time: the certificate bundle against the same CAs parsed as a PEM chain.
+ * The third row, a config that trusts only the server's CA, is the floor: the rest of a connection.
+ * Every mbedTLS and ESP-TLS allocation is counted (mbedtls_platform_set_calloc_free). Each
+ * figure covers one connect, from esp_tls_init() to the end of the handshake, after a warm-up
+ * connection has paid for PSA's one-time setup.
+ *   bench_bundle_heap PORT CA_SET_PEM TEST_CA_PEM
+ * The server on 127.0.0.1:PORT must present a localhost certificate signed by TEST_CA_PEM; the
+ * trust store is CA_SET_PEM (e.g. the system's Mozilla set) plus TEST_CA_PEM.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crt_bundle_writer.h"
+#include "esp_crt_bundle.h"
+#include "esp_tls.h"
+#include "mbedtls/platform.h"
+
+typedef struct {
+    size_t size;
+    size_t pad; /* keeps the payload 16-byte aligned */
+} block_t;
+
+static size_t in_use, peak;
+
+static void *counting_calloc(size_t n, size_t size)
+{
+    if (size != 0 && n > (SIZE_MAX - sizeof(block_t)) / size) {
+        return NULL;
+    }
+    block_t *b = calloc(1, sizeof(block_t) + n * size);
+    if (b == NULL) {
+        return NULL;
+    }
+    b->size = n * size;
+    in_use += b->size;
+    peak = in_use > peak ? in_use : peak;
+    return b + 1;
+}
+
+static void counting_free(void *p)
+{
+    if (p != NULL) {
+        block_t *b = (block_t *)p - 1;
+        in_use -= b->size;
+        free(b);
+    }
+}
+
+typedef struct {
+    size_t peak;   /* highest heap during the connect */
+    size_t idle;   /* heap held by the connected session */
+} figures_t;
+
+static int measure(int port, const esp_tls_cfg_t *cfg, figures_t *f)
+{
+    size_t base = in_use;
+    peak = in_use;
+    esp_tls_t *tls = esp_tls_init();
+    int rc = esp_tls_conn_new_sync("localhost", 9, port, cfg, tls);
+    f->peak = peak - base;
+    f->idle = in_use - base;
+    esp_tls_conn_destroy(tls);
+    return rc == 1 ? 0 : -1;
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    if (f != NULL && fseek(f, 0, SEEK_END) == 0) {
+        long size = ftell(f);
+        rewind(f);
+        buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
+        *len = buf ? fread(buf, 1, (size_t)size, f) : 0;
+        if (buf != NULL) {
+            buf[*len] = '\0';
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return buf;
+}
+
+/* CA_SET + TEST_CA as one NUL-terminated PEM buffer. */
+static unsigned char *joined_pem(const char *set, const char *extra, size_t *len)
+{
+    size_t a_len = 0, b_len = 0;
+    unsigned char *a = read_file(set, &a_len), *b = read_file(extra, &b_len);
+    unsigned char *out = (a && b) ? malloc(a_len + b_len + 2) : NULL;
+    if (out != NULL) {
+        memcpy(out, a, a_len);
+        out[a_len] = '\n';
+        memcpy(out + a_len + 1, b, b_len);
+        out[a_len + 1 + b_len] = '\0';
+        *len = a_len + b_len + 2;
+    }
+    free(a);
+    free(b);
+    return out;
+}
+
+static int make_bundle(const char *set, const char *extra, uint8_t **bundle, size_t *len, uint32_t *count)
+{
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt_init(&chain);
+    const char *error = NULL;
+    int rc = crt_bundle_load(&chain, set) || crt_bundle_load(&chain, extra) ||
+             crt_bundle_build(&chain, NULL, 1000, bundle, len, count, &error);
+    mbedtls_x509_crt_free(&chain);
+    if (rc != 0) {
+        fprintf(stderr, "bench: cannot build the bundle: %s\n", error ? error : "unreadable input");
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s PORT CA_SET_PEM TEST_CA_PEM\n", argv[0]);
+        return 2;
+    }
+    int port = atoi(argv[1]);
+    uint8_t *bundle;
+    size_t bundle_len, pem_len = 0;
+    uint32_t count;
+    if (make_bundle(argv[2], argv[3], &bundle, &bundle_len, &count) != 0 || esp_crt_bundle_set(bundle, bundle_len)) {
+        return 1;
+    }
+    unsigned char *pem = joined_pem(argv[2], argv[3], &pem_len);
+    size_t one_len = 0;
+    unsigned char *one = read_file(argv[3], &one_len);
+    mbedtls_platform_set_calloc_free(counting_calloc, counting_free);
+    esp_tls_cfg_t with_bundle = { .timeout_ms = 5000, .crt_bundle_attach = esp_crt_bundle_attach };
+    esp_tls_cfg_t with_pem = { .timeout_ms = 5000, .cacert_buf = pem, .cacert_bytes = (unsigned int)pem_len };
+    esp_tls_cfg_t with_one = { .timeout_ms = 5000, .cacert_buf = one, .cacert_bytes = (unsigned int)one_len + 1 };
+    figures_t b, p, o, warm;
+    if (pem == NULL || one == NULL || measure(port, &with_bundle, &warm) || measure(port, &with_bundle, &b) ||
+        measure(port, &with_pem, &p) || measure(port, &with_one, &o)) {
+        fprintf(stderr, "bench: a connection failed\n");
+        return 1;
+    }
+    printf("trust store: %u CAs; bundle %zu bytes (in flash on a chip), PEM %zu bytes\n", (unsigned)count,
+           bundle_len, pem_len);
+    printf("%-28s %12s %12s\n", "heap per connection (bytes)", "peak", "connected");
+    printf("%-28s %12zu %12zu\n", "crt_bundle_attach", b.peak, b.idle);
+    printf("%-28s %12zu %12zu\n", "cacert_buf (PEM chain)", p.peak, p.idle);
+    printf("%-28s %12zu %12zu\n", "cacert_buf (the one CA)", o.peak, o.idle);
+    printf("ratio bundle/PEM: peak %.3f, connected %.3f\n", (double)b.peak / (double)p.peak,
+           (double)b.idle / (double)p.idle);
+    free(pem);
+    free(one);
+    free(bundle);
+    return 0;
+}
