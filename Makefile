@@ -3,6 +3,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+MINIMAL_BUILD ?= build-minimal
 BUILD_TYPE ?= RelWithDebInfo
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -12,7 +13,7 @@ CMAKE_ARGS ?=
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan test test-normal test-asan demo bench install clean bootstrap fuzz
+.PHONY: all build asan test test-normal test-asan check-minimal demo bench install clean bootstrap fuzz
 
 all: build
 
@@ -29,8 +30,9 @@ asan: $(STAMP)
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPORTLS_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: test-normal test-asan
+# The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; and
+# the library once more with every optional feature off.
+test: test-normal test-asan check-minimal
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -38,6 +40,15 @@ test-normal: build
 test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+# ESP-IDF's Kconfig defaults (the ESP-TLS features off), no TLS 1.3 and no bundle: the paths
+# behind those options must keep compiling.
+check-minimal: $(STAMP)
+	cmake -S . -B $(MINIMAL_BUILD) -DCONFIG_ESP_TLS_CLIENT_SESSION_TICKETS=OFF \
+		-DCONFIG_ESP_TLS_SERVER_SESSION_TICKETS=OFF -DCONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK=OFF \
+		-DCONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL=OFF -DCONFIG_ESP_TLS_PSK_VERIFICATION=OFF \
+		-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=OFF $(CMAKE_ARGS)
+	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls
 
 demo: build
 	scripts/demo $(BUILD)
@@ -55,4 +66,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(MINIMAL_BUILD)

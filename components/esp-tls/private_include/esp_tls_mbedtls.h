@@ -56,8 +56,10 @@ esp_err_t esp_tls_mbedtls_set_own_cert(esp_tls_t *tls, const unsigned char *cert
                                        const unsigned char *key, unsigned int key_len,
                                        const unsigned char *password, unsigned int password_len);
 
+#ifdef CONFIG_ESP_TLS_PSK_VERIFICATION
 /* Configures the pre-shared key and identity. */
 esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk);
+#endif
 
 /* mbedtls_ssl_setup and the socket BIO. */
 esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);

@@ -185,6 +185,7 @@ esp_err_t esp_tls_mbedtls_set_own_cert(esp_tls_t *tls, const unsigned char *cert
     return ESP_OK;
 }
 
+#ifdef CONFIG_ESP_TLS_PSK_VERIFICATION
 esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk)
 {
     if (psk->key == NULL || psk->key_size == 0 || psk->hint == NULL) {
@@ -201,6 +202,7 @@ esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk)
     st->external_psk = true;
     return ESP_OK;
 }
+#endif
 
 static esp_err_t set_version(esp_tls_t *tls, esp_tls_proto_ver_t version)
 {

@@ -41,16 +41,6 @@ static bool has_cert_select_cb(const esp_tls_cfg_server_t *cfg)
 #endif
 }
 
-static const psk_hint_key_t *server_psk(const esp_tls_cfg_server_t *cfg)
-{
-#ifdef CONFIG_ESP_TLS_PSK_VERIFICATION
-    return cfg->psk_hint_key;
-#else
-    (void)cfg;
-    return NULL;
-#endif
-}
-
 /* ESP-IDF's precedence: certificate and key > PSK > a selection hook alone. */
 static esp_err_t set_identity(esp_tls_t *tls, const esp_tls_cfg_server_t *cfg)
 {
@@ -59,9 +49,11 @@ static esp_err_t set_identity(esp_tls_t *tls, const esp_tls_cfg_server_t *cfg)
                                             cfg->serverkey_bytes, cfg->serverkey_password,
                                             cfg->serverkey_password_len);
     }
-    if (server_psk(cfg) != NULL) {
-        return esp_tls_mbedtls_set_psk(tls, server_psk(cfg));
+#ifdef CONFIG_ESP_TLS_PSK_VERIFICATION
+    if (cfg->psk_hint_key != NULL) {
+        return esp_tls_mbedtls_set_psk(tls, cfg->psk_hint_key);
     }
+#endif
     if (has_cert_select_cb(cfg)) {
         return ESP_OK;
     }
