@@ -18,8 +18,10 @@ typedef struct {
     mbedtls_x509_crt owncert;      /* the client's or the server's certificate */
     mbedtls_pk_context ownkey;
     esp_tls_ca_store_t *ca_store;  /* the global store, held while this connection lives */
-    unsigned char *session;        /* client: the latest resumable session, serialized */
+    unsigned char *session;        /* client: the session as last exported, serialized; made only
+                                      when asked for, so unused sessions cost no heap */
     size_t session_len;
+    bool ticket_arrived;           /* client: a TLS 1.3 ticket came since the last export */
     bool verify_peer;              /* a trust anchor is configured: verify flags are worth recording */
     bool offered_session;          /* client: a saved session went into the ClientHello */
     bool external_psk;             /* a psk_hint_key is configured */
@@ -64,11 +66,7 @@ esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk);
 /* mbedtls_ssl_setup and the socket BIO. */
 esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);
 
-/* Client: keeps a serialized copy of the connection's current session (after a TLS 1.2
- * handshake, or on a TLS 1.3 NewSessionTicket). */
-void esp_tls_mbedtls_save_session(esp_tls_t *tls);
-
-/* mbedtls_ssl_read() that takes TLS 1.3 tickets in passing (saving the session) and retries
+/* mbedtls_ssl_read() that takes TLS 1.3 tickets in passing (noting their arrival) and retries
  * when mbedTLS wants another call without the socket having blocked. */
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen);
 

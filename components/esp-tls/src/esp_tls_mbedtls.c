@@ -326,15 +326,6 @@ static bool handshake_resumed(const esp_tls_t *tls, const mbedtls_state_t *st)
     return tls->role == ESP_TLS_SERVER || st->offered_session;
 }
 
-static void handshake_done(esp_tls_t *tls, mbedtls_state_t *st)
-{
-    tls->resumed = handshake_resumed(tls, st);
-    if (tls->role == ESP_TLS_CLIENT &&
-        mbedtls_ssl_get_version_number(&st->ssl) == MBEDTLS_SSL_VERSION_TLS1_2) {
-        esp_tls_mbedtls_save_session(tls); /* TLS 1.3 sessions come with a later ticket */
-    }
-}
-
 /* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
  * states it passes. Not mbedtls_ssl_is_handshake_over(): it is already true in the TLS 1.3
  * server's NewSessionTicket states, and stopping there leaves the ticket unsent. */
@@ -354,7 +345,7 @@ static int mbedtls_handshake(esp_tls_t *tls)
             return ret;
         }
     }
-    handshake_done(tls, st);
+    tls->resumed = handshake_resumed(tls, st);
     return 1;
 }
 
@@ -366,7 +357,7 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
         tls->io_blocked = false;
         int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
         if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
-            esp_tls_mbedtls_save_session(tls); /* a TLS 1.3 ticket, not application data */
+            esp_tls_mbedtls_state(tls)->ticket_arrived = true; /* a TLS 1.3 ticket, not data */
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ || tls->io_blocked) {
             return ret;
         }

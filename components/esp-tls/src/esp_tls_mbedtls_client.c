@@ -151,9 +151,10 @@ static void offer_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
     st->offered_session = true;
 }
 
-void esp_tls_mbedtls_save_session(esp_tls_t *tls)
+/* Serializes the current session into st->session. mbedTLS exports a session once; after a
+ * failed export (a second TLS 1.3 ticket) the previous copy stays, and it still resumes. */
+static void export_session(mbedtls_state_t *st)
 {
-    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
     mbedtls_ssl_session session;
     mbedtls_ssl_session_init(&session);
     size_t len = 0;
@@ -180,14 +181,30 @@ static void pump(esp_tls_t *tls)
     tls->recv_flags = 0;
 }
 
+/* TLS 1.2: the handshake's session. TLS 1.3: only once a ticket has come, perhaps just now. */
+static bool session_available(esp_tls_t *tls, mbedtls_state_t *st)
+{
+    if (mbedtls_ssl_get_version_number(&st->ssl) != MBEDTLS_SSL_VERSION_TLS1_3) {
+        return true;
+    }
+    if (!st->ticket_arrived && st->session == NULL) {
+        pump(tls);
+    }
+    return st->ticket_arrived || st->session != NULL;
+}
+
 esp_tls_client_session_t *esp_tls_get_client_session(esp_tls_t *tls)
 {
     if (tls == NULL || tls->role != ESP_TLS_CLIENT || tls->conn_state != ESP_TLS_DONE || !tls->is_tls) {
         return NULL;
     }
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
-    if (st->session == NULL) {
-        pump(tls); /* a TLS 1.3 ticket may be waiting on the socket */
+    if (!session_available(tls, st)) {
+        return NULL;
+    }
+    if (st->session == NULL || st->ticket_arrived) {
+        export_session(st);
+        st->ticket_arrived = false;
     }
     if (st->session == NULL) {
         return NULL;
@@ -223,10 +240,6 @@ static void offer_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
     (void)cfg;
 }
 
-void esp_tls_mbedtls_save_session(esp_tls_t *tls)
-{
-    (void)tls;
-}
 #endif
 
 esp_err_t esp_tls_mbedtls_create_client(const char *hostname, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
