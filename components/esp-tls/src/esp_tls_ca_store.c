@@ -102,24 +102,37 @@ static int copy_chain(mbedtls_x509_crt *to, esp_tls_ca_store_t *from)
     return 0;
 }
 
+/* A new store: the current one's certificates plus those of buf. @return what the parse of buf
+ * returned (the number that failed, or a negative error), or the copy's error. */
+static int extended_store(const unsigned char *buf, unsigned int len, esp_tls_ca_store_t **out)
+{
+    esp_tls_ca_store_t *store = store_new();
+    if (store == NULL) {
+        return MBEDTLS_ERR_X509_ALLOC_FAILED;
+    }
+    esp_tls_ca_store_t *old = esp_tls_ca_store_acquire();
+    int ret = copy_chain(&store->chain, old);
+    esp_tls_ca_store_release(old);
+    ret = ret == 0 ? mbedtls_x509_crt_parse(&store->chain, buf, len) : ret;
+    if (ret < 0) {
+        store_unref_locked(store); /* nobody else has seen it */
+        store = NULL;
+    }
+    *out = store;
+    return ret;
+}
+
 esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const unsigned int cacert_pem_bytes)
 {
     if (cacert_pem_buf == NULL || cacert_pem_bytes == 0) {
         ESP_LOGE(TAG, "a CA buffer and its size are required");
         return ESP_ERR_INVALID_ARG;
     }
-    esp_tls_ca_store_t *store = store_new();
-    if (store == NULL) {
-        return ESP_ERR_NO_MEM;
-    }
-    esp_tls_ca_store_t *old = esp_tls_ca_store_acquire();
-    int copied = copy_chain(&store->chain, old);
-    esp_tls_ca_store_release(old);
-    int ret = copied == 0 ? mbedtls_x509_crt_parse(&store->chain, cacert_pem_buf, cacert_pem_bytes) : copied;
+    esp_tls_ca_store_t *store;
+    int ret = extended_store(cacert_pem_buf, cacert_pem_bytes, &store);
     if (ret < 0) {
         ESP_LOGE(TAG, "no certificate in the buffer parsed (mbedTLS -0x%04X); the store is unchanged",
                  (unsigned)-ret);
-        store_unref_locked(store);
         return ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? ESP_ERR_NO_MEM : ESP_FAIL;
     }
     publish(store);

@@ -102,6 +102,20 @@ esp_err_t esp_tls_mbedtls_create_server(const esp_tls_cfg_server_t *cfg, esp_tls
 }
 
 #ifdef CONFIG_ESP_TLS_SERVER_SESSION_TICKETS
+/* AES-256-GCM keys, rotated every lifetime, from PSA's RNG. */
+static esp_err_t ticket_setup(esp_tls_server_session_ticket_ctx_t *ctx)
+{
+    mbedtls_ssl_ticket_init(&ctx->ticket_ctx);
+    int ret = mbedtls_ssl_ticket_setup(&ctx->ticket_ctx, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE,
+                                       MBEDTLS_CIPHER_AES_256_GCM, CONFIG_ESP_TLS_SERVER_SESSION_TICKET_TIMEOUT);
+    if (ret == 0) {
+        return ESP_OK;
+    }
+    ESP_LOGE(TAG, "mbedtls_ssl_ticket_setup failed: -0x%04X", (unsigned)-ret);
+    mbedtls_ssl_ticket_free(&ctx->ticket_ctx);
+    return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? ESP_ERR_NO_MEM : ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED;
+}
+
 esp_err_t esp_tls_cfg_server_session_tickets_init(esp_tls_cfg_server_t *cfg)
 {
     if (cfg == NULL || cfg->ticket_ctx != NULL) {
@@ -111,17 +125,10 @@ esp_err_t esp_tls_cfg_server_session_tickets_init(esp_tls_cfg_server_t *cfg)
         return ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED;
     }
     esp_tls_server_session_ticket_ctx_t *ctx = mbedtls_calloc(1, sizeof(*ctx));
-    if (ctx == NULL) {
-        return ESP_ERR_NO_MEM;
-    }
-    mbedtls_ssl_ticket_init(&ctx->ticket_ctx);
-    int ret = mbedtls_ssl_ticket_setup(&ctx->ticket_ctx, mbedtls_psa_get_random, MBEDTLS_PSA_RANDOM_STATE,
-                                       MBEDTLS_CIPHER_AES_256_GCM, CONFIG_ESP_TLS_SERVER_SESSION_TICKET_TIMEOUT);
-    if (ret != 0) {
-        ESP_LOGE(TAG, "mbedtls_ssl_ticket_setup failed: -0x%04X", (unsigned)-ret);
-        mbedtls_ssl_ticket_free(&ctx->ticket_ctx);
+    esp_err_t err = ctx ? ticket_setup(ctx) : ESP_ERR_NO_MEM;
+    if (err != ESP_OK) {
         mbedtls_free(ctx);
-        return ret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? ESP_ERR_NO_MEM : ESP_ERR_MBEDTLS_SSL_TICKET_SETUP_FAILED;
+        return err;
     }
     cfg->ticket_ctx = ctx;
     return ESP_OK;

@@ -21,7 +21,7 @@ static esp_err_t init_failed(esp_tls_t *tls, esp_err_t err)
     return err;
 }
 
-esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
+static esp_err_t check_init_args(const esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
 {
     if (cfg == NULL || tls == NULL || sockfd < 0 || tls->stack_ctx != NULL) {
         ESP_LOGE(TAG, "a configuration, an accepted socket and an unused handle are required");
@@ -31,6 +31,15 @@ esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp
         ESP_LOGE(TAG, "secure element and ECDSA peripheral exist only on ESP32 chips");
         esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_NOT_SUPPORTED);
         return init_failed(tls, ESP_ERR_NOT_SUPPORTED);
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
+{
+    esp_err_t err = check_init_args(cfg, sockfd, tls);
+    if (err != ESP_OK) {
+        return err;
     }
     tls->role = ESP_TLS_SERVER;
     tls->sockfd = sockfd;
@@ -68,24 +77,37 @@ int esp_tls_server_session_continue_async(esp_tls_t *tls)
     return rc;
 }
 
+static int handshake_timed_out(esp_tls_t *tls)
+{
+    ESP_LOGE(TAG, "the client did not complete the handshake in time");
+    esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT);
+    tls->conn_state = ESP_TLS_FAIL;
+    return ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT;
+}
+
+/* Waits for what the handshake step asked for. @return false once the deadline has passed. */
+static bool wait_for_socket(const esp_tls_t *tls, int want, int64_t deadline_us)
+{
+    int64_t left_ms = (deadline_us - esp_tls_now_us() + 999) / 1000;
+    if (left_ms <= 0) {
+        return false;
+    }
+    struct pollfd pfd = { .fd = tls->sockfd, .events = want == ESP_TLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT };
+    return poll(&pfd, 1, (int)left_ms) != 0 || esp_tls_now_us() < deadline_us;
+}
+
 /* Runs the handshake on a non-blocking socket, waiting in poll() against the deadline, so a
  * stalled client cannot hold a blocking socket past it. */
 static int handshake_until(esp_tls_t *tls, int64_t deadline_us)
 {
-    for (;;) {
-        int rc = esp_tls_server_session_continue_async(tls);
-        if (rc != ESP_TLS_ERR_SSL_WANT_READ && rc != ESP_TLS_ERR_SSL_WANT_WRITE) {
-            return rc;
-        }
-        int64_t left_ms = (deadline_us - esp_tls_now_us() + 999) / 1000;
-        struct pollfd pfd = { .fd = tls->sockfd, .events = rc == ESP_TLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT };
-        if (left_ms <= 0 || (poll(&pfd, 1, (int)left_ms) == 0 && esp_tls_now_us() >= deadline_us)) {
-            ESP_LOGE(TAG, "the client did not complete the handshake in time");
-            esp_tls_error_capture(&tls->error.parent, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT);
-            tls->conn_state = ESP_TLS_FAIL;
-            return ESP_ERR_ESP_TLS_SERVER_HANDSHAKE_TIMEOUT;
+    int rc;
+    while ((rc = esp_tls_server_session_continue_async(tls)) == ESP_TLS_ERR_SSL_WANT_READ ||
+           rc == ESP_TLS_ERR_SSL_WANT_WRITE) {
+        if (!wait_for_socket(tls, rc, deadline_us)) {
+            return handshake_timed_out(tls);
         }
     }
+    return rc;
 }
 
 int esp_tls_server_session_create(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
