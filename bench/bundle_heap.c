@@ -1,9 +1,9 @@
 /*
  * Heap at verification time: the certificate bundle against the same CAs parsed as a PEM chain.
  * The third row, a config that trusts only the server's CA, is the floor: the rest of a connection.
- * Every mbedTLS and ESP-TLS allocation is counted (mbedtls_platform_set_calloc_free). Each
- * figure covers one connect, from esp_tls_init() to the end of the handshake, after a warm-up
- * connection has paid for PSA's one-time setup.
+ * The figures are the connection's own heap account (esp_tls_heap.h): its peak from
+ * esp_tls_init() to the end of the handshake, and what it holds once connected, after a warm-up
+ * connection.
  *   bench_bundle_heap PORT CA_SET_PEM TEST_CA_PEM
  * The server on 127.0.0.1:PORT must present a localhost certificate signed by TEST_CA_PEM; the
  * trust store is CA_SET_PEM (e.g. the system's Mozilla set) plus TEST_CA_PEM.
@@ -15,38 +15,7 @@
 #include "crt_bundle_writer.h"
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
-#include "mbedtls/platform.h"
-
-typedef struct {
-    size_t size;
-    size_t pad; /* keeps the payload 16-byte aligned */
-} block_t;
-
-static size_t in_use, peak;
-
-static void *counting_calloc(size_t n, size_t size)
-{
-    if (size != 0 && n > (SIZE_MAX - sizeof(block_t)) / size) {
-        return NULL;
-    }
-    block_t *b = calloc(1, sizeof(block_t) + n * size);
-    if (b == NULL) {
-        return NULL;
-    }
-    b->size = n * size;
-    in_use += b->size;
-    peak = in_use > peak ? in_use : peak;
-    return b + 1;
-}
-
-static void counting_free(void *p)
-{
-    if (p != NULL) {
-        block_t *b = (block_t *)p - 1;
-        in_use -= b->size;
-        free(b);
-    }
-}
+#include "esp_tls_heap.h"
 
 typedef struct {
     size_t peak;   /* highest heap during the connect */
@@ -55,12 +24,12 @@ typedef struct {
 
 static int measure(int port, const esp_tls_cfg_t *cfg, figures_t *f)
 {
-    size_t base = in_use;
-    peak = in_use;
     esp_tls_t *tls = esp_tls_init();
     int rc = esp_tls_conn_new_sync("localhost", 9, port, cfg, tls);
-    f->peak = peak - base;
-    f->idle = in_use - base;
+    esp_tls_heap_stats_t stats;
+    esp_tls_get_heap_stats(tls, &stats);
+    f->peak = stats.peak;
+    f->idle = stats.current;
     esp_tls_conn_destroy(tls);
     return rc == 1 ? 0 : -1;
 }
@@ -132,12 +101,11 @@ int main(int argc, char **argv)
     unsigned char *pem = joined_pem(argv[2], argv[3], &pem_len);
     size_t one_len = 0;
     unsigned char *one = read_file(argv[3], &one_len);
-    mbedtls_platform_set_calloc_free(counting_calloc, counting_free);
     esp_tls_cfg_t with_bundle = { .timeout_ms = 5000, .crt_bundle_attach = esp_crt_bundle_attach };
     esp_tls_cfg_t with_pem = { .timeout_ms = 5000, .cacert_buf = pem, .cacert_bytes = (unsigned int)pem_len };
     esp_tls_cfg_t with_one = { .timeout_ms = 5000, .cacert_buf = one, .cacert_bytes = (unsigned int)one_len + 1 };
-    figures_t b, p, o, warm;
-    if (pem == NULL || one == NULL || measure(port, &with_bundle, &warm) || measure(port, &with_bundle, &b) ||
+    figures_t b, p, o, warm_up; /* the first connection grows PSA's key store, once per process */
+    if (pem == NULL || one == NULL || measure(port, &with_bundle, &warm_up) || measure(port, &with_bundle, &b) ||
         measure(port, &with_pem, &p) || measure(port, &with_one, &o)) {
         fprintf(stderr, "bench: a connection failed\n");
         return 1;

@@ -30,8 +30,35 @@ if(NOT PORTLS_MBEDTLS_VERSION MATCHES "^3\\.6\\.")
 endif()
 message(STATUS "mbedTLS ${PORTLS_MBEDTLS_VERSION} from ${src}")
 
+# Fixes to mbedTLS 3.6 that portls's fault-injection test found, applied to copies in the build
+# tree (the cached source stays as Debian ships it). A fix whose pattern is gone (fixed
+# upstream) is skipped.
+#   ssl_tls13_keys.c: when populating a TLS 1.3 transform fails part-way (an allocation), the
+#   cleanup frees the transform but not the cipher context already set up in it: 256 bytes lost.
+function(portls_fix_tls13_keys out_var)
+    file(READ ${src}/library/ssl_tls13_keys.c text)
+    set(fixed "${text}")
+    foreach(name earlydata handshake application)
+        string(REPLACE "        mbedtls_free(transform_${name});"
+            "        mbedtls_ssl_transform_free(transform_${name}); /* portls: and its cipher contexts */\n        mbedtls_free(transform_${name});"
+            fixed "${fixed}")
+    endforeach()
+    if(fixed STREQUAL text)
+        message(STATUS "mbedTLS ssl_tls13_keys.c: the transform fix is not needed")
+        set(${out_var} ${src}/library/ssl_tls13_keys.c PARENT_SCOPE)
+        return()
+    endif()
+    set(copy ${CMAKE_BINARY_DIR}/mbedtls-fixed/ssl_tls13_keys.c)
+    file(WRITE ${copy}.tmp "${fixed}")
+    configure_file(${copy}.tmp ${copy} COPYONLY)
+    set(${out_var} ${copy} PARENT_SCOPE)
+endfunction()
+portls_fix_tls13_keys(fixed_tls13_keys)
+
 # The split follows mbedTLS's own library/CMakeLists.txt.
 file(GLOB all_sources ${src}/library/*.c)
+list(REMOVE_ITEM all_sources ${src}/library/ssl_tls13_keys.c)
+list(APPEND all_sources ${fixed_tls13_keys})
 set(x509_sources) 
 set(tls_sources)
 set(crypto_sources)

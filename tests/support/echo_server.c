@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "echo_server.h"
+#include "esp_tls_heap.h"
 #include "tls_test.h"
 
 static void describe(esp_tls_t *tls, echo_session_t *r)
@@ -18,6 +19,36 @@ static void describe(esp_tls_t *tls, echo_session_t *r)
     r->client_cert = mbedtls_ssl_get_peer_cert(ssl) != NULL;
 }
 
+static void echo_once(echo_server_t *s, esp_tls_t *tls)
+{
+    char buf[256];
+    ssize_t n = esp_tls_conn_read(tls, buf, sizeof(buf));
+    if (n > 0 && esp_tls_conn_write(tls, buf, (size_t)n) == n) {
+        s->moved = (size_t)n;
+    }
+}
+
+static void send_bytes(echo_server_t *s, esp_tls_t *tls)
+{
+    static const char chunk[16384];
+    ssize_t n = 1;
+    while (s->moved < s->bytes && n > 0) {
+        size_t len = s->bytes - s->moved < sizeof(chunk) ? s->bytes - s->moved : sizeof(chunk);
+        n = esp_tls_conn_write(tls, chunk, len);
+        s->moved += n > 0 ? (size_t)n : 0;
+    }
+}
+
+static void sink_bytes(echo_server_t *s, esp_tls_t *tls)
+{
+    char buf[16384];
+    ssize_t n = 1;
+    while (s->moved < s->bytes && n > 0) {
+        n = esp_tls_conn_read(tls, buf, sizeof(buf));
+        s->moved += n > 0 ? (size_t)n : 0;
+    }
+}
+
 static void serve_one(echo_server_t *s, echo_session_t *r)
 {
     int fd = accept(s->listen_fd, NULL, NULL);
@@ -25,18 +56,15 @@ static void serve_one(echo_server_t *s, echo_session_t *r)
         r->create_rc = -1;
         return;
     }
-    esp_tls_t *tls = esp_tls_init();
+    esp_tls_t *tls = esp_tls_init(); /* may fail under fault injection */
     r->create_rc = esp_tls_server_session_create(s->cfg, fd, tls);
-    esp_tls_error_handle_t h;
+    esp_tls_error_handle_t h = NULL;
     esp_tls_get_error_handle(tls, &h);
-    r->last_error = esp_tls_get_and_clear_last_error(h, NULL, NULL);
+    r->last_error = h ? esp_tls_get_and_clear_last_error(h, NULL, NULL) : ESP_ERR_NO_MEM;
     if (r->create_rc == 0) {
         describe(tls, r);
-        char buf[256];
-        ssize_t n = esp_tls_conn_read(tls, buf, sizeof(buf));
-        if (n > 0) {
-            esp_tls_conn_write(tls, buf, (size_t)n);
-        }
+        s->moved = 0;
+        (s->mode == ECHO_SEND ? send_bytes : s->mode == ECHO_SINK ? sink_bytes : echo_once)(s, tls);
     }
     esp_tls_server_session_delete(tls);
     close(fd);
@@ -45,9 +73,11 @@ static void serve_one(echo_server_t *s, echo_session_t *r)
 static void *serve(void *arg)
 {
     echo_server_t *s = arg;
+    portls_heap_fail_nth(s->fail_nth);
     for (int i = 0; i < s->sessions; i++) {
         serve_one(s, &s->result[i]);
     }
+    portls_heap_fail_nth(0);
     return NULL;
 }
 

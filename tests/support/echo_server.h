@@ -1,7 +1,8 @@
 /*
  * A portls TLS server on a thread, for the server tests: it accepts `sessions` connections one
- * after another on a loopback port, runs esp_tls_server_session_create() on each, echoes one
- * read back, then deletes the session (close_notify) and closes the socket.
+ * after another on a loopback port, runs esp_tls_server_session_create() on each, then (by mode)
+ * echoes one read back, sends `bytes` bytes, or reads `bytes` bytes; then it deletes the session
+ * (close_notify) and closes the socket.
  */
 #pragma once
 
@@ -23,16 +24,27 @@ typedef struct {
     bool client_cert;       /* the client sent a certificate */
 } echo_session_t;
 
+typedef enum {
+    ECHO_ONCE = 0, /* echo one read */
+    ECHO_SEND,     /* send `bytes` bytes */
+    ECHO_SINK,     /* read `bytes` bytes */
+} echo_mode_t;
+
 typedef struct {
     esp_tls_cfg_server_t *cfg;
     int listen_fd;
     int port;
     int sessions;
+    echo_mode_t mode;
+    size_t bytes;            /* for ECHO_SEND and ECHO_SINK */
+    size_t moved;            /* bytes sent or read in the last session */
+    unsigned long fail_nth;  /* portls_heap_fail_nth() for the server thread, 0 for none */
     pthread_t thread;
     echo_session_t result[ECHO_SERVER_MAX_SESSIONS];
 } echo_server_t;
 
-/* Listens on 127.0.0.1 and starts the thread. Aborts the test on failure. */
+/* Listens on 127.0.0.1 and starts the thread (mode, bytes and fail_nth as set in s before the
+ * call; zero them for an echo). Aborts the test on failure. */
 void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions);
 
 /* Waits for the thread (all sessions served) and closes the listening socket. */

@@ -20,11 +20,20 @@ static const char *TAG = "esp-tls";
 
 esp_tls_t *esp_tls_init(void)
 {
-    esp_tls_t *tls = mbedtls_calloc(1, sizeof(*tls));
-    if (tls != NULL) {
-        tls->sockfd = -1;
-        tls->role = ESP_TLS_CLIENT;
+    esp_tls_heap_account_t *account = esp_tls_heap_account_new();
+    if (account == NULL) {
+        return NULL;
     }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(account); /* the handle counts too */
+    esp_tls_t *tls = mbedtls_calloc(1, sizeof(*tls));
+    esp_tls_heap_leave(previous);
+    if (tls == NULL) {
+        esp_tls_heap_account_release(account);
+        return NULL;
+    }
+    tls->sockfd = -1;
+    tls->role = ESP_TLS_CLIENT;
+    tls->heap = account;
     return tls;
 }
 
@@ -87,7 +96,7 @@ static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, co
         ESP_LOGE(TAG, "secure element, DS and ECDSA peripherals exist only on ESP32 chips");
         return fail(tls, ESP_ERR_NOT_SUPPORTED);
     }
-    char *name = strndup(host, (size_t)hostlen);
+    char *name = esp_tls_heap_strndup(host, (size_t)hostlen);
     if (name == NULL) {
         return fail(tls, ESP_ERR_NO_MEM);
     }
@@ -95,7 +104,7 @@ static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, co
     tls->timing = (esp_tls_conn_timing_t){ 0 };
     tls->is_tls = !cfg->is_plain_tcp;
     esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, &tls->error.parent, &tls->addrs);
-    free(name);
+    mbedtls_free(name);
     phase_done(tls, &tls->timing.dns_us);
     if (err != ESP_OK) {
         return fail(tls, ESP_OK);
@@ -139,13 +148,13 @@ static int step_connecting(esp_tls_t *tls, const char *host, int hostlen, const 
     if (!tls->is_tls) {
         return finish_connect(tls, cfg);
     }
-    char *name = strndup(host, (size_t)hostlen);
+    char *name = esp_tls_heap_strndup(host, (size_t)hostlen);
     if (name == NULL) {
         return fail(tls, ESP_ERR_NO_MEM);
     }
     tls->stack = &esp_tls_mbedtls_ops;
     esp_err_t err = tls->stack->create_ssl_handle(name, cfg, tls);
-    free(name);
+    mbedtls_free(name);
     if (err != ESP_OK) {
         return fail(tls, ESP_OK);
     }
@@ -194,11 +203,8 @@ static bool connect_args_ok(const char *host, int hostlen, int port, const esp_t
     return true;
 }
 
-int esp_tls_conn_new_sync(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
+static int conn_new_sync(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
 {
-    if (!connect_args_ok(host, hostlen, port, cfg, tls)) {
-        return -1;
-    }
     for (;;) {
         int rc = conn_step(tls, host, hostlen, port, cfg);
         if (rc != 0) {
@@ -212,11 +218,8 @@ int esp_tls_conn_new_sync(const char *host, int hostlen, int port, const esp_tls
     }
 }
 
-int esp_tls_conn_new_async(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
+static int conn_new_async(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
 {
-    if (!connect_args_ok(host, hostlen, port, cfg, tls)) {
-        return -1;
-    }
     if (!cfg->non_block) {
         ESP_LOGE(TAG, "esp_tls_conn_new_async needs cfg->non_block = true");
         return fail(tls, ESP_ERR_INVALID_ARG);
@@ -228,6 +231,29 @@ int esp_tls_conn_new_async(const char *host, int hostlen, int port, const esp_tl
 }
 
 typedef int (*connect_fn)(const char *, int, int, const esp_tls_cfg_t *, esp_tls_t *);
+
+/* Runs a connect step function with the connection's allocations charged to it. */
+static int connect_as(connect_fn step, const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg,
+                      esp_tls_t *tls)
+{
+    if (!connect_args_ok(host, hostlen, port, cfg, tls)) {
+        return -1;
+    }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    int rc = step(host, hostlen, port, cfg, tls);
+    esp_tls_heap_leave(previous);
+    return rc;
+}
+
+int esp_tls_conn_new_sync(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
+{
+    return connect_as(conn_new_sync, host, hostlen, port, cfg, tls);
+}
+
+int esp_tls_conn_new_async(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
+{
+    return connect_as(conn_new_async, host, hostlen, port, cfg, tls);
+}
 
 static int conn_http_new(const char *url, const esp_tls_cfg_t *cfg, esp_tls_t *tls, connect_fn connect)
 {
@@ -267,7 +293,13 @@ ssize_t esp_tls_conn_write(esp_tls_t *tls, const void *data, size_t datalen)
     if (datalen == 0) {
         return 0;
     }
-    return tls->is_tls ? tls->stack->write(tls, data, datalen) : esp_tls_tcp_write(tls, data, datalen);
+    if (!tls->is_tls) {
+        return esp_tls_tcp_write(tls, data, datalen);
+    }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    ssize_t n = tls->stack->write(tls, data, datalen);
+    esp_tls_heap_leave(previous);
+    return n;
 }
 
 ssize_t esp_tls_conn_read(esp_tls_t *tls, void *data, size_t datalen)
@@ -278,7 +310,13 @@ ssize_t esp_tls_conn_read(esp_tls_t *tls, void *data, size_t datalen)
     if (datalen == 0) {
         return 0;
     }
-    return tls->is_tls ? tls->stack->read(tls, data, datalen) : esp_tls_tcp_read(tls, data, datalen);
+    if (!tls->is_tls) {
+        return esp_tls_tcp_read(tls, data, datalen);
+    }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    ssize_t n = tls->stack->read(tls, data, datalen);
+    esp_tls_heap_leave(previous);
+    return n;
 }
 
 int esp_tls_conn_destroy(esp_tls_t *tls)
@@ -286,6 +324,8 @@ int esp_tls_conn_destroy(esp_tls_t *tls)
     if (tls == NULL) {
         return -1;
     }
+    esp_tls_heap_account_t *account = tls->heap;
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(account);
     if (tls->stack_ctx != NULL) {
         tls->stack->conn_delete(tls);
     }
@@ -296,6 +336,8 @@ int esp_tls_conn_destroy(esp_tls_t *tls)
         tls->sockfd = -1;
     }
     mbedtls_free(tls);
+    esp_tls_heap_leave(previous);
+    esp_tls_heap_account_release(account);
     return rc;
 }
 

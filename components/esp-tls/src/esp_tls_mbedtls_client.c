@@ -199,13 +199,12 @@ esp_tls_client_session_t *esp_tls_get_client_session(esp_tls_t *tls)
         return NULL;
     }
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
-    if (!session_available(tls, st)) {
-        return NULL;
-    }
-    if (st->session == NULL || st->ticket_arrived) {
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    if (session_available(tls, st) && (st->session == NULL || st->ticket_arrived)) {
         export_session(st);
         st->ticket_arrived = false;
     }
+    esp_tls_heap_leave(previous); /* the copy below is the caller's, and outlives the connection */
     if (st->session == NULL) {
         return NULL;
     }

@@ -35,12 +35,8 @@ static esp_err_t check_init_args(const esp_tls_cfg_server_t *cfg, int sockfd, es
     return ESP_OK;
 }
 
-esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
+static esp_err_t session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
 {
-    esp_err_t err = check_init_args(cfg, sockfd, tls);
-    if (err != ESP_OK) {
-        return err;
-    }
     tls->role = ESP_TLS_SERVER;
     tls->sockfd = sockfd;
     tls->is_tls = true;
@@ -54,11 +50,20 @@ esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp
     return ESP_OK;
 }
 
-int esp_tls_server_session_continue_async(esp_tls_t *tls)
+esp_err_t esp_tls_server_session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *tls)
 {
-    if (tls == NULL || tls->role != ESP_TLS_SERVER) {
-        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    esp_err_t err = check_init_args(cfg, sockfd, tls);
+    if (err != ESP_OK) {
+        return err;
     }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    err = session_init(cfg, sockfd, tls);
+    esp_tls_heap_leave(previous);
+    return err;
+}
+
+static int handshake_step(esp_tls_t *tls)
+{
     if (tls->conn_state == ESP_TLS_DONE) {
         return 0;
     }
@@ -74,6 +79,17 @@ int esp_tls_server_session_continue_async(esp_tls_t *tls)
     if (rc != ESP_TLS_ERR_SSL_WANT_READ && rc != ESP_TLS_ERR_SSL_WANT_WRITE) {
         tls->conn_state = ESP_TLS_FAIL;
     }
+    return rc;
+}
+
+int esp_tls_server_session_continue_async(esp_tls_t *tls)
+{
+    if (tls == NULL || tls->role != ESP_TLS_SERVER) {
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    }
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(tls->heap);
+    int rc = handshake_step(tls);
+    esp_tls_heap_leave(previous);
     return rc;
 }
 
@@ -133,8 +149,12 @@ void esp_tls_server_session_delete(esp_tls_t *tls)
     if (tls == NULL) {
         return;
     }
+    esp_tls_heap_account_t *account = tls->heap;
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(account);
     if (tls->stack_ctx != NULL) {
         tls->stack->conn_delete(tls);
     }
     mbedtls_free(tls);
+    esp_tls_heap_leave(previous);
+    esp_tls_heap_account_release(account);
 }

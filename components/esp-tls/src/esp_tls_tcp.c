@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mbedtls/platform.h"
+
 #include "esp_log.h"
 #include "esp_tls_private.h"
 
@@ -191,14 +193,14 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
         esp_tls_error_capture(error_handle, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_INVALID_ARG);
         return ESP_ERR_INVALID_ARG;
     }
-    char *name = strndup(host, (size_t)hostlen);
+    char *name = esp_tls_heap_strndup(host, (size_t)hostlen);
     if (name == NULL) {
         return ESP_ERR_NO_MEM;
     }
     struct addrinfo *addrs = NULL;
     int fd = -1;
     esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, error_handle, &addrs);
-    free(name);
+    mbedtls_free(name);
     err = err ? err : connect_any(addrs, cfg, error_handle, &fd);
     err = err ? err : esp_tls_tcp_set_blocking(fd, !(cfg && cfg->non_block), error_handle);
     if (addrs != NULL) {

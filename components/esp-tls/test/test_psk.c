@@ -71,7 +71,7 @@ static void test_s_client_with_server(void **state)
     (void)state;
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = psk_server_cfg(&psk, versions[v]);
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         echo_server_start(&srv, &cfg, 2);
         const char *good[] = { version_flags[v], "-psk", PSK_HEX, "-psk_identity", IDENTITY, NULL };
         char out[8192];
@@ -90,7 +90,7 @@ static void test_portls_to_portls(void **state)
     (void)state;
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = psk_server_cfg(&psk, versions[v]);
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         echo_server_start(&srv, &cfg, 2);
         const psk_hint_key_t *keys[] = { &psk, &wrong_psk };
         for (int k = 0; k < 2; k++) {

@@ -20,7 +20,7 @@ static void test_s_client_both_versions(void **state)
     (void)state;
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = server_cfg();
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         echo_server_start(&srv, &cfg, 1);
         const char *extra[] = { version_flags[v], "-CAfile", cert_path("ca.pem"), "-verify_return_error",
                                 "-verify_hostname", "localhost", "-servername", "localhost", NULL };
@@ -62,7 +62,7 @@ static void test_portls_client_both_versions(void **state)
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = server_cfg();
         cfg.tls_version = versions[v];
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         echo_server_start(&srv, &cfg, 1);
         esp_tls_cfg_t client = { .timeout_ms = 5000 };
         cfg_trust(&client, "ca.pem");
@@ -81,7 +81,7 @@ static echo_session_t mutual_session(bool optional, esp_tls_proto_ver_t version,
     cfg.cacert_buf = pki("ca.pem")->data;
     cfg.cacert_bytes = pki("ca.pem")->len;
     cfg.client_cert_authmode_optional = optional;
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 1);
     esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = version };
     cfg_trust(&client, "ca.pem");
@@ -138,7 +138,7 @@ static void test_no_client_auth(void **state)
 {
     (void)state;
     esp_tls_cfg_server_t cfg = server_cfg();
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 1);
     esp_tls_cfg_t client = { .timeout_ms = 5000 };
     cfg_trust(&client, "ca.pem");
@@ -156,7 +156,7 @@ static void test_alpn(void **state)
     const char *client_protos[] = { "http/1.1", NULL };
     esp_tls_cfg_server_t cfg = server_cfg();
     cfg.alpn_protos = server_protos;
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 2);
     esp_tls_cfg_t client = { .timeout_ms = 5000, .alpn_protos = client_protos };
     cfg_trust(&client, "ca.pem");
@@ -200,7 +200,7 @@ static void test_sni_certificate_selection(void **state)
     load_choice(&choice, 0, "server_ec.pem", "server_ec.key");
     load_choice(&choice, 1, "server_named.pem", "server_named.key");
     esp_tls_cfg_server_t cfg = { .cert_select_cb = select_by_sni, .userdata = &choice };
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 3);
     esp_tls_cfg_t client = { .timeout_ms = 5000, .common_name = "server.test" };
     cfg_trust(&client, "ca.pem");
@@ -225,7 +225,7 @@ static void test_handshake_timeout(void **state)
     (void)state;
     esp_tls_cfg_server_t cfg = server_cfg();
     cfg.tls_handshake_timeout_ms = 300;
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 1);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port),

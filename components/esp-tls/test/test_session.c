@@ -166,7 +166,7 @@ static void test_s_client_resumes_with_portls_server(void **state)
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = server_cfg();
         assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         char out[8192];
         s_client_twice(&cfg, flags[v], 0, &srv, out, sizeof(out));
         assert_non_null(strstr(out, "Reused, "));
@@ -188,7 +188,7 @@ static void test_expired_ticket_gives_full_handshake(void **state)
                                                   MBEDTLS_PSA_RANDOM_STATE, MBEDTLS_CIPHER_AES_256_GCM, 1), 0);
         esp_tls_cfg_server_t cfg = server_cfg();
         cfg.ticket_ctx = &ticket;
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         char out[8192];
         s_client_twice(&cfg, flags[v], 1500, &srv, out, sizeof(out));
         assert_non_null(strstr(out, "New, "));
@@ -206,7 +206,7 @@ static void test_portls_to_portls_resumption(void **state)
     for (int v = 0; v < 2; v++) {
         esp_tls_cfg_server_t cfg = server_cfg();
         assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
-        echo_server_t srv;
+        echo_server_t srv = { 0 };
         echo_server_start(&srv, &cfg, 2);
         esp_tls_client_session_t *session = NULL;
         for (int round = 0; round < 2; round++) {
@@ -237,7 +237,7 @@ static void test_portls_server_ticket_comes_with_handshake(void **state)
     (void)state;
     esp_tls_cfg_server_t cfg = server_cfg();
     assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
-    echo_server_t srv;
+    echo_server_t srv = { 0 };
     echo_server_start(&srv, &cfg, 1);
     esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = ESP_TLS_VER_TLS_1_3 };
     cfg_trust(&client, "ca.pem");
