@@ -42,6 +42,16 @@ void start_www_peer(peer_t *p)
     assert_int_equal(peer_start_s_server(p, "server_ec.pem", "server_ec.key", extra), 0);
 }
 
+esp_tls_t *connect_www_peer(peer_t *p)
+{
+    start_www_peer(p);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(p, "localhost", &cfg, &tls), 1);
+    return tls;
+}
+
 void cfg_trust(esp_tls_cfg_t *cfg, const char *ca_name)
 {
     const cert_file_t *ca = pki(ca_name);

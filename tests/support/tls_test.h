@@ -17,6 +17,9 @@ const cert_file_t *pki(const char *name);
 /* openssl s_server -www (a status page for GET /, then close) with the EC localhost cert. */
 void start_www_peer(peer_t *p);
 
+/* start_www_peer() and a verified connection to it (asserted). */
+esp_tls_t *connect_www_peer(peer_t *p);
+
 /* Trust ca_name (PEM or DER file) through cacert_buf. */
 void cfg_trust(esp_tls_cfg_t *cfg, const char *ca_name);
 

@@ -469,6 +469,33 @@ typedef struct {
 /** The timing of the last connect. ESP_ERR_INVALID_ARG on NULLs. */
 esp_err_t esp_tls_get_conn_timing(const esp_tls_t *tls, esp_tls_conn_timing_t *timing);
 
+/** What was wrong with the records the peer sent, as far as the transport could see. */
+typedef enum {
+    ESP_TLS_RECORD_OK = 0,     /*!< nothing wrong seen */
+    ESP_TLS_RECORD_TOO_LARGE,  /*!< a record longer than CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN */
+    ESP_TLS_RECORD_NOT_TLS,    /*!< bytes that are no TLS record header: the peer speaks
+                                    something else (an HTTP server on the port, say) */
+    ESP_TLS_RECORD_TRUNCATED,  /*!< the peer closed the connection in the middle of a record */
+} esp_tls_record_problem_t;
+
+/** The last record header the peer sent, and the verdict on it. */
+typedef struct {
+    uint8_t content_type;             /*!< 20..23 for TLS; anything else is not TLS */
+    uint16_t version;                 /*!< the header's version field, e.g. 0x0303 */
+    size_t length;                    /*!< the header's length field */
+    size_t received;                  /*!< how many bytes of that record arrived */
+    size_t in_content_len;            /*!< CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN */
+    esp_tls_record_problem_t problem; /*!< set when a handshake or read failed because of it */
+} esp_tls_record_info_t;
+
+/**
+ * The last record header received and what was wrong with it. When a handshake or read fails
+ * with MBEDTLS_ERR_SSL_INVALID_RECORD (-0x7200) or MBEDTLS_ERR_SSL_CONN_EOF, the log already
+ * says which of the problems it was and how to fix it; this lets tools show the same facts.
+ * @return ESP_OK, or ESP_ERR_INVALID_ARG for NULLs.
+ */
+esp_err_t esp_tls_get_last_record_info(const esp_tls_t *tls, esp_tls_record_info_t *info);
+
 /**
  * Whether the completed handshake resumed a session (a ticket or a TLS 1.2 session ID) instead of
  * a full handshake. An external PSK is not a resumption. false for NULL or an unfinished handshake.

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "esp_tls.h"
+#include "esp_tls_heap_private.h"
 #include "esp_tls_stack.h"
 
 #define ESP_TLS_DEFAULT_TIMEOUT_MS 10000
@@ -17,6 +18,25 @@ typedef struct {
     esp_tls_last_error_t parent;
     int sock_errno;
 } esp_tls_error_storage_t;
+
+/* Follows the record boundaries of what the peer sends, from the bytes the socket delivers. */
+typedef struct {
+    uint8_t header[5];
+    size_t header_got;   /* bytes of the current header received */
+    size_t body_left;    /* bytes of the current record's body still to come */
+    bool peer_closed;    /* the socket reported end of stream */
+    esp_tls_record_problem_t problem;
+} esp_tls_record_tracker_t;
+
+/* Feeds received bytes to the tracker; n == 0 means the peer closed. */
+void esp_tls_record_track(esp_tls_record_tracker_t *t, const unsigned char *buf, size_t n);
+
+/* Decides, after a failed handshake or read, what was wrong with the peer's records; logs it
+ * in plain words. @return the verdict (also kept in the tracker). */
+esp_tls_record_problem_t esp_tls_record_explain(esp_tls_record_tracker_t *t);
+
+/* Whether the peer's stream stopped inside a record. */
+bool esp_tls_record_mid_record(const esp_tls_record_tracker_t *t);
 
 struct esp_tls {
     esp_tls_error_storage_t error;     /* first: the error handle points here */
@@ -35,6 +55,9 @@ struct esp_tls {
     esp_tls_conn_timing_t timing;
     struct addrinfo *addrs;            /* the resolver's answer, while connecting */
     struct addrinfo *next_addr;        /* the address to try after the current one fails */
+    esp_tls_heap_account_t *heap;      /* what this connection's calls allocate */
+    unsigned long heap_failures_seen;  /* refused allocations already reported */
+    esp_tls_record_tracker_t records;  /* what the peer has been sending */
 };
 
 /* Records code in the slot of type; h may be NULL (nothing is recorded). */

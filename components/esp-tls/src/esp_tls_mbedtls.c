@@ -41,8 +41,29 @@ static void psa_start(void)
     }
 }
 
+/* If an allocation of this connection was refused since the last report, the failure is that:
+ * says how much was in use against which budget, and returns ESP_ERR_NO_MEM. */
+static esp_err_t out_of_memory_or(esp_tls_t *tls, esp_err_t err)
+{
+    unsigned long failures = esp_tls_heap_failures(tls->heap);
+    if (failures == tls->heap_failures_seen) {
+        return err;
+    }
+    tls->heap_failures_seen = failures;
+    size_t requested, in_use, budget;
+    esp_tls_heap_last_failure(tls->heap, &requested, &in_use, &budget);
+    if (budget != 0) {
+        ESP_LOGE(TAG, "out of memory: %zu bytes asked for with %zu of the %zu-byte budget in use", requested,
+                 in_use, budget);
+    } else {
+        ESP_LOGE(TAG, "out of memory: %zu bytes asked for with %zu in use", requested, in_use);
+    }
+    return ESP_ERR_NO_MEM;
+}
+
 void esp_tls_mbedtls_record(esp_tls_t *tls, esp_err_t err, int mbedtls_ret)
 {
+    err = out_of_memory_or(tls, err);
     char text[128];
     mbedtls_strerror(mbedtls_ret, text, sizeof(text));
     ESP_LOGE(TAG, "%s: mbedTLS -0x%04X (%s)", esp_err_to_name(err), (unsigned)-mbedtls_ret, text);
@@ -90,7 +111,11 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     do {
         n = recv(tls->sockfd, buf, len, tls->recv_flags);
     } while (n < 0 && errno == EINTR);
-    return n >= 0 ? (int)n : bio_error(tls, false);
+    if (n < 0) {
+        return bio_error(tls, false);
+    }
+    esp_tls_record_track(&tls->records, buf, (size_t)n);
+    return (int)n;
 }
 
 #ifdef CONFIG_MBEDTLS_DEBUG
@@ -104,9 +129,12 @@ static void debug_log(void *ctx, int level, const char *file, int line, const ch
 
 /* ---- state ---- */
 
+/* PSA's global state lives for the process: no connection's account pays for it. */
 bool esp_tls_mbedtls_psa_ready(void)
 {
+    esp_tls_heap_account_t *previous = esp_tls_heap_enter(NULL);
     pthread_once(&psa_once, psa_start);
+    esp_tls_heap_leave(previous);
     return psa_status == PSA_SUCCESS;
 }
 
@@ -282,13 +310,18 @@ static int received_alert(const mbedtls_ssl_context *ssl)
 
 /* Says in plain words why the handshake failed, and returns the mbedTLS code to record: a
  * protocol_version alert is recorded as BAD_PROTOCOL_VERSION, which is what it means. */
-static int explain_handshake_failure(const mbedtls_ssl_context *ssl, int ret)
+static int explain_handshake_failure(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
 {
     int alert = ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? received_alert(ssl) : -1;
     if (alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
         ret = MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION;
     }
     switch (ret) {
+    case MBEDTLS_ERR_SSL_INVALID_RECORD:
+    case MBEDTLS_ERR_SSL_CONN_EOF:
+    case MBEDTLS_ERR_SSL_BAD_INPUT_DATA:
+        esp_tls_record_explain(&tls->records);
+        break;
     case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
         ESP_LOGE(TAG, "no common TLS version: portls speaks TLS 1.2 and 1.3 only (SSL 3.0, TLS 1.0 and 1.1 "
                       "are refused), within the tls_version pin");
@@ -339,7 +372,7 @@ static int mbedtls_handshake(esp_tls_t *tls)
             return ret;
         }
         if (ret != 0) {
-            ret = explain_handshake_failure(&st->ssl, ret);
+            ret = explain_handshake_failure(tls, &st->ssl, ret);
             esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, ret);
             record_verify_flags(tls);
             return ret;
@@ -365,11 +398,17 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
     }
 }
 
+/* A close at a record boundary is the peer's end of the stream; inside a record it is an error
+ * (a truncation), and so is a record mbedTLS could not take. */
 static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
 {
     int ret = esp_tls_mbedtls_read_record(tls, (unsigned char *)data, datalen);
-    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
+    bool truncated = ret == MBEDTLS_ERR_SSL_CONN_EOF && esp_tls_record_mid_record(&tls->records);
+    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || (ret == MBEDTLS_ERR_SSL_CONN_EOF && !truncated)) {
         return 0;
+    }
+    if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || truncated) {
+        esp_tls_record_explain(&tls->records);
     }
     if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);

@@ -94,11 +94,7 @@ static void test_read_returns_zero_when_peer_closes(void **state)
 {
     (void)state;
     peer_t p;
-    start_www_peer(&p);
-    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
-    cfg_trust(&cfg, "ca.pem");
-    esp_tls_t *tls;
-    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
+    esp_tls_t *tls = connect_www_peer(&p);
     char buf[4096];
     assert_true(www_get(tls, buf, sizeof(buf)) > 0);
     ssize_t n;
