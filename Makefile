@@ -13,7 +13,7 @@ CMAKE_ARGS ?=
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan test test-normal test-asan check-minimal demo bench install clean bootstrap fuzz
+.PHONY: all build asan test test-normal test-asan check-minimal demo bench bench-mem install clean bootstrap fuzz
 
 all: build
 
@@ -55,7 +55,12 @@ demo: build
 
 # Measurements, compared within one run (these machines are noisy).
 bench: build
-	bench/run.sh $(BUILD)
+	bench/run.sh $(BUILD) bundle
+
+# One client connection's heap against a minimal OpenSSL client's; the table also goes to
+# bench/results/ as JSON.
+bench-mem: build
+	bench/run.sh $(BUILD) mem
 
 # The bundle parser under libFuzzer for FUZZ_SECONDS (make test runs it for 10 s).
 fuzz: build

@@ -11,7 +11,7 @@ start_s_server -tls1_3 -alpn h2 -cert "$pki/server_ec.pem" -key "$pki/server_ec.
 port=$S_SERVER_PORT
 
 out=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --alpn h2,http/1.1) || fail "connect: exit $?"
-for want in "TLS version:  TLSv1.3" "ALPN:         h2" "subject: CN=localhost" "issuer:  CN=portls test CA" \
+for want in "TLS version:  TLSv1.3" "ALPN:         h2" "Heap: peak" "subject: CN=localhost" "issuer:  CN=portls test CA" \
             "key:     EC 256 bits" "Verification: OK" "Timing: DNS"; do
     grep -qF "$want" <<<"$out" || fail "missing '$want' in: $out"
 done
@@ -44,6 +44,12 @@ out=$(LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_HOSTS=$hosts ASAN_OPTIONS=verify_
 
 expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"
 grep -qF "errno:        111" <<<"$err" || fail "refused: no errno in: $err"
+
+# a heap budget too small for a handshake: a plain out-of-memory report
+expect_exit 1 connect "localhost:$port" --cacert "$pki/ca.pem" --heap-limit 20000
+for want in "ESP_ERR_NO_MEM" "-0x7F00" "refused under the 20000-byte limit"; do
+    grep -qF -- "$want" <<<"$err" || fail "heap limit: missing '$want' in: $err"
+done
 
 expect_exit 2 connect nonsense
 echo "portls connect: report, error record and exit codes as documented"

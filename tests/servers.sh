@@ -1,6 +1,7 @@
 # Sourced by the shell tests and the demo: servers on loopback, stopped on exit.
 #   start_s_server ARGS...   starts `openssl s_server -accept 127.0.0.1:$S_SERVER_PORT ARGS`
-#                            and waits until the port accepts connections.
+#                            (in $S_SERVER_DIR if set) and waits until the port accepts
+#                            connections; stop_s_server stops it.
 #   start_portls_serve PORTLS ARGS...   starts `PORTLS serve --port 0 ARGS` and waits for it to
 #                            listen; sets SERVE_PORT, SERVE_PID and SERVE_LOG (its stderr).
 #   stop_portls_serve SIGNAL  stops it with SIGNAL; sets SERVE_EXIT.
@@ -22,6 +23,15 @@ stop_servers() {
     rm -rf "$S_SERVER_WORK"
 }
 trap stop_servers EXIT
+
+# Stops the s_server of start_s_server, so that another can start.
+stop_s_server() {
+    [ -n "$S_SERVER_PID" ] || return 0
+    kill "$S_SERVER_PID" 2>/dev/null || true
+    wait "$S_SERVER_PID" 2>/dev/null || true
+    S_SERVER_PID=
+    exec 3>&-
+}
 
 start_portls_serve() {
     local portls=$1 out=$S_SERVER_WORK/serve.out
@@ -55,17 +65,34 @@ free_port() {
     return 1
 }
 
-start_s_server() {
+# One try on a random free port. @return 0 listening, 1 the server exited (the port was taken
+# after all, say), 2 it never listened.
+try_s_server() {
     S_SERVER_PORT=$(free_port)
     # s_server stops at the end of its input, so it reads a FIFO that this shell holds open.
+    rm -f "$S_SERVER_WORK/stdin"
     mkfifo "$S_SERVER_WORK/stdin"
     exec 3<>"$S_SERVER_WORK/stdin"
-    openssl s_server -accept "127.0.0.1:$S_SERVER_PORT" -quiet "$@" <&3 >/dev/null 2>&1 &
+    (cd "${S_SERVER_DIR:-.}" && exec openssl s_server -accept "127.0.0.1:$S_SERVER_PORT" -quiet "$@") \
+        <&3 >/dev/null 2>"$S_SERVER_WORK/s_server.err" &
     S_SERVER_PID=$!
     for _ in $(seq 200); do
         (exec 4<>"/dev/tcp/127.0.0.1/$S_SERVER_PORT") 2>/dev/null && return 0
+        kill -0 "$S_SERVER_PID" 2>/dev/null || { stop_s_server; return 1; }
         sleep 0.05
     done
-    echo "openssl s_server did not start" >&2
+    return 2
+}
+
+start_s_server() {
+    local attempt rc
+    for attempt in 1 2 3; do
+        rc=0
+        try_s_server "$@" || rc=$?
+        [ "$rc" -eq 1 ] || break
+    done
+    [ "$rc" -eq 0 ] && return 0
+    echo "openssl s_server did not start ($rc): $(cat "$S_SERVER_WORK/s_server.err")" >&2
     return 1
 }
+

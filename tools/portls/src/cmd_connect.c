@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
+#include "esp_tls_heap.h"
 #include "report.h"
 
 #define MAX_ALPN 8
@@ -31,14 +32,16 @@ static int usage(FILE *out)
     fputs("usage: portls connect HOST:PORT [--cacert FILE | --capath FILE_OR_DIR] [--cert FILE --key FILE\n"
           "                      [--pass PW]]\n"
           "                      [--servername NAME | --no-verify-name] [--tls1.2 | --tls1.3]\n"
-          "                      [--alpn a,b] [--timeout MS] [--reconnect]\n"
+          "                      [--alpn a,b] [--timeout MS] [--reconnect] [--heap-limit BYTES]\n"
           "Connects with esp_tls_conn_new_sync() and prints the TLS version, ciphersuite, ALPN, the\n"
           "peer chain, the verification result and the time spent in DNS, TCP and TLS. The server is\n"
           "verified with --cacert (a PEM/DER file, read into cacert_buf), --capath (trust_store_path,\n"
           "e.g. " ESP_TLS_SYSTEM_TRUST_STORE "), or else the built-in certificate bundle\n"
           "(the Mozilla CA set the library was built with).\n"
           "--reconnect connects a second time offering the first connection's session, and says\n"
-          "whether the server resumed it.\n"
+          "whether the server resumed it. --heap-limit fails allocations beyond BYTES in all, as a\n"
+          "device with that much heap would. The heap line gives the connection's peak and what it\n"
+          "holds once connected.\n"
           "Exit status: 0 connected and verified, 1 failed, 2 bad usage.\n", out);
     return out == stdout ? 0 : 2;
 }
@@ -105,7 +108,7 @@ static int load_files(connect_opts_t *o)
 }
 
 enum { OPT_CACERT = 256, OPT_CAPATH, OPT_CERT, OPT_KEY, OPT_PASS, OPT_SERVERNAME, OPT_NO_VERIFY_NAME, OPT_TLS12,
-       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_RECONNECT, OPT_HELP };
+       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_RECONNECT, OPT_HEAP_LIMIT, OPT_HELP };
 
 static const struct option long_options[] = {
     { "cacert", required_argument, NULL, OPT_CACERT },
@@ -120,6 +123,7 @@ static const struct option long_options[] = {
     { "alpn", required_argument, NULL, OPT_ALPN },
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "reconnect", no_argument, NULL, OPT_RECONNECT },
+    { "heap-limit", required_argument, NULL, OPT_HEAP_LIMIT },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -141,6 +145,7 @@ static int parse_option(int opt, char *arg, void *ctx)
     case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
     case OPT_TIMEOUT: o->cfg.timeout_ms = atoi(arg); break;
     case OPT_RECONNECT: o->reconnect = true; break;
+    case OPT_HEAP_LIMIT: portls_heap_set_limit(strtoul(arg, NULL, 10)); break;
     case OPT_HELP: return usage(stdout) + 1;
     default: return usage(stderr) + 1;
     }
@@ -189,6 +194,7 @@ static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_ou
             printf("Session: %s\n", esp_tls_session_was_resumed(tls) ? "resumed" : "not resumed (full handshake)");
         }
         report_timing(stdout, tls);
+        report_heap(stdout, tls);
         if (session_out != NULL) {
             *session_out = wait_for_session(tls);
         }
@@ -197,6 +203,7 @@ static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_ou
         fprintf(stderr, "portls connect: %s port %d failed\n", o->host, o->port);
         report_error(stderr, tls);
         report_timing(stderr, tls);
+        report_heap(stderr, tls);
     }
     esp_tls_conn_destroy(tls);
     return rc;

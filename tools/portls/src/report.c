@@ -4,6 +4,7 @@
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
 
+#include "esp_tls_heap.h"
 #include "report.h"
 
 static void print_time(FILE *out, const mbedtls_x509_time *t)
@@ -66,6 +67,20 @@ void report_timing(FILE *out, const esp_tls_t *tls)
     if (esp_tls_get_conn_timing(tls, &t) == ESP_OK) {
         fprintf(out, "Timing: DNS %.2f ms, TCP %.2f ms, TLS %.2f ms\n", t.dns_us / 1000.0, t.tcp_us / 1000.0,
                 t.handshake_us / 1000.0);
+    }
+}
+
+void report_heap(FILE *out, const esp_tls_t *tls)
+{
+    esp_tls_heap_stats_t stats;
+    if (esp_tls_get_heap_stats(tls, &stats) == ESP_OK) {
+        fprintf(out, "Heap: peak %zu bytes, %zu bytes held now (%lu allocations", stats.peak, stats.current,
+                stats.allocations);
+        size_t limit = portls_heap_get_limit();
+        if (limit != 0) {
+            fprintf(out, ", %lu refused under the %zu-byte limit", stats.failures, limit);
+        }
+        fputs(")\n", out);
     }
 }
 

@@ -11,6 +11,9 @@ void report_session(FILE *out, esp_tls_t *tls);
 /* Where the connect's time went. */
 void report_timing(FILE *out, const esp_tls_t *tls);
 
+/* The connection's heap: its peak so far and what it holds now. */
+void report_heap(FILE *out, const esp_tls_t *tls);
+
 /* The error record decoded: esp_err name, mbedTLS text, verify flags as words, errno.
  * Reading it clears it. */
 void report_error(FILE *out, esp_tls_t *tls);
