@@ -51,7 +51,11 @@ void report_session(FILE *out, esp_tls_t *tls)
             mbedtls_ssl_get_ciphersuite(ssl), alpn ? alpn : "(none)");
     const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(ssl);
     if (crt == NULL) {
-        fputs("Peer certificate: none\n", out); /* a PSK, or a client a server did not ask */
+        /* a resumed session (verified when first made), a PSK, or a client a server did not ask */
+        fputs(esp_tls_session_was_resumed(tls) ? "Peer certificate: not sent again (a resumed session, verified "
+                                                 "when it was made)\n"
+                                               : "Peer certificate: none\n",
+              out);
         return;
     }
     fputs("Peer certificate chain:\n", out);
