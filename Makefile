@@ -4,6 +4,9 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MINIMAL_BUILD ?= build-minimal
+SMALL_BUILD ?= build-small
+SMALL_OPTIONS := -DCONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=ON \
+	-DCONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT=ON
 BUILD_TYPE ?= RelWithDebInfo
 PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,7 +16,8 @@ CMAKE_ARGS ?=
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan test test-normal test-asan check-minimal demo bench bench-mem install clean bootstrap fuzz
+.PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem install \
+	clean bootstrap fuzz
 
 all: build
 
@@ -30,9 +34,10 @@ asan: $(STAMP)
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPORTLS_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
-# The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; and
-# the library once more with every optional feature off.
-test: test-normal test-asan check-minimal
+# The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; the
+# tests that apply once more with the free-after-use options on; and the library with every
+# optional feature off.
+test: test-normal test-asan test-small check-minimal
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -40,6 +45,16 @@ test-normal: build
 test-asan: asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+# The free-after-use options on (a small device's configuration).
+small: $(STAMP)
+	cmake -S . -B $(SMALL_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(SMALL_OPTIONS) $(CMAKE_ARGS)
+	cmake --build $(SMALL_BUILD) -j$(JOBS)
+
+# Tests that look at the peer's certificate after the handshake do not apply there.
+test-small: small
+	cd $(SMALL_BUILD) && ctest --output-on-failure -j$(JOBS) \
+		-R 'free_after_use|handshake|session|psk|data|records|tcp|esp_tls_heap$$'
 
 # ESP-IDF's Kconfig defaults (the ESP-TLS features off), no TLS 1.3 and no bundle: the paths
 # behind those options must keep compiling.
@@ -59,8 +74,9 @@ bench: build
 
 # One client connection's heap against a minimal OpenSSL client's; the table also goes to
 # bench/results/ as JSON.
-bench-mem: build
+bench-mem: build small
 	bench/run.sh $(BUILD) mem
+	bench/run.sh $(SMALL_BUILD) mem
 
 # The bundle parser under libFuzzer for FUZZ_SECONDS (make test runs it for 10 s).
 fuzz: build
@@ -71,4 +87,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(MINIMAL_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(MINIMAL_BUILD)

@@ -27,6 +27,8 @@ bench_mem() {
 
     lengths() { sed -n "s/^#define CONFIG_MBEDTLS_SSL_$1_CONTENT_LEN \([0-9]*\)/\1/p" "$build/config/sdkconfig.h"; }
     config="IN $(lengths IN) / OUT $(lengths OUT)"
+    frees=$(sed -n 's/^#define CONFIG_MBEDTLS_DYNAMIC_FREE_\([A-Z_]*\) 1$/\1/p' "$build/config/sdkconfig.h" | tr '\n' ' ')
+    [ -n "$frees" ] && config="$config, free after use: ${frees% }"
     echo "ESP-TLS configuration: $config"
     results=$here/results/mem-$(date -u +%Y%m%dT%H%M%SZ).json
     printf '%-22s %-6s %-8s %14s %10s %12s\n' connection TLS client "handshake peak" idle "read peak"

@@ -11,6 +11,12 @@ set(CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN 16384 CACHE STRING
 set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN 4096 CACHE STRING
     "Largest outgoing record payload (512-16384); esp_tls_conn_write splits at this length")
 
+# --- free-after-use (ESP-IDF's names; off by default, as there) ---
+option(CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA "Free the own certificate and key once the handshake is over" OFF)
+option(CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT "Free the connection's CA chain once the peer's certificate is verified" OFF)
+option(CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT
+       "Free the peer's certificate after the handshake (mbedtls_ssl_get_peer_cert() is then NULL)" OFF)
+
 # --- mbedTLS protocol features ---
 option(CONFIG_MBEDTLS_SSL_PROTO_TLS1_3 "TLS 1.3 (TLS 1.2 is always on; older versions do not exist)" ON)
 option(CONFIG_MBEDTLS_HAVE_TIME_DATE "Check certificate validity dates against the host clock" ON)

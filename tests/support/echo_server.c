@@ -116,3 +116,36 @@ esp_tls_cfg_server_t server_cfg(void)
     };
     return cfg;
 }
+
+/* One connection of check_portls_resumption(): an echo, and the resumption verdict. */
+static esp_tls_client_session_t *connect_round(const echo_server_t *srv, esp_tls_proto_ver_t version,
+                                               esp_tls_client_session_t *session)
+{
+    esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = version, .client_session = session };
+    cfg_trust(&client, "ca.pem");
+    esp_tls_t *tls = esp_tls_init();
+    assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv->port, &client, tls), 1);
+    char buf[16];
+    assert_int_equal(esp_tls_conn_write(tls, "hi", 2), 2);
+    assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), 2);
+    assert_int_equal(esp_tls_session_was_resumed(tls), session != NULL);
+    esp_tls_client_session_t *saved = session ? NULL : esp_tls_get_client_session(tls);
+    esp_tls_conn_destroy(tls);
+    return saved;
+}
+
+void check_portls_resumption(esp_tls_proto_ver_t version)
+{
+    esp_tls_cfg_server_t cfg = server_cfg();
+    assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
+    echo_server_t srv = { 0 };
+    echo_server_start(&srv, &cfg, 2);
+    esp_tls_client_session_t *session = connect_round(&srv, version, NULL);
+    assert_non_null(session);
+    connect_round(&srv, version, session);
+    echo_server_join(&srv);
+    assert_false(srv.result[0].resumed);
+    assert_true(srv.result[1].resumed);
+    esp_tls_free_client_session(session);
+    esp_tls_cfg_server_session_tickets_free(&cfg);
+}

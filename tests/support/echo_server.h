@@ -50,5 +50,9 @@ void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions
 /* Waits for the thread (all sessions served) and closes the listening socket. */
 void echo_server_join(echo_server_t *s);
 
+/* The portls client saves a session from a portls server with tickets and resumes it: both ends
+ * must say it resumed (asserted). */
+void check_portls_resumption(esp_tls_proto_ver_t version);
+
 /* A server configuration with the EC localhost certificate of the test PKI. */
 esp_tls_cfg_server_t server_cfg(void);

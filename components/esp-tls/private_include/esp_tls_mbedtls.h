@@ -70,6 +70,11 @@ esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);
  * when mbedTLS wants another call without the socket having blocked. */
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen);
 
+/* Free-after-use (esp_tls_mbedtls_free.c): after a handshake step from state `from` to `to`,
+ * and at the end of the handshake. No-ops without the CONFIG_MBEDTLS_DYNAMIC_FREE_* options. */
+void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to);
+void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls);
+
 /* Initialises PSA once per process. @return false if that failed. */
 bool esp_tls_mbedtls_psa_ready(void);
 

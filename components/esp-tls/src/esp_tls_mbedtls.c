@@ -366,8 +366,12 @@ static int mbedtls_handshake(esp_tls_t *tls)
 {
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
     while (st->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
-        st->saw_certificate |= st->ssl.state == MBEDTLS_SSL_SERVER_CERTIFICATE;
+        int from = st->ssl.state;
+        st->saw_certificate |= from == MBEDTLS_SSL_SERVER_CERTIFICATE;
         int ret = mbedtls_ssl_handshake_step(&st->ssl);
+        if (ret == 0) {
+            esp_tls_mbedtls_free_after_step(tls, from, st->ssl.state);
+        }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
             return ret;
         }
@@ -379,6 +383,7 @@ static int mbedtls_handshake(esp_tls_t *tls)
         }
     }
     tls->resumed = handshake_resumed(tls, st);
+    esp_tls_mbedtls_free_after_handshake(tls);
     return 1;
 }
 

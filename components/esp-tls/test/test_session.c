@@ -202,33 +202,8 @@ static void test_expired_ticket_gives_full_handshake(void **state)
 static void test_portls_to_portls_resumption(void **state)
 {
     (void)state;
-    const esp_tls_proto_ver_t versions[] = { ESP_TLS_VER_TLS_1_2, ESP_TLS_VER_TLS_1_3 };
-    for (int v = 0; v < 2; v++) {
-        esp_tls_cfg_server_t cfg = server_cfg();
-        assert_int_equal(esp_tls_cfg_server_session_tickets_init(&cfg), ESP_OK);
-        echo_server_t srv = { 0 };
-        echo_server_start(&srv, &cfg, 2);
-        esp_tls_client_session_t *session = NULL;
-        for (int round = 0; round < 2; round++) {
-            esp_tls_cfg_t client = { .timeout_ms = 5000, .tls_version = versions[v], .client_session = session };
-            cfg_trust(&client, "ca.pem");
-            esp_tls_t *tls = esp_tls_init();
-            assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv.port, &client, tls), 1);
-            char buf[16];
-            assert_int_equal(esp_tls_conn_write(tls, "hi", 2), 2);
-            assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), 2);
-            assert_int_equal(esp_tls_session_was_resumed(tls), round == 1);
-            if (round == 0) {
-                session = esp_tls_get_client_session(tls);
-                assert_non_null(session);
-            }
-            esp_tls_conn_destroy(tls);
-        }
-        echo_server_join(&srv);
-        assert_true(srv.result[1].resumed);
-        esp_tls_free_client_session(session);
-        esp_tls_cfg_server_session_tickets_free(&cfg);
-    }
+    check_portls_resumption(ESP_TLS_VER_TLS_1_2);
+    check_portls_resumption(ESP_TLS_VER_TLS_1_3);
 }
 
 /* The TLS 1.3 server sends its ticket as part of the handshake, not with its first write. */

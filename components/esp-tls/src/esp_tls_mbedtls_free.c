@@ -1,0 +1,61 @@
+/*
+ * Free-after-use (CONFIG_MBEDTLS_DYNAMIC_FREE_*): a connection lets go of what its handshake no
+ * longer needs, at the state where that becomes true. portls steps the handshake itself, so it
+ * sees each state change; mbedTLS is not wrapped.
+ *   CA chain:  after the step that verified the peer's certificate (the client's
+ *              SERVER_CERTIFICATE, the server's CLIENT_CERTIFICATE), else at the end.
+ *   own certificate and key, peer certificate: at the end of the handshake. Renegotiation is
+ *              off, so nothing asks for them again.
+ * Only the connection's own copies are freed: a bundle or the global CA store is shared.
+ */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* the session's peer certificate */
+
+#include "mbedtls/platform.h"
+
+#include "esp_tls_mbedtls.h"
+
+#ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
+static void free_ca(mbedtls_state_t *st)
+{
+    if (st->cacert.raw.p != NULL) {
+        mbedtls_ssl_conf_ca_chain(&st->conf, NULL, NULL);
+        mbedtls_x509_crt_free(&st->cacert);
+    }
+}
+#endif
+
+void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to)
+{
+#ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
+    int verifying = tls->role == ESP_TLS_CLIENT ? MBEDTLS_SSL_SERVER_CERTIFICATE : MBEDTLS_SSL_CLIENT_CERTIFICATE;
+    if (from == verifying && to != from) {
+        free_ca(esp_tls_mbedtls_state(tls));
+    }
+#else
+    (void)tls;
+    (void)from;
+    (void)to;
+#endif
+}
+
+void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls)
+{
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+#ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
+    free_ca(st);
+#endif
+#ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA
+    /* The config keeps its pointers to these; emptied, they hold nothing. */
+    mbedtls_x509_crt_free(&st->owncert);
+    mbedtls_pk_free(&st->ownkey);
+#endif
+#ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT
+    mbedtls_ssl_session *session = st->ssl.session;
+    if (session != NULL && session->peer_cert != NULL) {
+        mbedtls_x509_crt_free(session->peer_cert);
+        mbedtls_free(session->peer_cert);
+        session->peer_cert = NULL;
+    }
+#endif
+    (void)st;
+}
