@@ -29,6 +29,9 @@ bench_mem() {
     config="IN $(lengths IN) / OUT $(lengths OUT)"
     frees=$(sed -n 's/^#define CONFIG_MBEDTLS_DYNAMIC_FREE_\([A-Z_]*\) 1$/\1/p' "$build/config/sdkconfig.h" | tr '\n' ' ')
     [ -n "$frees" ] && config="$config, free after use: ${frees% }"
+    if grep -q '^#define CONFIG_MBEDTLS_DYNAMIC_BUFFER 1' "$build/config/sdkconfig.h"; then
+        config="$config, dynamic buffers"
+    fi
     echo "ESP-TLS configuration: $config"
     results=$here/results/mem-$(date -u +%Y%m%dT%H%M%SZ).json
     printf '%-22s %-6s %-8s %14s %10s %12s\n' connection TLS client "handshake peak" idle "read peak"

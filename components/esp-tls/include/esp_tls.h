@@ -99,6 +99,15 @@ typedef enum {
     ESP_TLS_VER_TLS_MAX,       /*!< bound; not a version */
 } esp_tls_proto_ver_t;
 
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+/** What CONFIG_MBEDTLS_DYNAMIC_BUFFER gives back while a connection is idle. */
+typedef enum {
+    ESP_TLS_DYN_BUF_RX_STATIC = 1, /*!< keep the input buffer (less churn on a busy connection);
+                                        0, the default, gives back both */
+    ESP_TLS_DYN_BUF_STRATEGY_MAX,
+} esp_tls_dyn_buf_strategy_t;
+#endif
+
 typedef enum {
     ESP_TLS_ECDSA_CURVE_SECP256R1 = 0, /*!< chip-only hardware key; not supported on a host */
     ESP_TLS_ECDSA_CURVE_MAX,
@@ -178,6 +187,9 @@ typedef struct esp_tls_cfg {
     const int *ciphersuites_list;      /*!< 0-terminated IANA suite ids (see
                                             esp_tls_get_ciphersuites_list()), or NULL for all */
     esp_tls_proto_ver_t tls_version;   /*!< pin the protocol version */
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    esp_tls_dyn_buf_strategy_t esp_tls_dyn_buf_strategy; /*!< 0, or ESP_TLS_DYN_BUF_RX_STATIC */
+#endif
 
     /* portls extension: trust the CAs of this PEM file or directory (read at connect time), e.g.
      * ESP_TLS_SYSTEM_TRUST_STORE, so that CAs updated by the OS apply. Used when no bundle,

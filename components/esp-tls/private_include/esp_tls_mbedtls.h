@@ -26,6 +26,12 @@ typedef struct {
     bool offered_session;          /* client: a saved session went into the ClientHello */
     bool external_psk;             /* a psk_hint_key is configured */
     bool saw_certificate;          /* the handshake went through the server certificate step */
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    bool buffers_released;         /* the record buffers are given back while idle */
+    bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: only the output buffer goes */
+    size_t in_len, out_len;        /* their sizes, to take them again */
+    unsigned char in_sequence[8], out_sequence[8]; /* the implicit record sequence numbers */
+#endif
 } mbedtls_state_t;
 
 static inline mbedtls_state_t *esp_tls_mbedtls_state(const esp_tls_t *tls)
@@ -74,6 +80,23 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
  * and at the end of the handshake. No-ops without the CONFIG_MBEDTLS_DYNAMIC_FREE_* options. */
 void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to);
 void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls);
+
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+/* Gives the record buffers back if nothing is in flight (esp_tls_mbedtls_dynbuf.c). */
+void esp_tls_mbedtls_buffers_release(esp_tls_t *tls);
+/* Takes them again before mbedTLS touches a record. @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
+int esp_tls_mbedtls_buffers_restore(esp_tls_t *tls);
+#else
+static inline void esp_tls_mbedtls_buffers_release(esp_tls_t *tls)
+{
+    (void)tls;
+}
+static inline int esp_tls_mbedtls_buffers_restore(esp_tls_t *tls)
+{
+    (void)tls;
+    return 0;
+}
+#endif
 
 /* Initialises PSA once per process. @return false if that failed. */
 bool esp_tls_mbedtls_psa_ready(void);

@@ -384,12 +384,13 @@ static int mbedtls_handshake(esp_tls_t *tls)
     }
     tls->resumed = handshake_resumed(tls, st);
     esp_tls_mbedtls_free_after_handshake(tls);
+    esp_tls_mbedtls_buffers_release(tls);
     return 1;
 }
 
 /* ---- records ---- */
 
-int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
+static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     for (;;) {
         tls->io_blocked = false;
@@ -401,6 +402,16 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
         }
         /* else mbedTLS parked a post-handshake message and wants another call, socket or not */
     }
+}
+
+int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
+{
+    int ret = esp_tls_mbedtls_buffers_restore(tls);
+    if (ret == 0) {
+        ret = read_record(tls, data, datalen);
+        esp_tls_mbedtls_buffers_release(tls);
+    }
+    return ret;
 }
 
 /* A close at a record boundary is the peer's end of the stream; inside a record it is an error
@@ -421,7 +432,7 @@ static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
     return ret;
 }
 
-static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
+static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)
 {
     mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
     int max = mbedtls_ssl_get_max_out_record_payload(ssl);
@@ -442,9 +453,21 @@ static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
     return (ssize_t)written;
 }
 
+static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
+{
+    int ret = esp_tls_mbedtls_buffers_restore(tls);
+    if (ret != 0) {
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
+        return ret;
+    }
+    ssize_t n = write_records(tls, data, datalen);
+    esp_tls_mbedtls_buffers_release(tls);
+    return n;
+}
+
 static void mbedtls_conn_delete(esp_tls_t *tls)
 {
-    if (tls->conn_state == ESP_TLS_DONE) {
+    if (tls->conn_state == ESP_TLS_DONE && esp_tls_mbedtls_buffers_restore(tls) == 0) {
         mbedtls_ssl_close_notify(&esp_tls_mbedtls_state(tls)->ssl); /* best effort: the peer may be gone */
     }
     esp_tls_mbedtls_state_free(tls);

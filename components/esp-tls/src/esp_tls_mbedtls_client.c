@@ -241,6 +241,21 @@ static void offer_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 
 #endif
 
+static esp_err_t set_buffer_strategy(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
+{
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    if (cfg->esp_tls_dyn_buf_strategy != 0 && cfg->esp_tls_dyn_buf_strategy != ESP_TLS_DYN_BUF_RX_STATIC) {
+        ESP_LOGE(TAG, "esp_tls_dyn_buf_strategy %d is not a strategy", (int)cfg->esp_tls_dyn_buf_strategy);
+        return esp_tls_mbedtls_fail(tls, ESP_ERR_INVALID_ARG);
+    }
+    esp_tls_mbedtls_state(tls)->rx_static = cfg->esp_tls_dyn_buf_strategy == ESP_TLS_DYN_BUF_RX_STATIC;
+#else
+    (void)tls;
+    (void)cfg;
+#endif
+    return ESP_OK;
+}
+
 esp_err_t esp_tls_mbedtls_create_client(const char *hostname, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
 {
     esp_err_t err = esp_tls_mbedtls_state_new(tls);
@@ -252,6 +267,7 @@ esp_err_t esp_tls_mbedtls_create_client(const char *hostname, const esp_tls_cfg_
     if (err == ESP_OK) {
         enable_tickets(tls);
     }
+    err = err ? err : set_buffer_strategy(tls, cfg);
     err = err ? err : set_server_verification(tls, cfg);
     err = err ? err : set_client_cert(tls, cfg);
     err = err ? err : esp_tls_mbedtls_setup(tls);

@@ -1,6 +1,7 @@
-/* Free-after-use (CONFIG_MBEDTLS_DYNAMIC_FREE_*): the connection lets go of CA, own and peer
- * certificates, and still reads, writes and resumes. Run by the build that turns the options on
- * (make test's test-small); elsewhere the tests skip. */
+/* Free-after-use (CONFIG_MBEDTLS_DYNAMIC_FREE_*) and dynamic buffers: the connection lets go of
+ * CA, own and peer certificates and, while idle, of its record buffers, and still reads, writes
+ * and resumes. Run by the build that turns the options on (make test's test-small); elsewhere
+ * the tests skip. */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* to look at the config's CA chain */
 
 #include <string.h>
@@ -51,6 +52,44 @@ static void test_resumption_after_freeing(void **state)
     check_portls_resumption(ESP_TLS_VER_TLS_1_3);
 }
 
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+static size_t held(esp_tls_t *tls)
+{
+    esp_tls_heap_stats_t stats;
+    assert_int_equal(esp_tls_get_heap_stats(tls, &stats), ESP_OK);
+    return stats.current;
+}
+
+/* Idle, a connection gives its record buffers back; with RX_STATIC it keeps the input one. */
+static void test_dynamic_buffers_while_idle(void **state)
+{
+    (void)state;
+    const esp_tls_dyn_buf_strategy_t strategies[] = { 0, ESP_TLS_DYN_BUF_RX_STATIC };
+    for (int i = 0; i < 2; i++) {
+        esp_tls_cfg_server_t scfg = server_cfg();
+        echo_server_t srv = { 0 };
+        echo_server_start(&srv, &scfg, 1);
+        esp_tls_cfg_t cfg = { .timeout_ms = 5000, .tls_version = ESP_TLS_VER_TLS_1_2,
+                              .esp_tls_dyn_buf_strategy = strategies[i] };
+        cfg_trust(&cfg, "ca.pem");
+        esp_tls_t *tls = esp_tls_init();
+        assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv.port, &cfg, tls), 1);
+        size_t after_handshake = held(tls);
+        char buf[8];
+        assert_int_equal(esp_tls_conn_write(tls, "idle", 4), 4);
+        assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), 4);
+        if (strategies[i] == 0) {
+            assert_true(after_handshake < 6000);
+            assert_true(held(tls) < 6000);
+        } else {
+            assert_true(held(tls) > 16384); /* the input buffer stays */
+        }
+        esp_tls_conn_destroy(tls);
+        echo_server_join(&srv);
+    }
+}
+#endif
+
 /* The bundle and the global store are shared, so freeing leaves them alone. */
 static void test_global_store_survives(void **state)
 {
@@ -75,6 +114,9 @@ int main(void)
         cmocka_unit_test(test_mutual_tls_after_freeing),
         cmocka_unit_test(test_resumption_after_freeing),
         cmocka_unit_test(test_global_store_survives),
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+        cmocka_unit_test(test_dynamic_buffers_while_idle),
+#endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
