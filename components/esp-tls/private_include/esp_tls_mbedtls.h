@@ -14,8 +14,9 @@
 typedef struct {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
-    mbedtls_x509_crt cacert;       /* cacert_buf or trust_store_path */
-    mbedtls_x509_crt owncert;      /* the client's or the server's certificate */
+    mbedtls_x509_crt *cacert;      /* cacert_buf or trust_store_path; allocated when used, so a
+                                      connection without one (or after freeing it) holds nothing */
+    mbedtls_x509_crt *owncert;     /* the client's or the server's certificate, likewise */
     mbedtls_pk_context ownkey;
     esp_tls_ca_store_t *ca_store;  /* the global store, held while this connection lives */
     unsigned char *session;        /* client: the session as last exported, serialized; made only
@@ -55,8 +56,14 @@ void esp_tls_mbedtls_state_free(esp_tls_t *tls);
 esp_err_t esp_tls_mbedtls_conf_common(esp_tls_t *tls, int endpoint, const char **alpn_protos,
                                       const int *ciphersuites, esp_tls_proto_ver_t version);
 
-/* Parses a PEM (size with NUL) or DER certificate buffer into crt. */
-esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsigned char *buf,
+/* Allocates an empty chain into *slot if there is none yet. */
+esp_err_t esp_tls_mbedtls_crt_new(esp_tls_t *tls, mbedtls_x509_crt **slot);
+
+/* Frees the chain in *slot and the allocation; sets it to NULL. */
+void esp_tls_mbedtls_crt_free(mbedtls_x509_crt **slot);
+
+/* Parses a PEM (size with NUL) or DER certificate buffer into the chain *slot (allocated here). */
+esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt **slot, const unsigned char *buf,
                                       unsigned int len);
 
 /* Parses cert and key into owncert/ownkey and makes them the endpoint's own. */

@@ -151,8 +151,6 @@ esp_err_t esp_tls_mbedtls_state_new(esp_tls_t *tls)
     tls->stack_ctx = st;
     mbedtls_ssl_init(&st->ssl);
     mbedtls_ssl_config_init(&st->conf);
-    mbedtls_x509_crt_init(&st->cacert);
-    mbedtls_x509_crt_init(&st->owncert);
     mbedtls_pk_init(&st->ownkey);
     return ESP_OK;
 }
@@ -165,8 +163,8 @@ void esp_tls_mbedtls_state_free(esp_tls_t *tls)
     }
     mbedtls_ssl_free(&st->ssl);
     mbedtls_ssl_config_free(&st->conf);
-    mbedtls_x509_crt_free(&st->cacert);
-    mbedtls_x509_crt_free(&st->owncert);
+    esp_tls_mbedtls_crt_free(&st->cacert);
+    esp_tls_mbedtls_crt_free(&st->owncert);
     mbedtls_pk_free(&st->ownkey);
     esp_tls_ca_store_release(st->ca_store);
     mbedtls_free(st->session);
@@ -176,10 +174,35 @@ void esp_tls_mbedtls_state_free(esp_tls_t *tls)
 
 /* ---- configuration shared by both ends ---- */
 
-esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt *crt, const unsigned char *buf,
+esp_err_t esp_tls_mbedtls_crt_new(esp_tls_t *tls, mbedtls_x509_crt **slot)
+{
+    if (*slot == NULL) {
+        *slot = mbedtls_calloc(1, sizeof(**slot));
+        if (*slot == NULL) {
+            return esp_tls_mbedtls_fail(tls, ESP_ERR_NO_MEM);
+        }
+        mbedtls_x509_crt_init(*slot);
+    }
+    return ESP_OK;
+}
+
+void esp_tls_mbedtls_crt_free(mbedtls_x509_crt **slot)
+{
+    if (*slot != NULL) {
+        mbedtls_x509_crt_free(*slot);
+        mbedtls_free(*slot);
+        *slot = NULL;
+    }
+}
+
+esp_err_t esp_tls_mbedtls_parse_certs(esp_tls_t *tls, mbedtls_x509_crt **slot, const unsigned char *buf,
                                       unsigned int len)
 {
-    int ret = mbedtls_x509_crt_parse(crt, buf, len);
+    esp_err_t err = esp_tls_mbedtls_crt_new(tls, slot);
+    if (err != ESP_OK) {
+        return err;
+    }
+    int ret = mbedtls_x509_crt_parse(*slot, buf, len);
     if (ret < 0) {
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, ret);
         return ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
@@ -205,7 +228,7 @@ esp_err_t esp_tls_mbedtls_set_own_cert(esp_tls_t *tls, const unsigned char *cert
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED, ret);
         return ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED;
     }
-    ret = mbedtls_ssl_conf_own_cert(&st->conf, &st->owncert, &st->ownkey);
+    ret = mbedtls_ssl_conf_own_cert(&st->conf, st->owncert, &st->ownkey);
     if (ret != 0) {
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED, ret);
         return ESP_ERR_MBEDTLS_SSL_CONF_OWN_CERT_FAILED;

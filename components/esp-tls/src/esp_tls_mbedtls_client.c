@@ -52,7 +52,7 @@ static esp_err_t use_cacert(esp_tls_t *tls, const unsigned char *buf, unsigned i
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
     esp_err_t err = esp_tls_mbedtls_parse_certs(tls, &st->cacert, buf, len);
     if (err == ESP_OK) {
-        mbedtls_ssl_conf_ca_chain(&st->conf, &st->cacert, NULL);
+        mbedtls_ssl_conf_ca_chain(&st->conf, st->cacert, NULL);
     }
     return err;
 }
@@ -60,15 +60,18 @@ static esp_err_t use_cacert(esp_tls_t *tls, const unsigned char *buf, unsigned i
 static esp_err_t use_trust_store(esp_tls_t *tls, const char *path)
 {
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    if (esp_tls_mbedtls_crt_new(tls, &st->cacert) != ESP_OK) {
+        return ESP_ERR_NO_MEM;
+    }
     struct stat sb;
     bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-    int ret = dir ? mbedtls_x509_crt_parse_path(&st->cacert, path) : mbedtls_x509_crt_parse_file(&st->cacert, path);
-    if (ret < 0 || st->cacert.raw.p == NULL) {
+    int ret = dir ? mbedtls_x509_crt_parse_path(st->cacert, path) : mbedtls_x509_crt_parse_file(st->cacert, path);
+    if (ret < 0 || st->cacert->raw.p == NULL) {
         ESP_LOGE(TAG, "no CA certificate could be read from trust_store_path %s", path);
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED, ret < 0 ? ret : MBEDTLS_ERR_X509_FILE_IO_ERROR);
         return ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED;
     }
-    mbedtls_ssl_conf_ca_chain(&st->conf, &st->cacert, NULL);
+    mbedtls_ssl_conf_ca_chain(&st->conf, st->cacert, NULL);
     return ESP_OK;
 }
 

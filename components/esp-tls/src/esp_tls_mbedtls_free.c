@@ -17,9 +17,9 @@
 #ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
 static void free_ca(mbedtls_state_t *st)
 {
-    if (st->cacert.raw.p != NULL) {
+    if (st->cacert != NULL) {
         mbedtls_ssl_conf_ca_chain(&st->conf, NULL, NULL);
-        mbedtls_x509_crt_free(&st->cacert);
+        esp_tls_mbedtls_crt_free(&st->cacert);
     }
 }
 #endif
@@ -45,8 +45,9 @@ void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls)
     free_ca(st);
 #endif
 #ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA
-    /* The config keeps its pointers to these; emptied, they hold nothing. */
-    mbedtls_x509_crt_free(&st->owncert);
+    /* The config's list still names them, but nothing reads it again: renegotiation is off, and
+     * mbedtls_ssl_config_free() frees only the list's own nodes. */
+    esp_tls_mbedtls_crt_free(&st->owncert);
     mbedtls_pk_free(&st->ownkey);
 #endif
 #ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT

@@ -25,7 +25,7 @@ static esp_err_t set_client_verification(esp_tls_t *tls, const esp_tls_cfg_serve
 #ifdef CONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL
     mode = cfg->client_cert_authmode_optional ? MBEDTLS_SSL_VERIFY_OPTIONAL : mode;
 #endif
-    mbedtls_ssl_conf_ca_chain(&st->conf, &st->cacert, NULL);
+    mbedtls_ssl_conf_ca_chain(&st->conf, st->cacert, NULL);
     mbedtls_ssl_conf_authmode(&st->conf, mode);
     st->verify_peer = true;
     return ESP_OK;
