@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert_file.h"
 #include "crt_bundle_writer.h"
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
@@ -34,40 +35,18 @@ static int measure(int port, const esp_tls_cfg_t *cfg, figures_t *f)
     return rc == 1 ? 0 : -1;
 }
 
-static unsigned char *read_file(const char *path, size_t *len)
+/* CA_SET + TEST_CA as one NUL-terminated PEM buffer; its length counts the NUL. */
+static unsigned char *joined_pem(const cert_file_t *set, const cert_file_t *extra, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    if (f != NULL && fseek(f, 0, SEEK_END) == 0) {
-        long size = ftell(f);
-        rewind(f);
-        buf = size >= 0 ? malloc((size_t)size + 1) : NULL;
-        *len = buf ? fread(buf, 1, (size_t)size, f) : 0;
-        if (buf != NULL) {
-            buf[*len] = '\0';
-        }
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    return buf;
-}
-
-/* CA_SET + TEST_CA as one NUL-terminated PEM buffer. */
-static unsigned char *joined_pem(const char *set, const char *extra, size_t *len)
-{
-    size_t a_len = 0, b_len = 0;
-    unsigned char *a = read_file(set, &a_len), *b = read_file(extra, &b_len);
-    unsigned char *out = (a && b) ? malloc(a_len + b_len + 2) : NULL;
+    size_t a_len = set->len - 1, b_len = extra->len - 1; /* both PEM: their NULs dropped */
+    unsigned char *out = malloc(a_len + b_len + 2);
     if (out != NULL) {
-        memcpy(out, a, a_len);
+        memcpy(out, set->data, a_len);
         out[a_len] = '\n';
-        memcpy(out + a_len + 1, b, b_len);
+        memcpy(out + a_len + 1, extra->data, b_len);
         out[a_len + 1 + b_len] = '\0';
         *len = a_len + b_len + 2;
     }
-    free(a);
-    free(b);
     return out;
 }
 
@@ -98,14 +77,17 @@ int main(int argc, char **argv)
     if (make_bundle(argv[2], argv[3], &bundle, &bundle_len, &count) != 0 || esp_crt_bundle_set(bundle, bundle_len)) {
         return 1;
     }
-    unsigned char *pem = joined_pem(argv[2], argv[3], &pem_len);
-    size_t one_len = 0;
-    unsigned char *one = read_file(argv[3], &one_len);
+    cert_file_t set = { 0 }, one = { 0 };
+    if (cert_file_load(argv[2], &set) != 0 || cert_file_load(argv[3], &one) != 0) {
+        perror("bench: certificate files");
+        return 1;
+    }
+    unsigned char *pem = joined_pem(&set, &one, &pem_len);
     esp_tls_cfg_t with_bundle = { .timeout_ms = 5000, .crt_bundle_attach = esp_crt_bundle_attach };
     esp_tls_cfg_t with_pem = { .timeout_ms = 5000, .cacert_buf = pem, .cacert_bytes = (unsigned int)pem_len };
-    esp_tls_cfg_t with_one = { .timeout_ms = 5000, .cacert_buf = one, .cacert_bytes = (unsigned int)one_len + 1 };
+    esp_tls_cfg_t with_one = { .timeout_ms = 5000, .cacert_buf = one.data, .cacert_bytes = one.len };
     figures_t b, p, o, warm_up; /* the first connection grows PSA's key store, once per process */
-    if (pem == NULL || one == NULL || measure(port, &with_bundle, &warm_up) || measure(port, &with_bundle, &b) ||
+    if (pem == NULL || measure(port, &with_bundle, &warm_up) || measure(port, &with_bundle, &b) ||
         measure(port, &with_pem, &p) || measure(port, &with_one, &o)) {
         fprintf(stderr, "bench: a connection failed\n");
         return 1;
@@ -119,7 +101,8 @@ int main(int argc, char **argv)
     printf("ratio bundle/PEM: peak %.3f, connected %.3f\n", (double)b.peak / (double)p.peak,
            (double)b.idle / (double)p.idle);
     free(pem);
-    free(one);
+    cert_file_free(&set);
+    cert_file_free(&one);
     free(bundle);
     return 0;
 }

@@ -73,6 +73,13 @@ static inline int64_t esp_tls_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Milliseconds left until deadline_us, rounded up; 0 once it has passed. */
+static inline int esp_tls_ms_until(int64_t deadline_us)
+{
+    int64_t left_us = deadline_us - esp_tls_now_us();
+    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+}
+
 static inline int esp_tls_timeout_ms(const esp_tls_cfg_t *cfg)
 {
     return (cfg != NULL && cfg->timeout_ms > 0) ? cfg->timeout_ms : ESP_TLS_DEFAULT_TIMEOUT_MS;

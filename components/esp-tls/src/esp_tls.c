@@ -180,8 +180,7 @@ static int conn_step(esp_tls_t *tls, const char *host, int hostlen, int port, co
 
 static int remaining_ms(const esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 {
-    int64_t left_us = (int64_t)esp_tls_timeout_ms(cfg) * 1000 - (esp_tls_now_us() - tls->connect_start_us);
-    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+    return esp_tls_ms_until(tls->connect_start_us + (int64_t)esp_tls_timeout_ms(cfg) * 1000);
 }
 
 static int connection_timed_out(esp_tls_t *tls)

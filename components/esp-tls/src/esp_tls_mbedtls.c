@@ -4,7 +4,6 @@
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

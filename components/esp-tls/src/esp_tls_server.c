@@ -104,12 +104,12 @@ static int handshake_timed_out(esp_tls_t *tls)
 /* Waits for what the handshake step asked for. @return false once the deadline has passed. */
 static bool wait_for_socket(const esp_tls_t *tls, int want, int64_t deadline_us)
 {
-    int64_t left_ms = (deadline_us - esp_tls_now_us() + 999) / 1000;
-    if (left_ms <= 0) {
+    int left_ms = esp_tls_ms_until(deadline_us);
+    if (left_ms == 0) {
         return false;
     }
     struct pollfd pfd = { .fd = tls->sockfd, .events = want == ESP_TLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT };
-    return poll(&pfd, 1, (int)left_ms) != 0 || esp_tls_now_us() < deadline_us;
+    return poll(&pfd, 1, left_ms) != 0 || esp_tls_now_us() < deadline_us;
 }
 
 /* Runs the handshake on a non-blocking socket, waiting in poll() against the deadline, so a

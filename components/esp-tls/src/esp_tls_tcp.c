@@ -175,8 +175,7 @@ static esp_err_t connect_any(struct addrinfo *addrs, const esp_tls_cfg_t *cfg, e
     struct addrinfo *next = addrs;
     esp_err_t err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
     while (next != NULL && (err = esp_tls_tcp_start_next(&next, cfg, h, sockfd)) == ESP_OK) {
-        int64_t left_ms = (deadline_us - esp_tls_now_us() + 999) / 1000;
-        err = wait_connected(*sockfd, left_ms > 0 ? (int)left_ms : 0, h);
+        err = wait_connected(*sockfd, esp_tls_ms_until(deadline_us), h);
         if (err == ESP_OK || err == ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT) {
             break;
         }
