@@ -6,6 +6,9 @@
 #          then have no effect.
 
 if(PORTLS_MBEDTLS_SYSTEM)
+    if(CONFIG_MBEDTLS_DYNAMIC_BUFFER)
+        message(FATAL_ERROR "CONFIG_MBEDTLS_DYNAMIC_BUFFER sizes mbedTLS's record buffers from inside: it needs the bundled mbedTLS")
+    endif()
     find_package(MbedTLS 3.6 REQUIRED CONFIG)
     if(MbedTLS_VERSION VERSION_GREATER_EQUAL 4)
         message(FATAL_ERROR "mbedTLS ${MbedTLS_VERSION} found; portls needs the 3.6 API")
@@ -30,35 +33,68 @@ if(NOT PORTLS_MBEDTLS_VERSION MATCHES "^3\\.6\\.")
 endif()
 message(STATUS "mbedTLS ${PORTLS_MBEDTLS_VERSION} from ${src}")
 
-# Fixes to mbedTLS 3.6 that portls's fault-injection test found, applied to copies in the build
-# tree (the cached source stays as Debian ships it). A fix whose pattern is gone (fixed
-# upstream) is skipped.
-#   ssl_tls13_keys.c: when populating a TLS 1.3 transform fails part-way (an allocation), the
-#   cleanup frees the transform but not the cipher context already set up in it: 256 bytes lost.
-function(portls_fix_tls13_keys out_var)
-    file(READ ${src}/library/ssl_tls13_keys.c text)
-    set(fixed "${text}")
-    foreach(name earlydata handshake application)
-        string(REPLACE "        mbedtls_free(transform_${name});"
-            "        mbedtls_ssl_transform_free(transform_${name}); /* portls: and its cipher contexts */\n        mbedtls_free(transform_${name});"
-            fixed "${fixed}")
-    endforeach()
+# Changes to mbedTLS 3.6, applied to copies in the build tree (the cached source stays as Debian
+# ships it). portls_mbedtls_copy compiles the copy if `fixed` differs from `text`, else the original.
+function(portls_mbedtls_copy name text fixed out_var)
     if(fixed STREQUAL text)
-        message(STATUS "mbedTLS ssl_tls13_keys.c: the transform fix is not needed")
-        set(${out_var} ${src}/library/ssl_tls13_keys.c PARENT_SCOPE)
+        set(${out_var} ${src}/library/${name} PARENT_SCOPE)
         return()
     endif()
-    set(copy ${CMAKE_BINARY_DIR}/mbedtls-fixed/ssl_tls13_keys.c)
+    set(copy ${CMAKE_BINARY_DIR}/mbedtls-fixed/${name})
     file(WRITE ${copy}.tmp "${fixed}")
     configure_file(${copy}.tmp ${copy} COPYONLY)
     set(${out_var} ${copy} PARENT_SCOPE)
 endfunction()
-portls_fix_tls13_keys(fixed_tls13_keys)
+
+# ssl_tls13_keys.c, a fix that portls's fault-injection test found: when populating a TLS 1.3
+# transform fails part-way (an allocation), the cleanup frees the transform but not the cipher
+# context already set up in it: 256 bytes lost. Skipped once fixed upstream.
+file(READ ${src}/library/ssl_tls13_keys.c text)
+set(fixed "${text}")
+foreach(name earlydata handshake application)
+    string(REPLACE "        mbedtls_free(transform_${name});"
+        "        mbedtls_ssl_transform_free(transform_${name}); /* portls: and its cipher contexts */\n        mbedtls_free(transform_${name});"
+        fixed "${fixed}")
+endforeach()
+if(fixed STREQUAL text)
+    message(STATUS "mbedTLS ssl_tls13_keys.c: the transform fix is not needed")
+endif()
+portls_mbedtls_copy(ssl_tls13_keys.c "${text}" "${fixed}" fixed_tls13_keys)
+
+# Replaces pattern in the variable var, which must contain it: these changes are needed.
+macro(portls_mbedtls_replace var file pattern replacement)
+    string(FIND "${${var}}" "${pattern}" at)
+    if(at EQUAL -1)
+        message(FATAL_ERROR "mbedTLS ${file}: '${pattern}' not found; portls's change needs updating")
+    endif()
+    string(REPLACE "${pattern}" "${replacement}" ${var} "${${var}}")
+endmacro()
+
+# ssl_tls.c, for record-exact input buffers (CONFIG_MBEDTLS_DYNAMIC_BUFFER):
+# - mbedtls_ssl_setup() allocates the input buffer with PORTLS_SSL_IN_BUFFER_SETUP_LEN bytes (a
+#   full record without the option), and the handshake start no longer grows it to a full
+#   record; portls grows it as each record header arrives. Without this, every connection would
+#   peak with an idle 16 KiB buffer.
+# - A fix the fault-injection test found: when mbedtls_ssl_setup() fails after allocating the
+#   handshake state, it leaves conf NULL, and mbedtls_ssl_free() then reads conf while resizing
+#   the buffers (MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH only): a NULL dereference.
+file(READ ${src}/library/ssl_tls.c text)
+set(fixed "${text}")
+portls_mbedtls_replace(fixed ssl_tls.c
+    "size_t in_buf_len = MBEDTLS_SSL_IN_BUFFER_LEN;\n    size_t out_buf_len = MBEDTLS_SSL_OUT_BUFFER_LEN;\n\n    ssl->conf = conf;"
+    "size_t in_buf_len = PORTLS_SSL_IN_BUFFER_SETUP_LEN;\n    size_t out_buf_len = MBEDTLS_SSL_OUT_BUFFER_LEN;\n\n    ssl->conf = conf;")
+portls_mbedtls_replace(fixed ssl_tls.c
+    "handle_buffer_resizing(ssl, 0, MBEDTLS_SSL_IN_BUFFER_LEN,"
+    "handle_buffer_resizing(ssl, 0, PORTLS_SSL_IN_BUFFER_SETUP_LEN,")
+portls_mbedtls_replace(fixed ssl_tls.c
+    "    handle_buffer_resizing(ssl, 1, mbedtls_ssl_get_input_buflen(ssl),"
+    "    if (ssl->conf != NULL) /* portls: NULL after a failed mbedtls_ssl_setup() */\n    handle_buffer_resizing(ssl, 1, mbedtls_ssl_get_input_buflen(ssl),")
+portls_mbedtls_copy(ssl_tls.c "${text}" "${fixed}" fixed_ssl_tls)
 
 # The split follows mbedTLS's own library/CMakeLists.txt.
 file(GLOB all_sources ${src}/library/*.c)
-list(REMOVE_ITEM all_sources ${src}/library/ssl_tls13_keys.c)
-list(APPEND all_sources ${fixed_tls13_keys})
+list(REMOVE_ITEM all_sources ${src}/library/ssl_tls13_keys.c ${src}/library/ssl_tls.c)
+list(APPEND all_sources ${fixed_tls13_keys} ${fixed_ssl_tls})
 set(x509_sources) 
 set(tls_sources)
 set(crypto_sources)

@@ -13,7 +13,7 @@ set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN 4096 CACHE STRING
 
 # --- dynamic buffers and free-after-use (ESP-IDF's names; off by default, as there) ---
 option(CONFIG_MBEDTLS_DYNAMIC_BUFFER
-       "Give the record buffers back while a connection is idle (and the esp_tls_dyn_buf_strategy field)" OFF)
+       "Record-exact input buffers and per-write output buffers, the handshake included (and the esp_tls_dyn_buf_strategy field)" OFF)
 option(CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA "Free the own certificate and key once the handshake is over" OFF)
 option(CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT "Free the connection's CA chain once the peer's certificate is verified" OFF)
 option(CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT

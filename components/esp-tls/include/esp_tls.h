@@ -100,10 +100,12 @@ typedef enum {
 } esp_tls_proto_ver_t;
 
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
-/** What CONFIG_MBEDTLS_DYNAMIC_BUFFER gives back while a connection is idle. */
+/** How CONFIG_MBEDTLS_DYNAMIC_BUFFER sizes the input buffer once the handshake is over. By
+ * default (0) it stays record-exact: it holds only the record being read, and a few bytes
+ * between records. */
 typedef enum {
-    ESP_TLS_DYN_BUF_RX_STATIC = 1, /*!< keep the input buffer (less churn on a busy connection);
-                                        0, the default, gives back both */
+    ESP_TLS_DYN_BUF_RX_STATIC = 1, /*!< one full-size input buffer after the handshake (no
+                                        allocation per record on a busy connection) */
     ESP_TLS_DYN_BUF_STRATEGY_MAX,
 } esp_tls_dyn_buf_strategy_t;
 #endif

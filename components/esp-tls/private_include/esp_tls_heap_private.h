@@ -28,6 +28,3 @@ void esp_tls_heap_last_failure(const esp_tls_heap_account_t *account, size_t *re
 
 /* A counted copy of the first len bytes of s, NUL-terminated (mbedtls_free() it). */
 char *esp_tls_heap_strndup(const char *s, size_t len);
-
-/* The size asked for when p (from mbedtls_calloc()) was allocated. */
-size_t esp_tls_heap_block_size(const void *p);

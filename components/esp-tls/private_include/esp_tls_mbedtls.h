@@ -28,10 +28,7 @@ typedef struct {
     bool external_psk;             /* a psk_hint_key is configured */
     bool saw_certificate;          /* the handshake went through the server certificate step */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
-    bool buffers_released;         /* the record buffers are given back while idle */
-    bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: only the output buffer goes */
-    size_t in_len, out_len;        /* their sizes, to take them again */
-    unsigned char in_sequence[8], out_sequence[8]; /* the implicit record sequence numbers */
+    bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: a full input buffer after the handshake */
 #endif
 } mbedtls_state_t;
 
@@ -88,20 +85,53 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
 void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to);
 void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls);
 
-#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
-/* Gives the record buffers back if nothing is in flight (esp_tls_mbedtls_dynbuf.c). */
-void esp_tls_mbedtls_buffers_release(esp_tls_t *tls);
-/* Takes them again before mbedTLS touches a record. @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
-int esp_tls_mbedtls_buffers_restore(esp_tls_t *tls);
+/* Around each mbedtls_ssl_read(): a post-handshake message (a TLS 1.3 ticket) that mbedTLS has
+ * taken into its handshake code gets a zeroed handshake structure (begin; @return 0 or
+ * MBEDTLS_ERR_SSL_ALLOC_FAILED), which goes again once the handshake is over (end). No-ops with
+ * a system mbedTLS, whose internals are not at hand; it then keeps its handshake state. */
+#ifndef PORTLS_MBEDTLS_SYSTEM
+int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls);
+void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls);
 #else
-static inline void esp_tls_mbedtls_buffers_release(esp_tls_t *tls)
-{
-    (void)tls;
-}
-static inline int esp_tls_mbedtls_buffers_restore(esp_tls_t *tls)
+static inline int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls)
 {
     (void)tls;
     return 0;
+}
+static inline void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls)
+{
+    (void)tls;
+}
+#endif
+
+/* Dynamic record buffers (esp_tls_mbedtls_dynbuf.c); without CONFIG_MBEDTLS_DYNAMIC_BUFFER the
+ * buffers keep their full size and these do nothing. */
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+/* From the socket BIO after it read n bytes to got: when they complete a record header, grows
+ * the input buffer to hold the record. @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
+int esp_tls_mbedtls_rx_fit(esp_tls_t *tls, const unsigned char *got, size_t n);
+/* Before a write of payload bytes: grows the output buffer to take them, up to OUT_CONTENT_LEN
+ * (larger writes go out in several records). @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
+int esp_tls_mbedtls_tx_fit(esp_tls_t *tls, size_t payload);
+/* After a handshake step, a read or a write: shrinks whatever buffer holds nothing pending. */
+void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls);
+#else
+static inline int esp_tls_mbedtls_rx_fit(esp_tls_t *tls, const unsigned char *got, size_t n)
+{
+    (void)tls;
+    (void)got;
+    (void)n;
+    return 0;
+}
+static inline int esp_tls_mbedtls_tx_fit(esp_tls_t *tls, size_t payload)
+{
+    (void)tls;
+    (void)payload;
+    return 0;
+}
+static inline void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls)
+{
+    (void)tls;
 }
 #endif
 

@@ -158,11 +158,6 @@ void esp_tls_heap_last_failure(const esp_tls_heap_account_t *account, size_t *re
     *budget = atomic_load(&account->failed_limit);
 }
 
-size_t esp_tls_heap_block_size(const void *p)
-{
-    return ((const block_header_t *)p - 1)->size;
-}
-
 char *esp_tls_heap_strndup(const char *s, size_t len)
 {
     char *copy = mbedtls_calloc(1, len + 1);

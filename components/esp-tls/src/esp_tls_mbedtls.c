@@ -114,7 +114,8 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
         return bio_error(tls, false);
     }
     esp_tls_record_track(&tls->records, buf, (size_t)n);
-    return (int)n;
+    int ret = esp_tls_mbedtls_rx_fit(tls, buf, (size_t)n);
+    return ret != 0 ? ret : (int)n;
 }
 
 #ifdef CONFIG_MBEDTLS_DEBUG
@@ -393,20 +394,19 @@ static int mbedtls_handshake(esp_tls_t *tls)
         int ret = mbedtls_ssl_handshake_step(&st->ssl);
         if (ret == 0) {
             esp_tls_mbedtls_free_after_step(tls, from, st->ssl.state);
-        }
-        if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
-            return ret;
-        }
-        if (ret != 0) {
-            ret = explain_handshake_failure(tls, &st->ssl, ret);
+        } else if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+            ret = explain_handshake_failure(tls, &st->ssl, ret); /* before the buffers shrink */
             esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, ret);
             record_verify_flags(tls);
+        }
+        esp_tls_mbedtls_buffers_settle(tls);
+        if (ret != 0) {
             return ret;
         }
     }
     tls->resumed = handshake_resumed(tls, st);
     esp_tls_mbedtls_free_after_handshake(tls);
-    esp_tls_mbedtls_buffers_release(tls);
+    esp_tls_mbedtls_buffers_settle(tls);
     return 1;
 }
 
@@ -416,7 +416,11 @@ static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     for (;;) {
         tls->io_blocked = false;
-        int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
+        int ret = esp_tls_mbedtls_post_handshake_begin(tls);
+        if (ret == 0) {
+            ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
+        }
+        esp_tls_mbedtls_post_handshake_end(tls);
         if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
             esp_tls_mbedtls_state(tls)->ticket_arrived = true; /* a TLS 1.3 ticket, not data */
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ || tls->io_blocked) {
@@ -428,11 +432,8 @@ static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
-    int ret = esp_tls_mbedtls_buffers_restore(tls);
-    if (ret == 0) {
-        ret = read_record(tls, data, datalen);
-        esp_tls_mbedtls_buffers_release(tls);
-    }
+    int ret = read_record(tls, data, datalen);
+    esp_tls_mbedtls_buffers_settle(tls);
     return ret;
 }
 
@@ -477,19 +478,19 @@ static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)
 
 static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
 {
-    int ret = esp_tls_mbedtls_buffers_restore(tls);
+    int ret = esp_tls_mbedtls_tx_fit(tls, datalen);
     if (ret != 0) {
         esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
         return ret;
     }
     ssize_t n = write_records(tls, data, datalen);
-    esp_tls_mbedtls_buffers_release(tls);
+    esp_tls_mbedtls_buffers_settle(tls);
     return n;
 }
 
 static void mbedtls_conn_delete(esp_tls_t *tls)
 {
-    if (tls->conn_state == ESP_TLS_DONE && esp_tls_mbedtls_buffers_restore(tls) == 0) {
+    if (tls->conn_state == ESP_TLS_DONE) {
         mbedtls_ssl_close_notify(&esp_tls_mbedtls_state(tls)->ssl); /* best effort: the peer may be gone */
     }
     esp_tls_mbedtls_state_free(tls);

@@ -7,12 +7,54 @@
  *   own certificate and key, peer certificate: at the end of the handshake. Renegotiation is
  *              off, so nothing asks for them again.
  * Only the connection's own copies are freed: a bundle or the global CA store is shared.
+ *
+ * In every build with the bundled mbedTLS, the handshake state goes at the end too. mbedTLS
+ * frees it after a TLS 1.2 handshake but keeps it for the life of a TLS 1.3 connection (about
+ * 3.4 KB plus the handshake traffic keys, and an unused TLS 1.2 transform), only because a client
+ * takes NewSessionTickets through its handshake code. That code reads nothing from the state but
+ * a field it resets, so a zeroed structure is made for each ticket and freed after it.
  */
-#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* the session's peer certificate */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* the session's peer certificate, the handshake state */
 
 #include "mbedtls/platform.h"
 
 #include "esp_tls_mbedtls.h"
+
+#ifndef PORTLS_MBEDTLS_SYSTEM
+#include "ssl_misc.h" /* mbedTLS's own: the handshake structure and its free function */
+
+static void drop_handshake_state(mbedtls_ssl_context *ssl)
+{
+    if (ssl->state != MBEDTLS_SSL_HANDSHAKE_OVER) {
+        return;
+    }
+    if (ssl->handshake != NULL) {
+        mbedtls_ssl_handshake_free(ssl);
+        mbedtls_free(ssl->handshake);
+        ssl->handshake = NULL;
+    }
+    if (ssl->transform_negotiate != NULL) {
+        mbedtls_ssl_transform_free(ssl->transform_negotiate);
+        mbedtls_free(ssl->transform_negotiate);
+        ssl->transform_negotiate = NULL;
+    }
+}
+
+int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls)
+{
+    mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
+    if (ssl->state == MBEDTLS_SSL_HANDSHAKE_OVER || ssl->handshake != NULL) {
+        return 0;
+    }
+    ssl->handshake = mbedtls_calloc(1, sizeof(*ssl->handshake));
+    return ssl->handshake != NULL ? 0 : MBEDTLS_ERR_SSL_ALLOC_FAILED;
+}
+
+void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls)
+{
+    drop_handshake_state(&esp_tls_mbedtls_state(tls)->ssl);
+}
+#endif
 
 #ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
 static void free_ca(mbedtls_state_t *st)
@@ -41,6 +83,9 @@ void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to)
 void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls)
 {
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+#ifndef PORTLS_MBEDTLS_SYSTEM
+    drop_handshake_state(&st->ssl);
+#endif
 #ifdef CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT
     free_ca(st);
 #endif

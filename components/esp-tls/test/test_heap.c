@@ -77,7 +77,11 @@ static void test_heap_figures(void **state)
     assert_int_equal(read_all(&srv, &cfg, &tls), 100000);
     esp_tls_heap_stats_t stats;
     assert_int_equal(esp_tls_get_heap_stats(tls, &stats), ESP_OK);
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    assert_true(stats.current < 8192);         /* the record buffers shrank after the last read */
+#else
     assert_true(stats.current > 16384);        /* at least the input record buffer */
+#endif
     assert_true(stats.peak > stats.current);   /* the handshake needed more */
     assert_true(stats.allocations > 10);
     assert_int_equal(stats.failures, 0);
@@ -100,8 +104,8 @@ static void test_heap_budget_gives_no_mem(void **state)
         start_www_peer(&p);
         esp_tls_cfg_t cfg = client_cfg(v ? ESP_TLS_VER_TLS_1_3 : ESP_TLS_VER_TLS_1_2);
         size_t before = process_in_use();
-        portls_heap_set_limit(before + 20000);
-        assert_int_equal(portls_heap_get_limit(), before + 20000);
+        portls_heap_set_limit(before + 10000);
+        assert_int_equal(portls_heap_get_limit(), before + 10000);
         esp_tls_t *tls;
         assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), -1);
         int code = 0;
@@ -153,6 +157,9 @@ static int walk_server(esp_tls_proto_ver_t version)
     size_t before = process_in_use();
     static char chunk[16384];
     for (unsigned long k = 1;; k++) {
+        esp_tls_heap_stats_t stats;
+        portls_heap_get_stats(&stats);
+        unsigned long failures_before = stats.failures;
         echo_server_t srv = { .mode = ECHO_SINK, .bytes = MEGABYTE, .fail_nth = k };
         echo_server_start(&srv, &scfg, 1);
         esp_tls_t *tls = esp_tls_init();
@@ -169,7 +176,10 @@ static int walk_server(esp_tls_proto_ver_t version)
         esp_tls_conn_destroy(tls);
         echo_server_join(&srv);
         assert_int_equal(process_in_use(), before);
-        if (srv.result[0].create_rc == 0 && srv.moved == MEGABYTE) {
+        portls_heap_get_stats(&stats);
+        /* Done once the k-th allocation was never reached. A failure the server survives (a
+         * record buffer that could not shrink) does not end the walk. */
+        if (srv.result[0].create_rc == 0 && srv.moved == MEGABYTE && stats.failures == failures_before) {
             return (int)k;
         }
     }
