@@ -102,17 +102,9 @@ ssize_t www_get(esp_tls_t *tls, char *buf, size_t len)
     return got > 0 ? (ssize_t)got : n;
 }
 
-int run_s_client(int port, const char *const extra[], const char *input, char *out, size_t out_len)
+int run_program(const char *const argv[], const char *input, char *out, size_t out_len)
 {
-    char connect[32];
-    snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
-    const char *argv[40] = { "openssl", "s_client", "-connect", connect, "-ign_eof" };
-    int n = 5;
-    for (int i = 0; extra != NULL && extra[i] != NULL && n < 39; i++) {
-        argv[n++] = extra[i];
-    }
-    argv[n] = NULL;
-    char path[] = "/tmp/portls-s_client-XXXXXX";
+    char path[] = "/tmp/portls-output-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
@@ -130,4 +122,17 @@ int run_s_client(int port, const char *const extra[], const char *input, char *o
     }
     unlink(path);
     return status;
+}
+
+int run_s_client(int port, const char *const extra[], const char *input, char *out, size_t out_len)
+{
+    char connect[32];
+    snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
+    const char *argv[40] = { "openssl", "s_client", "-connect", connect, "-ign_eof" };
+    int n = 5;
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < 39; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return run_program(argv, input, out, out_len);
 }

@@ -36,6 +36,11 @@ esp_err_t take_error(esp_tls_t *tls, int *code, int *flags);
  * @return the bytes read (> 0), or the first failing read/write result. */
 ssize_t www_get(esp_tls_t *tls, char *buf, size_t len);
 
+/* Runs argv (argv[0] looked up in PATH), writes input to it, closes its stdin and waits until it
+ * exits. out receives its output (stdout and stderr, NUL-terminated, truncated to out_len).
+ * @return its exit status. */
+int run_program(const char *const argv[], const char *input, char *out, size_t out_len);
+
 /* Runs `openssl s_client -connect 127.0.0.1:port -ign_eof` plus extra (NULL-terminated), writes
  * input to it, and waits until it exits (the server closes). out receives its output (stdout and
  * stderr, NUL-terminated, truncated to out_len). @return its exit status. */

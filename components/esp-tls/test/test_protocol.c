@@ -1,5 +1,6 @@
 /* Protocol choices: version pins, refusal of TLS < 1.2, ALPN, ciphersuites. */
 #include <string.h>
+#include <unistd.h>
 
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_ciphersuites.h"
@@ -127,6 +128,30 @@ static void test_ciphersuites_list_contains_tls13_suites(void **state)
     assert_true(found);
 }
 
+/* s_server asks to renegotiate (its "r" command sends a HelloRequest, TLS 1.2): the portls client
+ * answers with a no_renegotiation warning, and OpenSSL ends the connection with a fatal
+ * handshake_failure, which the read reports. Nothing is renegotiated, nothing hangs. */
+static void test_renegotiation_is_refused(void **state)
+{
+    (void)state;
+    peer_t p;
+    const char *argv[] = { "openssl", "s_server", "-accept", "127.0.0.1:{PORT}", "-cert", cert_path("server_ec.pem"),
+                           "-key", cert_path("server_ec.key"), "-tls1_2", NULL };
+    assert_int_equal(peer_start(&p, "127.0.0.1", argv), 0);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
+    assert_int_equal(write(p.stdin_fd, "r\n", 2), 2);
+    char buf[64];
+    assert_true(esp_tls_conn_read(tls, buf, sizeof(buf)) < 0);
+    int code = 0;
+    assert_int_equal(take_error(tls, &code, NULL), ESP_ERR_MBEDTLS_SSL_READ_FAILED);
+    assert_int_equal(code, -MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE);
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_alpn_is_negotiated),
         cmocka_unit_test(test_ciphersuites_list_restricts_the_suite),
         cmocka_unit_test(test_ciphersuites_list_contains_tls13_suites),
+        cmocka_unit_test(test_renegotiation_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
