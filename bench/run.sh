@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmarks, against local openssl s_server peers: bench/run.sh BUILD_DIR bundle|mem
 #   bundle  heap at verification time: the certificate bundle against the same CAs as a PEM chain
-#   mem     the heap of one client connection, ESP-TLS against a minimal OpenSSL client: TLS 1.2
-#           and 1.3, ECDSA P-256 and RSA-2048 chains, mutual TLS; a table, also written as JSON
-#           to bench/results/. Figures in bytes.
+#   mem     the heap of one connection: the ESP-TLS client against a minimal OpenSSL client (TLS
+#           1.2 and 1.3, ECDSA P-256 and RSA-2048 chains, mutual TLS), and the ESP-TLS server
+#           against s_client; a table, also written as JSON to bench/results/. Figures in bytes.
 set -euo pipefail
 build=${1:-build}
 which=${2:-bundle}
@@ -34,11 +34,18 @@ bench_mem() {
     fi
     echo "ESP-TLS configuration: $config"
     results=$here/results/mem-$(date -u +%Y%m%dT%H%M%SZ).json
-    printf '%-22s %-6s %-8s %14s %10s %12s\n' connection TLS client "handshake peak" idle "read peak"
+    printf '%-22s %-6s %-8s %14s %10s %12s\n' connection TLS side "handshake peak" idle "read peak"
     echo "[" > "$results"
     first=1
+    emit() { # name version side handshake_peak idle read_peak bytes_read
+        printf '%-22s %-6s %-8s %14s %10s %12s\n' "$1" "$2" "$3" "$4" "$5" "$6"
+        [ $first = 1 ] || echo "," >> "$results"
+        first=0
+        printf '  {"connection": "%s", "tls": "%s", "client": "%s", "handshake_peak": %s, "idle": %s, "read_peak": %s, "bytes_read": %s, "config": "%s"}' \
+            "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$config" >> "$results"
+    }
     run_case() { # name server_cert server_key [mtls]
-        local name=$1 cert=$2 key=$3 mtls=${4:-} extra=() client_cert=() v client bin hs idle rd bytes
+        local name=$1 cert=$2 key=$3 mtls=${4:-} extra=() client_cert=() v client bin
         if [ -n "$mtls" ]; then
             extra=(-Verify 1 -verify_return_error -CAfile "$pki/ca.pem")
             client_cert=("$pki/client.pem" "$pki/client.key")
@@ -48,19 +55,42 @@ bench_mem() {
             for client in esp-tls openssl; do
                 bin=$build/bench/bench_esp_tls_heap
                 [ "$client" = openssl ] && bin=$build/bench/bench_openssl_heap
-                read -r hs idle rd bytes < <("$bin" "$S_SERVER_PORT" "$pki/ca.pem" "$v" "${client_cert[@]}")
-                printf '%-22s %-6s %-8s %14s %10s %12s\n' "$name" "$v" "$client" "$hs" "$idle" "$rd"
-                [ $first = 1 ] || echo "," >> "$results"
-                first=0
-                printf '  {"connection": "%s", "tls": "%s", "client": "%s", "handshake_peak": %s, "idle": %s, "read_peak": %s, "bytes_read": %s, "config": "%s"}' \
-                    "$name" "$v" "$client" "$hs" "$idle" "$rd" "$bytes" "$config" >> "$results"
+                # shellcheck disable=SC2046
+                emit "$name" "$v" "$client" $("$bin" "$S_SERVER_PORT" "$pki/ca.pem" "$v" "${client_cert[@]}")
             done
             stop_s_server
+        done
+    }
+    # The ESP-TLS server: one session at a time, s_client sends 256 KiB and closes.
+    run_server_case() { # name [mtls]
+        local name=$1 mtls=${2:-} ca=() client_cert=() v out pid port waited
+        if [ -n "$mtls" ]; then
+            ca=("$pki/ca.pem")
+            client_cert=(-cert "$pki/client.pem" -key "$pki/client.key")
+        fi
+        for v in 1.2 1.3; do
+            out=$S_SERVER_WORK/server-heap-$v
+            rm -f "$out"
+            "$build/bench/bench_esp_tls_server_heap" "$pki/server_ec.pem" "$pki/server_ec.key" "$v" "${ca[@]}" > "$out" &
+            pid=$!
+            waited=0
+            while [ ! -s "$out" ] && ((waited++ < 100)); do sleep 0.1; done
+            port=$(head -1 "$out")
+            [ -n "$port" ] || { echo "bench_esp_tls_server_heap did not start" >&2; exit 1; }
+            for _ in warm-up measured; do
+                head -c 262144 /dev/zero |
+                    openssl s_client -connect "127.0.0.1:$port" "-tls${v/./_}" "${client_cert[@]}" > /dev/null 2>&1 || true
+            done
+            wait "$pid"
+            # shellcheck disable=SC2046
+            emit "$name" "$v" server $(tail -1 "$out")
         done
     }
     run_case "ECDSA P-256 chain" server_ec.pem server_ec.key
     run_case "RSA-2048 chain" server_rsa.pem server_rsa.key
     run_case "mutual TLS (ECDSA)" server_ec.pem server_ec.key mtls
+    run_server_case "ECDSA P-256 chain"
+    run_server_case "mutual TLS (ECDSA)" mtls
     printf '\n]\n' >> "$results"
     echo
     echo "ESP-IDF's published figures (https_request, TLS 1.2): 42,196 B by default, 22,013 B with its dynamic buffers."
