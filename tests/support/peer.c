@@ -112,6 +112,25 @@ static char *with_port(const char *arg, int port)
     return s;
 }
 
+/* Waits until p's child accepts on host:p->port. @return 0, or -1 (stopped) after 10 s or if
+ * the child exited. */
+static int wait_listening(peer_t *p, const char *host, const char *name)
+{
+    for (int waited = 0; p->pid > 0 && waited < START_TIMEOUT_MS; waited += 20) {
+        if (port_accepts(host, p->port)) {
+            return 0;
+        }
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            p->pid = 0;
+            break;
+        }
+        sleep_ms(20);
+    }
+    fprintf(stderr, "peer %s did not start on port %d\n", name, p->port);
+    peer_stop(p);
+    return -1;
+}
+
 int peer_start(peer_t *p, const char *host, const char *const argv[])
 {
     char *args[MAX_ARGS + 1];
@@ -127,18 +146,15 @@ int peer_start(peer_t *p, const char *host, const char *const argv[])
     for (int i = 0; i < n; i++) {
         free(args[i]);
     }
-    for (int waited = 0; p->pid > 0 && waited < START_TIMEOUT_MS; waited += 20) {
-        if (port_accepts(host, p->port)) {
-            return 0;
-        }
-        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            break;
-        }
-        sleep_ms(20);
-    }
-    fprintf(stderr, "peer %s did not start on port %d\n", argv[0], p->port);
-    peer_stop(p);
-    return -1;
+    return wait_listening(p, host, argv[0]);
+}
+
+int peer_start_on(peer_t *p, const char *host, int port, const char *const argv[])
+{
+    p->port = port;
+    p->listen_fd = -1;
+    spawn(p, (char *const *)argv, NULL);
+    return wait_listening(p, host, argv[0]);
 }
 
 int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[])

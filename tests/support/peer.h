@@ -24,6 +24,10 @@ int peer_free_port(void);
  * @return 0, or -1 if it did not come up within 10 s. */
 int peer_start(peer_t *p, const char *host, const char *const argv[]);
 
+/* Starts argv as it is (a server whose configuration names its ports) and waits until port
+ * accepts connections on host. @return 0, or -1 if it did not come up within 10 s. */
+int peer_start_on(peer_t *p, const char *host, int port, const char *const argv[]);
+
 /* openssl s_server on 127.0.0.1 with cert/key from the test PKI, plus extra arguments
  * (NULL-terminated). */
 int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[]);

@@ -8,7 +8,9 @@
 
 typedef int (*get_socket_func)(esp_transport_handle_t t);
 
-/* The last failure of a transport: the ESP-TLS record and the socket's errno. */
+/* The last failure of a transport: the ESP-TLS record and the socket's errno. The layout is that
+ * of ESP-TLS's own error storage (the record, then the errno), so the esp_tls_get_and_clear_*
+ * calls work on esp_transport_get_error_handle() as on a connection's handle. */
 typedef struct {
     esp_tls_last_error_t tls;
     int sock_errno;

@@ -1,0 +1,302 @@
+/*
+ * esp_http_client: an HTTP/1.1 client over tcp_transport, as ESP-IDF v5.5's esp_http_client.h.
+ *
+ * One handle makes requests one after another, on one connection while the server keeps it open
+ * (keep-alive) and the scheme, host and port stay the same. perform() does a whole request:
+ * connect (or reuse), send, follow redirects, answer a 401 with the configured credentials, read
+ * the body as HTTP_EVENT_ON_DATA events. open()/write()/fetch_headers()/read()/close() do the same
+ * by hand. Responses are parsed by nodejs's http_parser (Debian's libhttp-parser), as in ESP-IDF.
+ *
+ * Security as in ESP-IDF: an https URL needs cert_pem, crt_bundle_attach or use_global_ca_store;
+ * without one the connect fails (ESP_ERR_HTTP_CONNECT). Strings and buffers in the config are
+ * copied by init, except the certificate and key buffers, which must outlive the handle.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
+#include "esp_err.h"
+#include "sdkconfig.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DEFAULT_HTTP_BUF_SIZE (512)
+
+typedef struct esp_http_client *esp_http_client_handle_t;
+typedef struct esp_http_client_event *esp_http_client_event_handle_t;
+
+typedef enum {
+    HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
+    HTTP_EVENT_ON_CONNECTED, /*!< connected, nothing exchanged yet */
+    HTTP_EVENT_HEADERS_SENT, /*!< the request headers are sent */
+    HTTP_EVENT_HEADER_SENT = HTTP_EVENT_HEADERS_SENT, /*!< older name */
+    HTTP_EVENT_ON_HEADER,    /*!< one response header: header_key, header_value */
+    HTTP_EVENT_ON_HEADERS_COMPLETE, /*!< all response headers are in */
+    HTTP_EVENT_ON_STATUS_CODE, /*!< the status code is known (esp_http_client_get_status_code()) */
+    HTTP_EVENT_ON_DATA,      /*!< a piece of the body: data, data_len */
+    HTTP_EVENT_ON_FINISH,    /*!< the response is complete */
+    HTTP_EVENT_DISCONNECTED, /*!< the connection is closed */
+    HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: follow it with
+                                  esp_http_client_set_redirection() */
+} esp_http_client_event_id_t;
+
+typedef struct esp_http_client_event {
+    esp_http_client_event_id_t event_id; /*!< what happened */
+    esp_http_client_handle_t client;     /*!< the handle */
+    void *data;                          /*!< ON_DATA: the bytes; valid during the call */
+    int data_len;                        /*!< their length */
+    void *user_data;                     /*!< the config's user_data */
+    char *header_key;                    /*!< ON_HEADER: the name */
+    char *header_value;                  /*!< ON_HEADER: the value */
+} esp_http_client_event_t;
+
+typedef enum {
+    HTTP_TRANSPORT_UNKNOWN = 0x0, /*!< from the URL's scheme */
+    HTTP_TRANSPORT_OVER_TCP,      /*!< http */
+    HTTP_TRANSPORT_OVER_SSL,      /*!< https */
+} esp_http_client_transport_t;
+
+typedef enum {
+    ESP_HTTP_CLIENT_TLS_VER_ANY = 0,       /*!< TLS 1.2 or 1.3 */
+    ESP_HTTP_CLIENT_TLS_VER_TLS_1_2 = 0x1, /*!< TLS 1.2 only */
+    ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 = 0x2, /*!< TLS 1.3 only */
+    ESP_HTTP_CLIENT_TLS_VER_MAX,
+} esp_http_client_proto_ver_t;
+
+typedef esp_err_t (*http_event_handle_cb)(esp_http_client_event_t *evt);
+
+typedef enum {
+    HTTP_METHOD_GET = 0,
+    HTTP_METHOD_POST,
+    HTTP_METHOD_PUT,
+    HTTP_METHOD_PATCH,
+    HTTP_METHOD_DELETE,
+    HTTP_METHOD_HEAD,
+    HTTP_METHOD_NOTIFY,
+    HTTP_METHOD_SUBSCRIBE,
+    HTTP_METHOD_UNSUBSCRIBE,
+    HTTP_METHOD_OPTIONS,
+    HTTP_METHOD_COPY,
+    HTTP_METHOD_MOVE,
+    HTTP_METHOD_LOCK,
+    HTTP_METHOD_UNLOCK,
+    HTTP_METHOD_PROPFIND,
+    HTTP_METHOD_PROPPATCH,
+    HTTP_METHOD_MKCOL,
+    HTTP_METHOD_REPORT,
+    HTTP_METHOD_MAX,
+} esp_http_client_method_t;
+
+typedef enum {
+    HTTP_AUTH_TYPE_NONE = 0, /*!< no credentials sent */
+    HTTP_AUTH_TYPE_BASIC,    /*!< Basic (RFC 7617) */
+    HTTP_AUTH_TYPE_DIGEST,   /*!< Digest (RFC 7616); not in this build yet: treated as none */
+} esp_http_client_auth_type_t;
+
+typedef enum {
+    HTTP_ADDR_TYPE_UNSPEC = AF_UNSPEC, /*!< IPv4 or IPv6 */
+    HTTP_ADDR_TYPE_INET = AF_INET,     /*!< IPv4 only */
+    HTTP_ADDR_TYPE_INET6 = AF_INET6,   /*!< IPv6 only */
+} esp_http_client_addr_type_t;
+
+typedef struct {
+    const char *url;      /*!< the whole URL; its parts override host, port, path, query, user */
+    const char *host;     /*!< with path etc., when there is no url */
+    int port;             /*!< 0: 80 for http, 443 for https */
+    const char *username; /*!< for auth_type */
+    const char *password; /*!< for auth_type */
+    esp_http_client_auth_type_t auth_type; /*!< credentials to send; with username set and NONE,
+                                                a 401 asking for Basic is answered */
+    const char *path;     /*!< default "/" */
+    const char *query;    /*!< without the '?' */
+    const char *cert_pem; /*!< CA to verify the server: PEM (cert_len 0 or with the NUL) */
+    size_t cert_len;
+    const char *client_cert_pem; /*!< for mutual TLS, with client_key_pem */
+    size_t client_cert_len;
+    const char *client_key_pem;
+    size_t client_key_len;
+    const char *client_key_password;
+    size_t client_key_password_len;
+    esp_http_client_proto_ver_t tls_version;
+    const char *user_agent;          /*!< default "ESP32 HTTP Client/1.0", as ESP-IDF */
+    esp_http_client_method_t method; /*!< default GET */
+    int timeout_ms;                  /*!< per network operation; default 5000 */
+    bool disable_auto_redirect;      /*!< report 3xx (HTTP_EVENT_REDIRECT) instead of following */
+    int max_redirection_count;       /*!< default 10 */
+    int max_authorization_retries;   /*!< 401 retries; default 10; -1 none */
+    http_event_handle_cb event_handler;
+    esp_http_client_transport_t transport_type; /*!< with host: the scheme */
+    int buffer_size;                 /*!< receive buffer; default 512 */
+    int buffer_size_tx;              /*!< request header buffer; default 512 */
+    void *user_data;                 /*!< given back in every event */
+    bool is_async;                   /*!< not in this build yet: init fails */
+    bool use_global_ca_store;        /*!< verify with ESP-TLS's global CA store */
+    bool skip_cert_common_name_check; /*!< no hostname check (the chain is still verified) */
+    const char *common_name;         /*!< name to check instead of the host */
+    esp_err_t (*crt_bundle_attach)(void *conf); /*!< e.g. esp_crt_bundle_attach */
+    bool keep_alive_enable;          /*!< TCP keep-alive */
+    int keep_alive_idle;             /*!< default 5 s */
+    int keep_alive_interval;         /*!< default 5 s */
+    int keep_alive_count;            /*!< default 3 */
+    struct ifreq *if_name;           /*!< bind to this interface */
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+    bool save_client_session;        /*!< resume the TLS session on the next connect */
+#endif
+    esp_http_client_addr_type_t addr_type; /*!< resolver family */
+    const char **alpn_protos;        /*!< ALPN list for https, NULL-terminated */
+} esp_http_client_config_t;
+
+typedef enum {
+    HttpStatus_Ok = 200,
+    HttpStatus_PartialContent = 206,
+    HttpStatus_MultipleChoices = 300,
+    HttpStatus_MovedPermanently = 301,
+    HttpStatus_Found = 302,
+    HttpStatus_SeeOther = 303,
+    HttpStatus_NotModified = 304,
+    HttpStatus_TemporaryRedirect = 307,
+    HttpStatus_PermanentRedirect = 308,
+    HttpStatus_BadRequest = 400,
+    HttpStatus_Unauthorized = 401,
+    HttpStatus_Forbidden = 403,
+    HttpStatus_NotFound = 404,
+    HttpStatus_RangeNotSatisfiable = 416,
+    HttpStatus_InternalError = 500,
+} HttpStatus_Code;
+
+#define ESP_ERR_HTTP_BASE                  (0x7000)                 /*!< first HTTP error code */
+#define ESP_ERR_HTTP_MAX_REDIRECT          (ESP_ERR_HTTP_BASE + 1)  /*!< more redirects than max_redirection_count */
+#define ESP_ERR_HTTP_CONNECT               (ESP_ERR_HTTP_BASE + 2)  /*!< the connection could not be opened */
+#define ESP_ERR_HTTP_WRITE_DATA            (ESP_ERR_HTTP_BASE + 3)  /*!< sending the request failed */
+#define ESP_ERR_HTTP_FETCH_HEADER          (ESP_ERR_HTTP_BASE + 4)  /*!< reading the response headers failed */
+#define ESP_ERR_HTTP_INVALID_TRANSPORT     (ESP_ERR_HTTP_BASE + 5)  /*!< no transport for the URL's scheme */
+#define ESP_ERR_HTTP_CONNECTING            (ESP_ERR_HTTP_BASE + 6)  /*!< an async connect is in progress */
+#define ESP_ERR_HTTP_EAGAIN                (ESP_ERR_HTTP_BASE + 7)  /*!< no data yet (EAGAIN) */
+#define ESP_ERR_HTTP_CONNECTION_CLOSED     (ESP_ERR_HTTP_BASE + 8)  /*!< the server closed the connection */
+#define ESP_ERR_HTTP_NOT_MODIFIED          (ESP_ERR_HTTP_BASE + 9)  /*!< 304 */
+#define ESP_ERR_HTTP_RANGE_NOT_SATISFIABLE (ESP_ERR_HTTP_BASE + 10) /*!< 416 */
+#define ESP_ERR_HTTP_READ_TIMEOUT          (ESP_ERR_HTTP_BASE + 11) /*!< no data within timeout_ms */
+#define ESP_ERR_HTTP_INCOMPLETE_DATA       (ESP_ERR_HTTP_BASE + 12) /*!< the body ended early */
+#define ESP_ERR_HTTP_REDIRECT_DOWNGRADE    (ESP_ERR_HTTP_BASE + 13) /*!< a redirect from https to http, refused */
+#define ESP_ERR_HTTP_HEADER_TOO_LONG       (ESP_ERR_HTTP_BASE + 14) /*!< a header larger than the buffer */
+
+/** A handle for config (copied as described above). @return NULL on a bad config or no memory. */
+esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *config);
+
+/**
+ * The whole request: open (or reuse the connection), send the post field, read the headers,
+ * follow redirects, answer a 401, deliver the body as HTTP_EVENT_ON_DATA, then ON_FINISH.
+ * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code().
+ * @return ESP_OK; ESP_ERR_HTTP_CONNECT, _WRITE_DATA, _FETCH_HEADER, _MAX_REDIRECT,
+ *         _REDIRECT_DOWNGRADE, _INVALID_TRANSPORT, _READ_TIMEOUT, _INCOMPLETE_DATA; ESP_FAIL.
+ */
+esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
+
+/** Sets the URL for the next request: absolute, or relative to the current one. */
+esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *url);
+
+/** The current URL, written into buf (len bytes with the NUL). */
+esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, const int len);
+
+/** The body of the next requests; not copied. Sets POST unless the method is already set, and a
+ * Content-Type of application/x-www-form-urlencoded when there is none. NULL clears it. */
+esp_err_t esp_http_client_set_post_field(esp_http_client_handle_t client, const char *data, int len);
+
+/** The post field and its length (0 and NULL when there is none). */
+int esp_http_client_get_post_field(esp_http_client_handle_t client, char **data);
+
+/** Adds or replaces a request header (copied). */
+esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char *key, const char *value);
+
+/** *value points to the request header's value (owned by the handle), or NULL. */
+esp_err_t esp_http_client_get_header(esp_http_client_handle_t client, const char *key, char **value);
+
+esp_err_t esp_http_client_delete_header(esp_http_client_handle_t client, const char *key);
+esp_err_t esp_http_client_delete_all_headers(esp_http_client_handle_t client);
+
+esp_err_t esp_http_client_get_username(esp_http_client_handle_t client, char **value);
+esp_err_t esp_http_client_set_username(esp_http_client_handle_t client, const char *username);
+esp_err_t esp_http_client_get_password(esp_http_client_handle_t client, char **value);
+esp_err_t esp_http_client_set_password(esp_http_client_handle_t client, const char *password);
+esp_err_t esp_http_client_set_authtype(esp_http_client_handle_t client, esp_http_client_auth_type_t auth_type);
+esp_err_t esp_http_client_get_user_data(esp_http_client_handle_t client, void **data);
+esp_err_t esp_http_client_set_user_data(esp_http_client_handle_t client, void *data);
+esp_err_t esp_http_client_set_method(esp_http_client_handle_t client, esp_http_client_method_t method);
+esp_err_t esp_http_client_set_timeout_ms(esp_http_client_handle_t client, int timeout_ms);
+esp_err_t esp_http_client_set_event_handler(esp_http_client_handle_t client, http_event_handle_cb event_handler);
+
+/** The errno of the last socket failure (see esp_transport_get_errno()). */
+int esp_http_client_get_errno(esp_http_client_handle_t client);
+
+/** The last TLS error of the connection: returns its esp_err_t, and the mbedTLS code and verify
+ * flags through the pointers (may be NULL); clears it. */
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t client, int *esp_tls_code,
+                                                       int *esp_tls_flags);
+
+/**
+ * Connects (or reuses the connection) and sends the request line and headers. write_len is the
+ * body's length (Content-Length), 0 for none, or -1 for a chunked body.
+ * @return ESP_OK; ESP_ERR_HTTP_CONNECT; ESP_ERR_HTTP_WRITE_DATA; ESP_ERR_HTTP_INVALID_TRANSPORT.
+ */
+esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len);
+
+/** Sends body bytes after open(). @return the bytes written, or -1. */
+int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len);
+
+/** Chunked request bodies (open() with write_len -1): each chunk is begin(size), write() of
+ * size bytes, end(); a last begin(0) + end() ends the body. @return ESP_OK, or ESP_FAIL. */
+esp_err_t esp_http_client_chunk_write_begin(esp_http_client_handle_t client, int size);
+esp_err_t esp_http_client_chunk_write_end(esp_http_client_handle_t client);
+
+/** Reads the response headers. @return the Content-Length, 0 when there is none (chunked, or
+ * until close), or -1 (ESP_FAIL) on failure. */
+int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client);
+
+bool esp_http_client_is_chunked_response(esp_http_client_handle_t client);
+
+/** Reads body bytes after fetch_headers(). @return bytes (> 0), 0 at the end of the body, -1 on
+ * failure, or -ESP_ERR_HTTP_READ_TIMEOUT / -ESP_ERR_HTTP_EAGAIN when nothing came in time. */
+int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len);
+
+/** read() until len bytes or the end of the body. */
+int esp_http_client_read_response(esp_http_client_handle_t client, char *buffer, int len);
+
+/** Reads and drops the rest of the body, so the connection can take the next request.
+ * @param len  the dropped byte count, or NULL */
+esp_err_t esp_http_client_flush_response(esp_http_client_handle_t client, int *len);
+
+int esp_http_client_get_status_code(esp_http_client_handle_t client);
+
+/** The Content-Length, or -1 for a chunked response. */
+int64_t esp_http_client_get_content_length(esp_http_client_handle_t client);
+
+/** The whole body has been read. */
+bool esp_http_client_is_complete_data_received(esp_http_client_handle_t client);
+
+/** The server allows the connection to stay open after this response. */
+bool esp_http_client_is_persistent_connection(esp_http_client_handle_t client);
+
+/** After a 3xx: the Location becomes the URL of the next request.
+ * @return ESP_OK; ESP_ERR_INVALID_ARG (no Location); ESP_ERR_HTTP_REDIRECT_DOWNGRADE. */
+esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
+
+/** Closes the connection; the handle keeps its settings. */
+esp_err_t esp_http_client_close(esp_http_client_handle_t client);
+
+/** Closes and frees everything. */
+esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client);
+
+esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_handle_t client);
+
+/** The connection's socket, or -1. */
+int esp_http_client_get_socket(esp_http_client_handle_t client);
+
+#ifdef __cplusplus
+}
+#endif

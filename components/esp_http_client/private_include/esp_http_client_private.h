@@ -1,0 +1,93 @@
+/* The client handle, shared by the files of this component. Not public. */
+#pragma once
+
+#include "esp_http_client.h"
+#include "esp_transport.h"
+#include "http_parser.h"
+
+typedef struct http_header {
+    char *key;
+    char *value;
+    struct http_header *next;
+} http_header_t;
+
+/* The parts of the current URL. */
+typedef struct {
+    char *scheme; /* "http" or "https" */
+    char *host;
+    int port;
+    char *path;
+    char *query;
+} http_url_t;
+
+/* What the parser found in the response. */
+typedef struct {
+    int status_code;
+    int64_t content_length; /* -1: chunked or unknown */
+    bool chunked;
+    bool headers_complete;
+    bool message_complete;
+    bool keep_alive;
+    char *location;         /* Location, for redirects */
+    char *www_authenticate; /* WWW-Authenticate, for a 401 */
+    char *field;            /* the header name being assembled */
+    char *value;            /* its value being assembled */
+    bool in_value;
+    int64_t body_delivered;
+} http_response_t;
+
+struct esp_http_client {
+    esp_http_client_config_t cfg; /* copy; the strings below are the handle's own */
+    char *username;
+    char *password;
+    char *user_agent;
+    esp_http_client_auth_type_t auth_type;
+    esp_http_client_method_t method;
+    int timeout_ms;
+    int buffer_size;
+    int max_redirects;
+    int redirects;
+    int max_auth_retries;
+    int auth_retries;
+    http_url_t url;
+    http_header_t *headers;
+    const char *post_data;
+    int post_len;
+
+    esp_transport_list_handle_t transports;
+    esp_transport_handle_t transport; /* connected one, or NULL */
+    char *connected_to;               /* "scheme://host:port" of that connection */
+    int write_left;                   /* body bytes still to send; -1 chunked */
+
+    http_parser parser;
+    http_parser_settings parser_settings;
+    http_response_t response;
+    char *raw;       /* buffer_size bytes from the transport */
+    char *body;      /* body bytes parsed out of raw, not yet read */
+    int body_len;
+    int body_off;
+    char *read_into; /* the caller's buffer during a read, for body bytes */
+};
+
+/* Request headers (esp_http_client.c). */
+const char *http_header_get(const http_header_t *list, const char *key);
+
+/* URL (http_url.c). */
+esp_err_t http_url_set(esp_http_client_handle_t client, const char *url);
+void http_url_free(http_url_t *url);
+
+/* Response parsing (http_response.c). */
+void http_response_init(esp_http_client_handle_t client);
+void http_response_reset(esp_http_client_handle_t client);
+void http_response_free(esp_http_client_handle_t client);
+/* Reads from the transport once and parses it. @return > 0 bytes, 0 timeout, < 0 closed/failed. */
+int http_response_pump(esp_http_client_handle_t client);
+
+/* The "http" and "https" transports, configured from client->cfg (http_request.c). */
+esp_err_t http_request_transports(esp_http_client_handle_t client);
+
+/* Adds the Authorization header the handle's auth_type calls for (http_perform.c). */
+esp_err_t http_auth_prepare(esp_http_client_handle_t client);
+
+/* Events (esp_http_client.c). */
+void http_dispatch(esp_http_client_handle_t client, esp_http_client_event_id_t id, void *data, int len);

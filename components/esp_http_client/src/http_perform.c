@@ -1,0 +1,185 @@
+/*
+ * perform(): one request with everything around it. A 3xx is followed (its body is delivered as
+ * ON_DATA first, as ESP-IDF does); a 401 is answered with the credentials, once per retry; an
+ * https URL never redirects to http.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "esp_http_client_private.h"
+#include "esp_log.h"
+#include "mbedtls/base64.h"
+
+static const char *TAG = "http_perform";
+
+/* Basic credentials as a header, when the handle is set to send them. */
+esp_err_t http_auth_prepare(esp_http_client_handle_t client)
+{
+    if (client->auth_type != HTTP_AUTH_TYPE_BASIC || client->username == NULL) {
+        return ESP_OK;
+    }
+    const char *password = client->password != NULL ? client->password : "";
+    size_t plain_len = strlen(client->username) + 1 + strlen(password);
+    char *plain = malloc(plain_len + 1);
+    size_t b64_len = 4 * ((plain_len + 2) / 3) + 1, olen = 0;
+    char *header = malloc(b64_len + 6);
+    esp_err_t err = plain != NULL && header != NULL ? ESP_OK : ESP_ERR_NO_MEM;
+    if (err == ESP_OK) {
+        sprintf(plain, "%s:%s", client->username, password);
+        strcpy(header, "Basic ");
+        mbedtls_base64_encode((unsigned char *)header + 6, b64_len, &olen, (unsigned char *)plain, plain_len);
+        err = esp_http_client_set_header(client, "Authorization", header);
+    }
+    free(plain);
+    free(header);
+    return err;
+}
+
+static bool is_redirect(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* https to anything else: the credentials and the data would travel in the clear. */
+static bool downgrades(const esp_http_client_handle_t client, const char *location)
+{
+    return strcmp(client->url.scheme, "https") == 0 && strstr(location, "://") != NULL &&
+           strncasecmp(location, "https://", 8) != 0;
+}
+
+esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
+{
+    if (client == NULL || client->response.location == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (downgrades(client, client->response.location)) {
+        ESP_LOGE(TAG, "refused: a redirect from https to %s", client->response.location);
+        return ESP_ERR_HTTP_REDIRECT_DOWNGRADE;
+    }
+    esp_err_t err = http_url_set(client, client->response.location);
+    if (err == ESP_OK && client->response.status_code == 303) {
+        client->method = HTTP_METHOD_GET; /* see other: fetch it, send nothing */
+        client->post_data = NULL;
+        client->post_len = 0;
+    }
+    return err;
+}
+
+/* Reads the body to its end, as ON_DATA events. */
+static esp_err_t deliver_body(esp_http_client_handle_t client)
+{
+    int n;
+    while ((n = esp_http_client_read(client, client->raw, client->buffer_size)) > 0) {
+        http_dispatch(client, HTTP_EVENT_ON_DATA, client->raw, n);
+    }
+    if (n == -ESP_ERR_HTTP_READ_TIMEOUT) {
+        return ESP_ERR_HTTP_READ_TIMEOUT;
+    }
+    return n == 0 ? ESP_OK : ESP_ERR_HTTP_INCOMPLETE_DATA;
+}
+
+/* After a response: the connection stays only if both sides keep it. */
+static void settle_connection(esp_http_client_handle_t client)
+{
+    if (!client->response.keep_alive || !client->response.message_complete) {
+        esp_http_client_close(client);
+    }
+}
+
+/* Open, send the post field, read the headers. */
+static esp_err_t exchange(esp_http_client_handle_t client)
+{
+    esp_err_t err = esp_http_client_open(client, client->post_len);
+    if (err != ESP_OK) {
+        return err;
+    }
+    if (client->post_len > 0 && esp_http_client_write(client, client->post_data, client->post_len) != client->post_len) {
+        esp_http_client_close(client);
+        return ESP_ERR_HTTP_WRITE_DATA;
+    }
+    int64_t got = esp_http_client_fetch_headers(client);
+    if (got < 0) {
+        esp_http_client_close(client);
+        return got == -ESP_ERR_HTTP_READ_TIMEOUT ? ESP_ERR_HTTP_READ_TIMEOUT : ESP_ERR_HTTP_FETCH_HEADER;
+    }
+    return ESP_OK;
+}
+
+typedef enum {
+    NEXT_DONE,     /* the response is the answer */
+    NEXT_REQUEST,  /* send the request again (redirected, or with credentials) */
+} next_step_t;
+
+static esp_err_t after_redirect(esp_http_client_handle_t client, next_step_t *next)
+{
+    if (client->cfg.disable_auto_redirect) {
+        http_dispatch(client, HTTP_EVENT_REDIRECT, NULL, 0);
+        return ESP_OK;
+    }
+    if (++client->redirects > client->max_redirects) {
+        ESP_LOGE(TAG, "more than %d redirects", client->max_redirects);
+        return ESP_ERR_HTTP_MAX_REDIRECT;
+    }
+    esp_err_t err = esp_http_client_set_redirection(client);
+    *next = err == ESP_OK ? NEXT_REQUEST : NEXT_DONE;
+    return err;
+}
+
+static bool asks_for_basic(const esp_http_client_handle_t client)
+{
+    const char *challenge = client->response.www_authenticate;
+    return challenge != NULL && strncasecmp(challenge, "Basic", 5) == 0;
+}
+
+static esp_err_t after_unauthorized(esp_http_client_handle_t client, next_step_t *next)
+{
+    if (client->username == NULL || !asks_for_basic(client) || client->auth_retries >= client->max_auth_retries) {
+        return ESP_OK; /* the 401 is the answer */
+    }
+    client->auth_retries++;
+    client->auth_type = HTTP_AUTH_TYPE_BASIC;
+    *next = NEXT_REQUEST;
+    return ESP_OK;
+}
+
+/* What the status asks for, once the body is read. */
+static esp_err_t after_response(esp_http_client_handle_t client, next_step_t *next)
+{
+    *next = NEXT_DONE;
+    int status = client->response.status_code;
+    if (is_redirect(status) && client->response.location != NULL) {
+        return after_redirect(client, next);
+    }
+    if (status == 401) {
+        return after_unauthorized(client, next);
+    }
+    return ESP_OK;
+}
+
+esp_err_t esp_http_client_perform(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    client->redirects = 0;
+    client->auth_retries = 0;
+    next_step_t next = NEXT_REQUEST;
+    esp_err_t err = ESP_OK;
+    while (err == ESP_OK && next == NEXT_REQUEST) {
+        err = exchange(client);
+        if (err == ESP_OK) {
+            err = deliver_body(client);
+        }
+        if (err == ESP_OK) {
+            http_dispatch(client, HTTP_EVENT_ON_FINISH, NULL, 0);
+            settle_connection(client);
+            err = after_response(client, &next);
+        }
+    }
+    if (err != ESP_OK) {
+        esp_http_client_close(client);
+        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
+    }
+    return err;
+}

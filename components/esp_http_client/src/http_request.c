@@ -1,0 +1,296 @@
+/*
+ * Requests: the transports ("http" over TCP, "https" over TLS, configured from the client's
+ * config), the connection (reused while scheme, host and port stay and the server keeps it
+ * open), the request head, and the body as it is written.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_http_client_private.h"
+#include "esp_log.h"
+#include "esp_transport_ssl.h"
+#include "esp_transport_tcp.h"
+
+static const char *TAG = "http_request";
+
+static const char *const method_names[HTTP_METHOD_MAX] = {
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "OPTIONS",
+    "COPY", "MOVE", "LOCK", "UNLOCK", "PROPFIND", "PROPPATCH", "MKCOL", "REPORT",
+};
+
+static void configure_tls(esp_transport_handle_t ssl, const esp_http_client_config_t *c)
+{
+    /* esp_transport_ssl takes PEM lengths without the NUL; the config's include it, or are 0. */
+    if (c->cert_pem != NULL) {
+        esp_transport_ssl_set_cert_data(ssl, c->cert_pem, c->cert_len != 0 ? (int)c->cert_len - 1 : (int)strlen(c->cert_pem));
+    }
+    if (c->client_cert_pem != NULL) {
+        int len = c->client_cert_len != 0 ? (int)c->client_cert_len - 1 : (int)strlen(c->client_cert_pem);
+        esp_transport_ssl_set_client_cert_data(ssl, c->client_cert_pem, len);
+    }
+    if (c->client_key_pem != NULL) {
+        int len = c->client_key_len != 0 ? (int)c->client_key_len - 1 : (int)strlen(c->client_key_pem);
+        esp_transport_ssl_set_client_key_data(ssl, c->client_key_pem, len);
+    }
+    if (c->client_key_password != NULL) {
+        esp_transport_ssl_set_client_key_password(ssl, c->client_key_password, (int)c->client_key_password_len);
+    }
+    if (c->crt_bundle_attach != NULL) {
+        esp_transport_ssl_crt_bundle_attach(ssl, c->crt_bundle_attach);
+    }
+    if (c->use_global_ca_store) {
+        esp_transport_ssl_enable_global_ca_store(ssl);
+    }
+    if (c->skip_cert_common_name_check) {
+        esp_transport_ssl_skip_common_name_check(ssl);
+    }
+    esp_transport_ssl_set_common_name(ssl, c->common_name);
+    esp_transport_ssl_set_tls_version(ssl, (esp_tls_proto_ver_t)c->tls_version);
+    esp_transport_ssl_set_alpn_protocol(ssl, c->alpn_protos);
+    esp_transport_ssl_set_addr_family(ssl, c->addr_type == HTTP_ADDR_TYPE_INET    ? ESP_TLS_AF_INET
+                                           : c->addr_type == HTTP_ADDR_TYPE_INET6 ? ESP_TLS_AF_INET6
+                                                                                  : ESP_TLS_AF_UNSPEC);
+}
+
+static void configure_tcp_options(esp_transport_handle_t t, const esp_http_client_config_t *c, bool tls)
+{
+    if (c->keep_alive_enable) {
+        esp_transport_keep_alive_t ka = { .keep_alive_enable = true,
+                                          .keep_alive_idle = c->keep_alive_idle != 0 ? c->keep_alive_idle : 5,
+                                          .keep_alive_interval = c->keep_alive_interval != 0 ? c->keep_alive_interval : 5,
+                                          .keep_alive_count = c->keep_alive_count != 0 ? c->keep_alive_count : 3 };
+        tls ? esp_transport_ssl_set_keep_alive(t, &ka) : esp_transport_tcp_set_keep_alive(t, &ka);
+    }
+    if (c->if_name != NULL) {
+        tls ? esp_transport_ssl_set_interface_name(t, c->if_name) : esp_transport_tcp_set_interface_name(t, c->if_name);
+    }
+}
+
+esp_err_t http_request_transports(esp_http_client_handle_t client)
+{
+    client->transports = esp_transport_list_init();
+    esp_transport_handle_t tcp = esp_transport_tcp_init(), ssl = esp_transport_ssl_init();
+    if (client->transports == NULL || tcp == NULL || ssl == NULL) {
+        esp_transport_destroy(tcp);
+        esp_transport_destroy(ssl);
+        return ESP_ERR_NO_MEM;
+    }
+    esp_transport_list_add(client->transports, tcp, "http");
+    esp_transport_list_add(client->transports, ssl, "https");
+    configure_tcp_options(tcp, &client->cfg, false);
+    configure_tcp_options(ssl, &client->cfg, true);
+    configure_tls(ssl, &client->cfg);
+    return ESP_OK;
+}
+
+esp_err_t esp_http_client_close(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->transport != NULL) {
+        esp_transport_close(client->transport);
+        client->transport = NULL;
+        free(client->connected_to);
+        client->connected_to = NULL;
+        http_dispatch(client, HTTP_EVENT_DISCONNECTED, NULL, 0);
+    }
+    return ESP_OK;
+}
+
+/* "scheme://host:port": a connection serves requests to the same one. */
+static char *origin(const http_url_t *url)
+{
+    size_t len = strlen(url->scheme) + strlen(url->host) + 16;
+    char *s = malloc(len);
+    if (s != NULL) {
+        snprintf(s, len, "%s://%s:%d", url->scheme, url->host, url->port);
+    }
+    return s;
+}
+
+static esp_err_t connect_transport(esp_http_client_handle_t client)
+{
+    char *want = origin(&client->url);
+    if (want == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    if (client->transport != NULL && client->connected_to != NULL && strcmp(want, client->connected_to) == 0) {
+        free(want);
+        return ESP_OK; /* keep-alive: the same connection */
+    }
+    esp_http_client_close(client);
+    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, client->url.scheme);
+    if (t == NULL) {
+        ESP_LOGE(TAG, "no transport for scheme %s", client->url.scheme);
+        free(want);
+        return ESP_ERR_HTTP_INVALID_TRANSPORT;
+    }
+    if (esp_transport_connect(t, client->url.host, client->url.port, client->timeout_ms) != 0) {
+        ESP_LOGE(TAG, "connection to %s failed", want);
+        free(want);
+        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
+        return ESP_ERR_HTTP_CONNECT;
+    }
+    client->transport = t;
+    client->connected_to = want;
+    http_dispatch(client, HTTP_EVENT_ON_CONNECTED, NULL, 0);
+    return ESP_OK;
+}
+
+static bool send_all(esp_http_client_handle_t client, const char *data, size_t len)
+{
+    while (len > 0) {
+        int n = esp_transport_write(client->transport, data, (int)len, client->timeout_ms);
+        if (n <= 0) {
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Formats into buf, growing it. @return false when out of memory. */
+static bool add(char **buf, size_t *len, size_t *cap, const char *a, const char *b, const char *c)
+{
+    size_t need = strlen(a) + strlen(b) + strlen(c);
+    if (*len + need + 1 > *cap) {
+        size_t grown_cap = (*len + need + 1) * 2;
+        char *grown = realloc(*buf, grown_cap);
+        if (grown == NULL) {
+            return false;
+        }
+        *buf = grown;
+        *cap = grown_cap;
+    }
+    *len += (size_t)sprintf(*buf + *len, "%s%s%s", a, b, c);
+    return true;
+}
+
+/* Request line, Host, User-Agent, the body's framing, the caller's headers, the blank line. */
+static char *request_head(esp_http_client_handle_t client, int write_len, size_t *out_len)
+{
+    size_t len = 0, cap = 256;
+    char *buf = malloc(cap), port[32] = "", framing[48] = "";
+    if (buf == NULL) {
+        return NULL;
+    }
+    bool default_port = client->url.port == (strcmp(client->url.scheme, "https") == 0 ? 443 : 80);
+    if (!default_port) {
+        snprintf(port, sizeof(port), ":%d", client->url.port);
+    }
+    if (write_len > 0) {
+        snprintf(framing, sizeof(framing), "Content-Length: %d\r\n", write_len);
+    } else if (write_len < 0) {
+        snprintf(framing, sizeof(framing), "Transfer-Encoding: chunked\r\n");
+    }
+    bool ok = add(&buf, &len, &cap, method_names[client->method], " ", client->url.path) &&
+              (client->url.query == NULL || add(&buf, &len, &cap, "?", client->url.query, "")) &&
+              add(&buf, &len, &cap, " HTTP/1.1\r\nHost: ", client->url.host, port) &&
+              add(&buf, &len, &cap, "\r\nUser-Agent: ", client->user_agent, "\r\n") && add(&buf, &len, &cap, framing, "", "");
+    for (const http_header_t *h = client->headers; ok && h != NULL; h = h->next) {
+        ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");
+    }
+    if (!ok || !add(&buf, &len, &cap, "\r\n", "", "")) {
+        free(buf);
+        return NULL;
+    }
+    *out_len = len;
+    return buf;
+}
+
+esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = connect_transport(client);
+    if (err == ESP_OK) {
+        err = http_auth_prepare(client);
+    }
+    size_t len = 0;
+    char *head = err == ESP_OK ? request_head(client, write_len, &len) : NULL;
+    if (err == ESP_OK && head == NULL) {
+        err = ESP_ERR_NO_MEM;
+    }
+    if (err == ESP_OK && !send_all(client, head, len)) {
+        ESP_LOGE(TAG, "sending the request failed");
+        esp_http_client_close(client);
+        err = ESP_ERR_HTTP_WRITE_DATA;
+    }
+    free(head);
+    if (err != ESP_OK) {
+        return err;
+    }
+    client->write_left = write_len;
+    http_response_reset(client);
+    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
+    return ESP_OK;
+}
+
+int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
+{
+    if (client == NULL || client->transport == NULL || buffer == NULL || len < 0) {
+        return -1;
+    }
+    int n = esp_transport_write(client->transport, buffer, len, client->timeout_ms);
+    if (n > 0 && client->write_left > 0) {
+        client->write_left -= n;
+    }
+    return n >= 0 ? n : -1;
+}
+
+esp_err_t esp_http_client_chunk_write_begin(esp_http_client_handle_t client, int size)
+{
+    if (client == NULL || client->transport == NULL || client->write_left != -1 || size < 0) {
+        return ESP_FAIL;
+    }
+    char line[16];
+    int len = snprintf(line, sizeof(line), "%x\r\n", (unsigned)size);
+    return send_all(client, line, (size_t)len) ? ESP_OK : ESP_FAIL;
+}
+
+esp_err_t esp_http_client_chunk_write_end(esp_http_client_handle_t client)
+{
+    if (client == NULL || client->transport == NULL || client->write_left != -1) {
+        return ESP_FAIL;
+    }
+    return send_all(client, "\r\n", 2) ? ESP_OK : ESP_FAIL;
+}
+
+int esp_http_client_get_socket(esp_http_client_handle_t client)
+{
+    return client != NULL && client->transport != NULL ? esp_transport_get_socket(client->transport) : -1;
+}
+
+int esp_http_client_get_errno(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return -1;
+    }
+    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, client->url.scheme);
+    return t != NULL ? esp_transport_get_errno(t) : -1;
+}
+
+esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t client, int *esp_tls_code,
+                                                       int *esp_tls_flags)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, "https");
+    esp_tls_error_handle_t h = esp_transport_get_error_handle(t);
+    return h != NULL ? esp_tls_get_and_clear_last_error(h, esp_tls_code, esp_tls_flags) : ESP_ERR_INVALID_STATE;
+}
+
+esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_handle_t client)
+{
+    if (client == NULL || client->url.scheme == NULL) {
+        return HTTP_TRANSPORT_UNKNOWN;
+    }
+    return strcmp(client->url.scheme, "https") == 0 ? HTTP_TRANSPORT_OVER_SSL
+           : strcmp(client->url.scheme, "http") == 0 ? HTTP_TRANSPORT_OVER_TCP
+                                                     : HTTP_TRANSPORT_UNKNOWN;
+}

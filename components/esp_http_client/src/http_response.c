@@ -1,0 +1,265 @@
+/*
+ * The response: bytes from the transport go through nodejs's http_parser, which calls back for
+ * each header and each piece of body. Body bytes land in client->body (as large as the receive
+ * buffer, which bounds them) until read() hands them out.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "esp_http_client_private.h"
+#include "esp_log.h"
+
+static const char *TAG = "http_response";
+
+static esp_http_client_handle_t client_of(http_parser *p)
+{
+    return p->data;
+}
+
+/* Appends len bytes to the NUL-terminated string *s (allocating it). @return 0, or -1 (no memory). */
+static int append(char **s, const char *at, size_t len)
+{
+    size_t old = *s != NULL ? strlen(*s) : 0;
+    char *grown = realloc(*s, old + len + 1);
+    if (grown == NULL) {
+        return -1;
+    }
+    memcpy(grown + old, at, len);
+    grown[old + len] = '\0';
+    *s = grown;
+    return 0;
+}
+
+/* A name and value are complete: hand them to the event handler, and keep what the client uses. */
+static void header_done(esp_http_client_handle_t client)
+{
+    http_response_t *r = &client->response;
+    esp_http_client_event_t evt = { .event_id = HTTP_EVENT_ON_HEADER, .client = client,
+                                    .user_data = client->cfg.user_data, .header_key = r->field,
+                                    .header_value = r->value != NULL ? r->value : "" };
+    if (client->cfg.event_handler != NULL) {
+        client->cfg.event_handler(&evt);
+    }
+    char **keep = NULL;
+    if (strcasecmp(r->field, "Location") == 0) {
+        keep = &r->location;
+    } else if (strcasecmp(r->field, "WWW-Authenticate") == 0) {
+        keep = &r->www_authenticate;
+    }
+    if (keep != NULL && r->value != NULL) {
+        free(*keep);
+        *keep = r->value;
+        r->value = NULL;
+    }
+    free(r->field);
+    free(r->value);
+    r->field = r->value = NULL;
+    r->in_value = false;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    esp_http_client_handle_t client = client_of(p);
+    if (client->response.in_value) {
+        header_done(client);
+    }
+    return append(&client->response.field, at, len);
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    esp_http_client_handle_t client = client_of(p);
+    client->response.in_value = true;
+    return append(&client->response.value, at, len);
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    esp_http_client_handle_t client = client_of(p);
+    http_response_t *r = &client->response;
+    if (r->in_value) {
+        header_done(client);
+    }
+    r->status_code = p->status_code;
+    r->chunked = (p->flags & F_CHUNKED) != 0;
+    r->content_length = !r->chunked && p->content_length != ULLONG_MAX ? (int64_t)p->content_length : -1;
+    r->keep_alive = http_should_keep_alive(p) != 0;
+    r->headers_complete = true;
+    http_dispatch(client, HTTP_EVENT_ON_STATUS_CODE, NULL, 0);
+    http_dispatch(client, HTTP_EVENT_ON_HEADERS_COMPLETE, NULL, 0);
+    return client->method == HTTP_METHOD_HEAD ? 1 : 0; /* 1: no body follows */
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    esp_http_client_handle_t client = client_of(p);
+    memcpy(client->body + client->body_len, at, len);
+    client->body_len += (int)len;
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    client_of(p)->response.message_complete = true;
+    http_parser_pause(p, 1); /* bytes after the response are not ours */
+    return 0;
+}
+
+void http_response_init(esp_http_client_handle_t client)
+{
+    http_parser_settings_init(&client->parser_settings);
+    client->parser_settings.on_header_field = on_header_field;
+    client->parser_settings.on_header_value = on_header_value;
+    client->parser_settings.on_headers_complete = on_headers_complete;
+    client->parser_settings.on_body = on_body;
+    client->parser_settings.on_message_complete = on_message_complete;
+}
+
+void http_response_free(esp_http_client_handle_t client)
+{
+    http_response_t *r = &client->response;
+    free(r->location);
+    free(r->www_authenticate);
+    free(r->field);
+    free(r->value);
+    *r = (http_response_t){ .content_length = -1 };
+}
+
+void http_response_reset(esp_http_client_handle_t client)
+{
+    http_response_free(client);
+    http_parser_init(&client->parser, HTTP_RESPONSE);
+    client->parser.data = client;
+    client->body_len = client->body_off = 0;
+}
+
+int http_response_pump(esp_http_client_handle_t client)
+{
+    client->body_len = client->body_off = 0;
+    int n = esp_transport_read(client->transport, client->raw, client->buffer_size, client->timeout_ms);
+    if (n == ERR_TCP_TRANSPORT_CONNECTION_CLOSED_BY_FIN) {
+        http_parser_execute(&client->parser, &client->parser_settings, NULL, 0); /* EOF ends a body
+                                                                                   read until close */
+        return n;
+    }
+    if (n <= 0) {
+        return n;
+    }
+    size_t parsed = http_parser_execute(&client->parser, &client->parser_settings, client->raw, (size_t)n);
+    enum http_errno e = HTTP_PARSER_ERRNO(&client->parser);
+    if (parsed != (size_t)n && e != HPE_PAUSED) {
+        ESP_LOGE(TAG, "malformed response: %s", http_errno_description(e));
+        return ERR_TCP_TRANSPORT_CONNECTION_FAILED;
+    }
+    return n;
+}
+
+/* ---- the public reading calls ---- */
+
+int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client)
+{
+    if (client == NULL || client->transport == NULL) {
+        return ESP_FAIL;
+    }
+    while (!client->response.headers_complete) {
+        int n = http_response_pump(client);
+        if (n <= 0) {
+            ESP_LOGE(TAG, "no response headers (%d)", n);
+            return n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT ? -ESP_ERR_HTTP_READ_TIMEOUT : ESP_FAIL;
+        }
+    }
+    return client->response.content_length > 0 ? client->response.content_length : 0;
+}
+
+/* Copies buffered body bytes out. @return how many. */
+static int take_body(esp_http_client_handle_t client, char *buffer, int len)
+{
+    int n = client->body_len - client->body_off;
+    n = n < len ? n : len;
+    memcpy(buffer, client->body + client->body_off, (size_t)n);
+    client->body_off += n;
+    client->response.body_delivered += n;
+    return n;
+}
+
+static bool body_pending(esp_http_client_handle_t client)
+{
+    return client->body_off < client->body_len;
+}
+
+int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
+{
+    if (client == NULL || buffer == NULL || len <= 0 || !client->response.headers_complete) {
+        return -1;
+    }
+    while (!body_pending(client) && !client->response.message_complete) {
+        if (client->transport == NULL) {
+            return -1;
+        }
+        int n = http_response_pump(client);
+        if (n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT) {
+            return -ESP_ERR_HTTP_READ_TIMEOUT;
+        }
+        if (n < 0 && !body_pending(client) && !client->response.message_complete) {
+            ESP_LOGE(TAG, "the body ended early (%lld of %lld bytes)", (long long)client->response.body_delivered,
+                     (long long)client->response.content_length);
+            return -1;
+        }
+    }
+    return body_pending(client) ? take_body(client, buffer, len) : 0;
+}
+
+int esp_http_client_read_response(esp_http_client_handle_t client, char *buffer, int len)
+{
+    int total = 0;
+    while (total < len) {
+        int n = esp_http_client_read(client, buffer + total, len - total);
+        if (n <= 0) {
+            return total > 0 ? total : n;
+        }
+        total += n;
+    }
+    return total;
+}
+
+esp_err_t esp_http_client_flush_response(esp_http_client_handle_t client, int *len)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    int dropped = 0, n;
+    while ((n = esp_http_client_read(client, client->raw, client->buffer_size)) > 0) {
+        dropped += n;
+    }
+    if (len != NULL) {
+        *len = dropped;
+    }
+    return n == 0 ? ESP_OK : ESP_FAIL;
+}
+
+int esp_http_client_get_status_code(esp_http_client_handle_t client)
+{
+    return client != NULL ? client->response.status_code : -1;
+}
+
+int64_t esp_http_client_get_content_length(esp_http_client_handle_t client)
+{
+    return client != NULL ? client->response.content_length : -1;
+}
+
+bool esp_http_client_is_chunked_response(esp_http_client_handle_t client)
+{
+    return client != NULL && client->response.chunked;
+}
+
+bool esp_http_client_is_complete_data_received(esp_http_client_handle_t client)
+{
+    return client != NULL && client->response.message_complete;
+}
+
+bool esp_http_client_is_persistent_connection(esp_http_client_handle_t client)
+{
+    return client != NULL && client->response.headers_complete && client->response.keep_alive;
+}

@@ -1,0 +1,374 @@
+/* esp_http_client against nginx on loopback (tests/support/nginx.h): plain and TLS requests,
+ * streaming, POST, redirects, basic auth, keep-alive, chunked bodies, errors as ESP-IDF reports
+ * them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "esp_http_client.h"
+#include "nginx.h"
+#include "tls_test.h"
+
+static nginx_t server;
+
+static int setup(void **state)
+{
+    (void)state;
+    nginx_start(&server);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nginx_stop(&server);
+    return 0;
+}
+
+/* What the event handler saw. */
+typedef struct {
+    char body[8192];
+    size_t body_len;
+    long long data_total;
+    int headers, finished, connected, disconnected, errors, redirects;
+    char content_type[64];
+} seen_t;
+
+static esp_err_t on_event(esp_http_client_event_t *evt)
+{
+    seen_t *s = evt->user_data;
+    switch (evt->event_id) {
+    case HTTP_EVENT_ON_DATA:
+        if (s->body_len + (size_t)evt->data_len < sizeof(s->body)) {
+            memcpy(s->body + s->body_len, evt->data, (size_t)evt->data_len);
+            s->body_len += (size_t)evt->data_len;
+        }
+        s->data_total += evt->data_len;
+        break;
+    case HTTP_EVENT_ON_HEADER:
+        s->headers++;
+        if (strcasecmp(evt->header_key, "Content-Type") == 0) {
+            snprintf(s->content_type, sizeof(s->content_type), "%s", evt->header_value);
+        }
+        break;
+    case HTTP_EVENT_ON_FINISH:
+        s->finished++;
+        break;
+    case HTTP_EVENT_ON_CONNECTED:
+        s->connected++;
+        break;
+    case HTTP_EVENT_DISCONNECTED:
+        s->disconnected++;
+        break;
+    case HTTP_EVENT_ERROR:
+        s->errors++;
+        break;
+    case HTTP_EVENT_REDIRECT:
+        s->redirects++;
+        break;
+    default:
+        break;
+    }
+    return ESP_OK;
+}
+
+static void url_of(char *out, size_t len, bool tls, const char *path)
+{
+    snprintf(out, len, "%s://localhost:%d%s", tls ? "https" : "http", tls ? server.https_port : server.http_port, path);
+}
+
+static esp_http_client_handle_t client_for(const char *path, bool tls, seen_t *seen)
+{
+    char url[128];
+    url_of(url, sizeof(url), tls, path);
+    esp_http_client_config_t cfg = { .url = url, .event_handler = on_event, .user_data = seen,
+                                     .cert_pem = (const char *)pki("ca.pem")->data };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    return client;
+}
+
+static void test_get_http_and_https(void **state)
+{
+    (void)state;
+    for (int tls = 0; tls < 2; tls++) {
+        seen_t seen = { 0 };
+        esp_http_client_handle_t client = client_for("/hello.txt", tls, &seen);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_get_status_code(client), 200);
+        assert_int_equal(esp_http_client_get_content_length(client), 17);
+        assert_false(esp_http_client_is_chunked_response(client));
+        assert_true(esp_http_client_is_complete_data_received(client));
+        assert_int_equal(esp_http_client_get_transport_type(client),
+                         tls ? HTTP_TRANSPORT_OVER_SSL : HTTP_TRANSPORT_OVER_TCP);
+        assert_string_equal(seen.body, "hello from nginx\n");
+        assert_string_equal(seen.content_type, "text/plain");
+        assert_int_equal(seen.finished, 1);
+        assert_int_equal(seen.connected, 1);
+        assert_int_equal(esp_http_client_cleanup(client), ESP_OK);
+        assert_int_equal(seen.disconnected, 1);
+    }
+}
+
+/* ESP-IDF: a 404 is a status, not an error. */
+static void test_404_is_a_status(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/nothing-here", false, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 404);
+    esp_http_client_cleanup(client);
+}
+
+/* ESP-IDF: https with no trust anchor fails to connect. */
+static void test_https_without_trust_anchor(void **state)
+{
+    (void)state;
+    char url[128];
+    url_of(url, sizeof(url), true, "/hello.txt");
+    esp_http_client_config_t cfg = { .url = url };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_CONNECT);
+    int code = 0;
+    assert_int_equal(esp_http_client_get_and_clear_last_tls_error(client, &code, NULL), ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
+    esp_http_client_cleanup(client);
+}
+
+static void test_stream_large_file(void **state)
+{
+    (void)state;
+    for (int tls = 0; tls < 2; tls++) {
+        esp_http_client_handle_t client = client_for("/big.bin", tls, &(seen_t){ 0 });
+        assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+        assert_int_equal(esp_http_client_fetch_headers(client), NGINX_BIG_LEN);
+        static char buf[3000];
+        long total = 0;
+        int n;
+        while ((n = esp_http_client_read(client, buf, sizeof(buf))) > 0) {
+            for (int i = 0; i < n; i++) {
+                assert_int_equal((unsigned char)buf[i], (unsigned char)((total + i) % 251));
+            }
+            total += n;
+        }
+        assert_int_equal(n, 0);
+        assert_int_equal(total, NGINX_BIG_LEN);
+        assert_int_equal(esp_http_client_close(client), ESP_OK);
+        esp_http_client_cleanup(client);
+    }
+}
+
+static void test_post_field(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/post", false, &seen);
+    assert_int_equal(esp_http_client_set_post_field(client, "a=1&b=2", 7), ESP_OK);
+    char *data = NULL;
+    assert_int_equal(esp_http_client_get_post_field(client, &data), 7);
+    char *type = NULL;
+    assert_int_equal(esp_http_client_get_header(client, "Content-Type", &type), ESP_OK);
+    assert_string_equal(type, "application/x-www-form-urlencoded");
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "POST 7");
+    seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_set_method(client, HTTP_METHOD_PUT), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "PUT 7");
+    esp_http_client_cleanup(client);
+}
+
+static void test_chunked_request(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/post", true, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_set_method(client, HTTP_METHOD_POST), ESP_OK);
+    assert_int_equal(esp_http_client_open(client, -1), ESP_OK);
+    const char *parts[] = { "first,", "second,", "third" };
+    for (int i = 0; i < 3; i++) {
+        int len = (int)strlen(parts[i]);
+        assert_int_equal(esp_http_client_chunk_write_begin(client, len), ESP_OK);
+        assert_int_equal(esp_http_client_write(client, parts[i], len), len);
+        assert_int_equal(esp_http_client_chunk_write_end(client), ESP_OK);
+    }
+    assert_int_equal(esp_http_client_chunk_write_begin(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_chunk_write_end(client), ESP_OK);
+    assert_true(esp_http_client_fetch_headers(client) >= 0);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    char body[64] = { 0 };
+    assert_true(esp_http_client_read_response(client, body, sizeof(body) - 1) > 0);
+    assert_memory_equal(body, "POST ", 5);
+    esp_http_client_cleanup(client);
+}
+
+static void test_redirects(void **state)
+{
+    (void)state;
+    const char *paths[] = { "/r301", "/r302", "/r303", "/r307", "/r308", "/abs" };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        seen_t seen = { 0 };
+        esp_http_client_handle_t client = client_for(paths[i], true, &seen);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_get_status_code(client), 200);
+        assert_non_null(strstr(seen.body, "hello from nginx\n")); /* after the 3xx page's own body */
+        assert_int_equal(seen.finished, 2);                    /* the 3xx, then the page */
+        char url[128];
+        assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+        assert_non_null(strstr(url, "/hello.txt"));
+        esp_http_client_cleanup(client);
+    }
+}
+
+static void test_redirect_limits(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/downgrade", true, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_REDIRECT_DOWNGRADE);
+    esp_http_client_cleanup(client);
+
+    client = client_for("/loop", false, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_MAX_REDIRECT);
+    esp_http_client_cleanup(client);
+
+    seen_t seen = { 0 };
+    char url[128];
+    url_of(url, sizeof(url), false, "/r302");
+    esp_http_client_config_t cfg = { .url = url, .disable_auto_redirect = true, .event_handler = on_event,
+                                     .user_data = &seen };
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 302);
+    assert_int_equal(seen.redirects, 1);
+    assert_int_equal(esp_http_client_set_redirection(client), ESP_OK); /* the caller follows it */
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    esp_http_client_cleanup(client);
+}
+
+static void test_basic_auth(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/private/secret.txt", true, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401); /* no credentials */
+    assert_int_equal(esp_http_client_set_username(client, "portls"), ESP_OK);
+    assert_int_equal(esp_http_client_set_password(client, "secret"), ESP_OK);
+    seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_perform(client), ESP_OK); /* answers the 401 */
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_non_null(strstr(seen.body, "the secret\n"));
+    esp_http_client_cleanup(client);
+
+    char url[128];
+    snprintf(url, sizeof(url), "http://portls:wrong@localhost:%d/private/secret.txt", server.http_port);
+    esp_http_client_config_t cfg = { .url = url, .auth_type = HTTP_AUTH_TYPE_BASIC };
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401); /* wrong, and retried no further */
+    esp_http_client_cleanup(client);
+}
+
+/* Five requests, one TLS connection: nginx's log shows one connection serial for all. */
+static void test_keep_alive_reuses_the_connection(void **state)
+{
+    (void)state;
+    long before[256];
+    int logged = nginx_connections(&server, before, 256);
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/hello.txt", true, &seen);
+    int socket = -1;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_true(esp_http_client_is_persistent_connection(client));
+        if (i == 0) {
+            socket = esp_http_client_get_socket(client);
+        }
+        assert_int_equal(esp_http_client_get_socket(client), socket);
+        assert_int_equal(esp_http_client_set_url(client, i % 2 ? "/hello.txt" : "/post"), ESP_OK);
+    }
+    assert_int_equal(seen.connected, 1);
+    esp_http_client_cleanup(client);
+    long serials[256];
+    int total = nginx_connections(&server, serials, 256);
+    assert_int_equal(total - logged, 5);
+    for (int i = logged + 1; i < total; i++) {
+        assert_int_equal(serials[i], serials[logged]);
+    }
+}
+
+static void test_chunked_response(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/gzip.txt", false, &seen);
+    assert_int_equal(esp_http_client_set_header(client, "Accept-Encoding", "gzip"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_true(esp_http_client_is_chunked_response(client));
+    assert_int_equal(esp_http_client_get_content_length(client), -1);
+    assert_true(seen.body_len > 10);
+    assert_int_equal((unsigned char)seen.body[0], 0x1f); /* gzip's magic */
+    assert_int_equal((unsigned char)seen.body[1], 0x8b);
+    esp_http_client_cleanup(client);
+}
+
+static void test_head_has_no_body(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/big.bin", false, &seen);
+    assert_int_equal(esp_http_client_set_method(client, HTTP_METHOD_HEAD), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_content_length(client), NGINX_BIG_LEN);
+    assert_int_equal(seen.data_total, 0);
+    esp_http_client_cleanup(client);
+}
+
+static void test_headers_and_bad_arguments(void **state)
+{
+    (void)state;
+    assert_null(esp_http_client_init(NULL));
+    esp_http_client_config_t none = { 0 };
+    assert_null(esp_http_client_init(&none)); /* no url, no host */
+    esp_http_client_config_t bad = { .url = "not a url" };
+    assert_null(esp_http_client_init(&bad));
+    assert_int_equal(esp_http_client_perform(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_cleanup(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_read(NULL, NULL, 0), -1);
+    esp_http_client_config_t by_host = { .host = "localhost", .port = server.http_port, .path = "/hello.txt" };
+    esp_http_client_handle_t client = esp_http_client_init(&by_host);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_set_header(client, "X-One", "1"), ESP_OK);
+    assert_int_equal(esp_http_client_set_header(client, "x-one", "2"), ESP_OK); /* replaced */
+    char *value = NULL;
+    assert_int_equal(esp_http_client_get_header(client, "X-ONE", &value), ESP_OK);
+    assert_string_equal(value, "2");
+    assert_int_equal(esp_http_client_delete_header(client, "X-One"), ESP_OK);
+    assert_int_equal(esp_http_client_get_header(client, "X-One", &value), ESP_OK);
+    assert_null(value);
+    assert_int_equal(esp_http_client_set_method(client, HTTP_METHOD_MAX), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_int_equal(esp_http_client_set_url(client, "ftp://localhost/x"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_INVALID_TRANSPORT);
+    esp_http_client_cleanup(client);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_http_and_https),
+        cmocka_unit_test(test_404_is_a_status),
+        cmocka_unit_test(test_https_without_trust_anchor),
+        cmocka_unit_test(test_stream_large_file),
+        cmocka_unit_test(test_post_field),
+        cmocka_unit_test(test_chunked_request),
+        cmocka_unit_test(test_redirects),
+        cmocka_unit_test(test_redirect_limits),
+        cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_keep_alive_reuses_the_connection),
+        cmocka_unit_test(test_chunked_response),
+        cmocka_unit_test(test_head_has_no_body),
+        cmocka_unit_test(test_headers_and_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,122 @@
+#include "nginx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tls_test.h"
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+static void write_site(const char *dir)
+{
+    char www[128];
+    snprintf(www, sizeof(www), "%s/www", dir);
+    assert_int_equal(mkdir(www, 0755), 0);
+    strcat(www, "/private");
+    assert_int_equal(mkdir(www, 0755), 0);
+    write_file(dir, "www/hello.txt", "hello from nginx\n", 17);
+    write_file(dir, "www/private/secret.txt", "the secret\n", 11);
+    write_file(dir, "htpasswd", "portls:{PLAIN}secret\n", 21);
+    static char text[4096];
+    for (size_t i = 0; i < sizeof(text); i++) {
+        text[i] = "compressible text "[i % 18];
+    }
+    write_file(dir, "www/gzip.txt", text, sizeof(text));
+    unsigned char *big = malloc(NGINX_BIG_LEN);
+    assert_non_null(big);
+    for (size_t i = 0; i < NGINX_BIG_LEN; i++) {
+        big[i] = (unsigned char)(i % 251);
+    }
+    write_file(dir, "www/big.bin", big, NGINX_BIG_LEN);
+    free(big);
+}
+
+static void write_config(const nginx_t *n)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/nginx.conf", n->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const char *d = n->dir;
+    fprintf(f,
+            "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
+            "events { worker_connections 64; }\n"
+            "http {\n"
+            "  log_format conn '$connection $request $status';\n"
+            "  access_log %s/access.log conn;\n"
+            "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
+            "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
+            "  default_type text/plain; keepalive_requests 1000;\n"
+            "  server {\n"
+            "    listen 127.0.0.1:%d; listen 127.0.0.1:%d ssl;\n"
+            "    ssl_certificate %s; ssl_certificate_key %s;\n"
+            "    root %s/www;\n"
+            "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
+            "    location = /gzip.txt { gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
+            "    location = /post { return 200 \"$request_method $content_length\"; }\n"
+            "    location = /r301 { return 301 /hello.txt; }\n"
+            "    location = /r302 { return 302 /hello.txt; }\n"
+            "    location = /r303 { return 303 /hello.txt; }\n"
+            "    location = /r307 { return 307 /hello.txt; }\n"
+            "    location = /r308 { return 308 /hello.txt; }\n"
+            "    location = /abs { return 302 https://localhost:%d/hello.txt; }\n"
+            "    location = /downgrade { return 302 http://localhost:%d/hello.txt; }\n"
+            "    location = /loop { return 302 /loop; }\n"
+            "  }\n"
+            "}\n",
+            d, d, d, d, d, d, d, d, n->http_port, n->https_port, cert_path("server_ec.pem"),
+            cert_path("server_ec.key"), d, d, n->https_port, n->http_port);
+    fclose(f);
+}
+
+void nginx_start(nginx_t *n)
+{
+    snprintf(n->dir, sizeof(n->dir), "/tmp/portls-nginx-XXXXXX");
+    assert_non_null(mkdtemp(n->dir));
+    char tmp[128];
+    snprintf(tmp, sizeof(tmp), "%s/tmp", n->dir);
+    assert_int_equal(mkdir(tmp, 0755), 0);
+    n->http_port = peer_free_port();
+    do {
+        n->https_port = peer_free_port();
+    } while (n->https_port == n->http_port);
+    write_site(n->dir);
+    write_config(n);
+    char conf[128];
+    snprintf(conf, sizeof(conf), "%s/nginx.conf", n->dir);
+    const char *argv[] = { PORTLS_NGINX, "-p", n->dir, "-c", conf, NULL };
+    assert_int_equal(peer_start_on(&n->peer, "127.0.0.1", n->https_port, argv), 0);
+}
+
+void nginx_stop(nginx_t *n)
+{
+    peer_stop(&n->peer);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", n->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int nginx_connections(const nginx_t *n, long *serials, int max)
+{
+    char path[128], line[512];
+    snprintf(path, sizeof(path), "%s/access.log", n->dir);
+    FILE *f = fopen(path, "r");
+    int count = 0;
+    while (f != NULL && count < max && fgets(line, sizeof(line), f) != NULL) {
+        serials[count++] = strtol(line, NULL, 10);
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return count;
+}

@@ -1,0 +1,36 @@
+/*
+ * nginx for the HTTP tests: a generated configuration in a scratch directory, loopback ports
+ * chosen at start, run in the foreground as a child. Locations:
+ *   /hello.txt            "hello from nginx\n"
+ *   /big.bin              NGINX_BIG_LEN bytes, byte i = i % 251
+ *   /private/secret.txt   basic auth: user "portls", password "secret"
+ *   /gzip.txt             gzip-encoded, hence chunked, for a client that accepts gzip
+ *   /post                 answers "<method> <content-length>"
+ *   /r301 /r302 /r303 /r307 /r308   redirects to /hello.txt (relative)
+ *   /abs                  302 to https://localhost:<https>/hello.txt
+ *   /downgrade            302 to http://localhost:<http>/hello.txt
+ *   /loop                 302 to itself
+ *   /status/404 (any 404) a plain 404
+ * Every access is logged as "<connection serial> <request> <status>" in access.log.
+ */
+#pragma once
+
+#include "peer.h"
+
+#define NGINX_BIG_LEN (1024 * 1024 + 17)
+
+typedef struct {
+    peer_t peer;
+    int http_port;
+    int https_port;
+    char dir[64];
+} nginx_t;
+
+/* Writes the configuration and files, and starts nginx (asserted). */
+void nginx_start(nginx_t *n);
+
+/* Stops nginx and removes its directory. */
+void nginx_stop(nginx_t *n);
+
+/* The connection serials of the access log's lines, oldest first. @return how many (<= max). */
+int nginx_connections(const nginx_t *n, long *serials, int max);
