@@ -106,14 +106,16 @@ void nginx_stop(nginx_t *n)
     assert_int_equal(system(cmd), 0);
 }
 
-int nginx_connections(const nginx_t *n, long *serials, int max)
+int nginx_connections(const nginx_t *n, const char *marker, long *serials, int max)
 {
     char path[128], line[512];
     snprintf(path, sizeof(path), "%s/access.log", n->dir);
     FILE *f = fopen(path, "r");
     int count = 0;
     while (f != NULL && count < max && fgets(line, sizeof(line), f) != NULL) {
-        serials[count++] = strtol(line, NULL, 10);
+        if (strstr(line, marker) != NULL) {
+            serials[count++] = strtol(line, NULL, 10);
+        }
     }
     if (f != NULL) {
         fclose(f);

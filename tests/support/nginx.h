@@ -32,5 +32,6 @@ void nginx_start(nginx_t *n);
 /* Stops nginx and removes its directory. */
 void nginx_stop(nginx_t *n);
 
-/* The connection serials of the access log's lines, oldest first. @return how many (<= max). */
-int nginx_connections(const nginx_t *n, long *serials, int max);
+/* The connection serials of the access log's lines that contain marker, oldest first.
+ * @return how many (<= max). */
+int nginx_connections(const nginx_t *n, const char *marker, long *serials, int max);

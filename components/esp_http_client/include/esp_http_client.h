@@ -96,7 +96,8 @@ typedef enum {
 typedef enum {
     HTTP_AUTH_TYPE_NONE = 0, /*!< no credentials sent */
     HTTP_AUTH_TYPE_BASIC,    /*!< Basic (RFC 7617) */
-    HTTP_AUTH_TYPE_DIGEST,   /*!< Digest (RFC 7616); not in this build yet: treated as none */
+    HTTP_AUTH_TYPE_DIGEST,   /*!< Digest (RFC 7616): MD5 or SHA-256, qop auth; sent once a 401 has
+                                  given the challenge */
 } esp_http_client_auth_type_t;
 
 typedef enum {
@@ -111,8 +112,8 @@ typedef struct {
     int port;             /*!< 0: 80 for http, 443 for https */
     const char *username; /*!< for auth_type */
     const char *password; /*!< for auth_type */
-    esp_http_client_auth_type_t auth_type; /*!< credentials to send; with username set and NONE,
-                                                a 401 asking for Basic is answered */
+    esp_http_client_auth_type_t auth_type; /*!< credentials to send up front; with username set,
+                                                a 401 asking for Basic or Digest is answered */
     const char *path;     /*!< default "/" */
     const char *query;    /*!< without the '?' */
     const char *cert_pem; /*!< CA to verify the server: PEM (cert_len 0 or with the NUL) */
@@ -255,7 +256,8 @@ esp_err_t esp_http_client_chunk_write_begin(esp_http_client_handle_t client, int
 esp_err_t esp_http_client_chunk_write_end(esp_http_client_handle_t client);
 
 /** Reads the response headers. @return the Content-Length, 0 when there is none (chunked, or
- * until close), or -1 (ESP_FAIL) on failure. */
+ * until close); -ESP_ERR_HTTP_READ_TIMEOUT, -ESP_ERR_HTTP_HEADER_TOO_LONG (a name or value larger
+ * than buffer_size), or -1 (ESP_FAIL: closed, or not HTTP) on failure. */
 int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client);
 
 bool esp_http_client_is_chunked_response(esp_http_client_handle_t client);

@@ -33,6 +33,7 @@ typedef struct {
     char *field;            /* the header name being assembled */
     char *value;            /* its value being assembled */
     bool in_value;
+    bool header_too_long;   /* a name or value larger than the receive buffer */
     int64_t body_delivered;
 } http_response_t;
 
@@ -49,6 +50,8 @@ struct esp_http_client {
     int redirects;
     int max_auth_retries;
     int auth_retries;
+    char *auth_challenge;             /* the last Digest challenge */
+    unsigned digest_nc;               /* requests made with its nonce */
     http_url_t url;
     http_header_t *headers;
     const char *post_data;
@@ -83,11 +86,18 @@ void http_response_free(esp_http_client_handle_t client);
 /* Reads from the transport once and parses it. @return > 0 bytes, 0 timeout, < 0 closed/failed. */
 int http_response_pump(esp_http_client_handle_t client);
 
+/* "GET", "POST", ... (http_request.c). */
+const char *http_method_name(esp_http_client_method_t method);
+
 /* The "http" and "https" transports, configured from client->cfg (http_request.c). */
 esp_err_t http_request_transports(esp_http_client_handle_t client);
 
-/* Adds the Authorization header the handle's auth_type calls for (http_perform.c). */
+/* Authentication (http_auth.c). prepare: the Authorization header for the next request, as
+ * auth_type and the last challenge call for. take_challenge: after a 401, adopts the scheme its
+ * WWW-Authenticate names. @return ESP_OK; ESP_ERR_NOT_SUPPORTED (no challenge portls answers);
+ * ESP_ERR_NO_MEM. */
 esp_err_t http_auth_prepare(esp_http_client_handle_t client);
+esp_err_t http_auth_take_challenge(esp_http_client_handle_t client);
 
 /* Events (esp_http_client.c). */
 void http_dispatch(esp_http_client_handle_t client, esp_http_client_event_id_t id, void *data, int len);

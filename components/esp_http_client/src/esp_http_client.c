@@ -358,6 +358,7 @@ esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client)
     free(client->password);
     free(client->user_agent);
     free(client->connected_to);
+    free(client->auth_challenge);
     free(client->raw);
     free(client->body);
     free(client);

@@ -9,32 +9,8 @@
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
-#include "mbedtls/base64.h"
 
 static const char *TAG = "http_perform";
-
-/* Basic credentials as a header, when the handle is set to send them. */
-esp_err_t http_auth_prepare(esp_http_client_handle_t client)
-{
-    if (client->auth_type != HTTP_AUTH_TYPE_BASIC || client->username == NULL) {
-        return ESP_OK;
-    }
-    const char *password = client->password != NULL ? client->password : "";
-    size_t plain_len = strlen(client->username) + 1 + strlen(password);
-    char *plain = malloc(plain_len + 1);
-    size_t b64_len = 4 * ((plain_len + 2) / 3) + 1, olen = 0;
-    char *header = malloc(b64_len + 6);
-    esp_err_t err = plain != NULL && header != NULL ? ESP_OK : ESP_ERR_NO_MEM;
-    if (err == ESP_OK) {
-        sprintf(plain, "%s:%s", client->username, password);
-        strcpy(header, "Basic ");
-        mbedtls_base64_encode((unsigned char *)header + 6, b64_len, &olen, (unsigned char *)plain, plain_len);
-        err = esp_http_client_set_header(client, "Authorization", header);
-    }
-    free(plain);
-    free(header);
-    return err;
-}
 
 static bool is_redirect(int status)
 {
@@ -101,7 +77,7 @@ static esp_err_t exchange(esp_http_client_handle_t client)
     int64_t got = esp_http_client_fetch_headers(client);
     if (got < 0) {
         esp_http_client_close(client);
-        return got == -ESP_ERR_HTTP_READ_TIMEOUT ? ESP_ERR_HTTP_READ_TIMEOUT : ESP_ERR_HTTP_FETCH_HEADER;
+        return got == ESP_FAIL ? ESP_ERR_HTTP_FETCH_HEADER : (esp_err_t)-got;
     }
     return ESP_OK;
 }
@@ -126,21 +102,17 @@ static esp_err_t after_redirect(esp_http_client_handle_t client, next_step_t *ne
     return err;
 }
 
-static bool asks_for_basic(const esp_http_client_handle_t client)
-{
-    const char *challenge = client->response.www_authenticate;
-    return challenge != NULL && strncasecmp(challenge, "Basic", 5) == 0;
-}
-
 static esp_err_t after_unauthorized(esp_http_client_handle_t client, next_step_t *next)
 {
-    if (client->username == NULL || !asks_for_basic(client) || client->auth_retries >= client->max_auth_retries) {
+    if (client->username == NULL || client->auth_retries >= client->max_auth_retries) {
         return ESP_OK; /* the 401 is the answer */
     }
-    client->auth_retries++;
-    client->auth_type = HTTP_AUTH_TYPE_BASIC;
-    *next = NEXT_REQUEST;
-    return ESP_OK;
+    esp_err_t err = http_auth_take_challenge(client);
+    if (err == ESP_OK) {
+        client->auth_retries++;
+        *next = NEXT_REQUEST;
+    }
+    return err == ESP_ERR_NOT_SUPPORTED ? ESP_OK : err;
 }
 
 /* What the status asks for, once the body is read. */

@@ -19,6 +19,11 @@ static const char *const method_names[HTTP_METHOD_MAX] = {
     "COPY", "MOVE", "LOCK", "UNLOCK", "PROPFIND", "PROPPATCH", "MKCOL", "REPORT",
 };
 
+const char *http_method_name(esp_http_client_method_t method)
+{
+    return method_names[method];
+}
+
 static void configure_tls(esp_transport_handle_t ssl, const esp_http_client_config_t *c)
 {
     /* esp_transport_ssl takes PEM lengths without the NUL; the config's include it, or are 0. */

@@ -59,20 +59,32 @@ static void header_done(esp_http_client_handle_t client)
     r->in_value = false;
 }
 
+/* As ESP-IDF's strict header buffer: a name or value must fit in the receive buffer. */
+static int append_bounded(esp_http_client_handle_t client, char **s, const char *at, size_t len)
+{
+    size_t old = *s != NULL ? strlen(*s) : 0;
+    if (old + len >= (size_t)client->buffer_size) {
+        ESP_LOGE(TAG, "a response header is larger than buffer_size (%d)", client->buffer_size);
+        client->response.header_too_long = true;
+        return -1;
+    }
+    return append(s, at, len);
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     esp_http_client_handle_t client = client_of(p);
     if (client->response.in_value) {
         header_done(client);
     }
-    return append(&client->response.field, at, len);
+    return append_bounded(client, &client->response.field, at, len);
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     esp_http_client_handle_t client = client_of(p);
     client->response.in_value = true;
-    return append(&client->response.value, at, len);
+    return append_bounded(client, &client->response.value, at, len);
 }
 
 static int on_headers_complete(http_parser *p)
@@ -165,6 +177,9 @@ int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client)
     }
     while (!client->response.headers_complete) {
         int n = http_response_pump(client);
+        if (client->response.header_too_long) {
+            return -ESP_ERR_HTTP_HEADER_TOO_LONG;
+        }
         if (n <= 0) {
             ESP_LOGE(TAG, "no response headers (%d)", n);
             return n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT ? -ESP_ERR_HTTP_READ_TIMEOUT : ESP_FAIL;

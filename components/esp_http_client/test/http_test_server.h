@@ -1,0 +1,32 @@
+/*
+ * A small HTTP server on a thread, for what nginx cannot do: Digest authentication (checked with
+ * OpenSSL, not with the client's code), a server that never answers, a truncated body, a header
+ * larger than the client's buffer, and a status line that is not HTTP.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+
+typedef enum {
+    TS_DIGEST,     /* 401 with a Digest challenge until the request carries a correct answer */
+    TS_SILENT,     /* reads the request, never answers */
+    TS_TRUNCATED,  /* Content-Length 100, 10 bytes, close */
+    TS_BIG_HEADER, /* a 2000-byte header */
+    TS_MALFORMED,  /* "HTTX/1.1 abc" */
+} ts_mode_t;
+
+typedef struct {
+    ts_mode_t mode;
+    const char *algorithm; /* TS_DIGEST: "MD5" or "SHA-256" */
+    int listen_fd;
+    int port;
+    int requests;   /* requests read */
+    int authorized; /* TS_DIGEST: requests with a correct answer */
+    volatile bool stopping;
+    pthread_t thread;
+} test_server_t;
+
+/* Listens on a loopback port and serves connections one at a time until stopped (asserted). */
+void test_server_start(test_server_t *s, ts_mode_t mode, const char *algorithm);
+void test_server_stop(test_server_t *s);
