@@ -122,3 +122,19 @@ int nginx_connections(const nginx_t *n, const char *marker, long *serials, int m
     }
     return count;
 }
+
+nginx_t nginx_group;
+
+int nginx_group_setup(void **state)
+{
+    (void)state;
+    nginx_start(&nginx_group);
+    return 0;
+}
+
+int nginx_group_teardown(void **state)
+{
+    (void)state;
+    nginx_stop(&nginx_group);
+    return 0;
+}

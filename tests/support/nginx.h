@@ -32,6 +32,11 @@ void nginx_start(nginx_t *n);
 /* Stops nginx and removes its directory. */
 void nginx_stop(nginx_t *n);
 
+/* cmocka group fixtures for a test program that shares one nginx: nginx_group. */
+extern nginx_t nginx_group;
+int nginx_group_setup(void **state);
+int nginx_group_teardown(void **state);
+
 /* The connection serials of the access log's lines that contain marker, oldest first.
  * @return how many (<= max). */
 int nginx_connections(const nginx_t *n, const char *marker, long *serials, int max);

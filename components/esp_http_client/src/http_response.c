@@ -87,6 +87,24 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return append_bounded(client, &client->response.value, at, len);
 }
 
+/* Once per response: from the status text, or at the end of the headers when it has none. */
+static void note_status(http_parser *p)
+{
+    esp_http_client_handle_t client = client_of(p);
+    if (client->response.status_code != (int)p->status_code) {
+        client->response.status_code = (int)p->status_code;
+        http_dispatch(client, HTTP_EVENT_ON_STATUS_CODE, NULL, 0);
+    }
+}
+
+static int on_status(http_parser *p, const char *at, size_t len)
+{
+    (void)at;
+    (void)len;
+    note_status(p);
+    return 0;
+}
+
 static int on_headers_complete(http_parser *p)
 {
     esp_http_client_handle_t client = client_of(p);
@@ -94,12 +112,11 @@ static int on_headers_complete(http_parser *p)
     if (r->in_value) {
         header_done(client);
     }
-    r->status_code = p->status_code;
+    note_status(p);
     r->chunked = (p->flags & F_CHUNKED) != 0;
     r->content_length = !r->chunked && p->content_length != ULLONG_MAX ? (int64_t)p->content_length : -1;
     r->keep_alive = http_should_keep_alive(p) != 0;
     r->headers_complete = true;
-    http_dispatch(client, HTTP_EVENT_ON_STATUS_CODE, NULL, 0);
     http_dispatch(client, HTTP_EVENT_ON_HEADERS_COMPLETE, NULL, 0);
     return client->method == HTTP_METHOD_HEAD ? 1 : 0; /* 1: no body follows */
 }
@@ -122,6 +139,7 @@ static int on_message_complete(http_parser *p)
 void http_response_init(esp_http_client_handle_t client)
 {
     http_parser_settings_init(&client->parser_settings);
+    client->parser_settings.on_status = on_status;
     client->parser_settings.on_header_field = on_header_field;
     client->parser_settings.on_header_value = on_header_value;
     client->parser_settings.on_headers_complete = on_headers_complete;

@@ -10,22 +10,6 @@
 #include "nginx.h"
 #include "tls_test.h"
 
-static nginx_t server;
-
-static int setup(void **state)
-{
-    (void)state;
-    nginx_start(&server);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    nginx_stop(&server);
-    return 0;
-}
-
 /* What the event handler saw. */
 typedef struct {
     char body[8192];
@@ -75,7 +59,7 @@ static esp_err_t on_event(esp_http_client_event_t *evt)
 
 static void url_of(char *out, size_t len, bool tls, const char *path)
 {
-    snprintf(out, len, "%s://localhost:%d%s", tls ? "https" : "http", tls ? server.https_port : server.http_port, path);
+    snprintf(out, len, "%s://localhost:%d%s", tls ? "https" : "http", tls ? nginx_group.https_port : nginx_group.http_port, path);
 }
 
 static esp_http_client_handle_t client_for(const char *path, bool tls, seen_t *seen)
@@ -262,7 +246,7 @@ static void test_basic_auth(void **state)
     esp_http_client_cleanup(client);
 
     char url[128];
-    snprintf(url, sizeof(url), "http://portls:wrong@localhost:%d/private/secret.txt", server.http_port);
+    snprintf(url, sizeof(url), "http://portls:wrong@localhost:%d/private/secret.txt", nginx_group.http_port);
     esp_http_client_config_t cfg = { .url = url, .auth_type = HTTP_AUTH_TYPE_BASIC };
     client = esp_http_client_init(&cfg);
     assert_int_equal(esp_http_client_perform(client), ESP_OK);
@@ -291,7 +275,7 @@ static void test_keep_alive_reuses_the_connection(void **state)
     long serials[16];
     int total = 0;
     for (int waited = 0; waited < 5000; waited += 20) {
-        if ((total = nginx_connections(&server, "keepalive", serials, 16)) >= 5) {
+        if ((total = nginx_connections(&nginx_group, "keepalive", serials, 16)) >= 5) {
             break;
         }
         nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL); /* nginx logs after it answers */
@@ -340,7 +324,7 @@ static void test_headers_and_bad_arguments(void **state)
     assert_int_equal(esp_http_client_perform(NULL), ESP_ERR_INVALID_ARG);
     assert_int_equal(esp_http_client_cleanup(NULL), ESP_ERR_INVALID_ARG);
     assert_int_equal(esp_http_client_read(NULL, NULL, 0), -1);
-    esp_http_client_config_t by_host = { .host = "localhost", .port = server.http_port, .path = "/hello.txt" };
+    esp_http_client_config_t by_host = { .host = "localhost", .port = nginx_group.http_port, .path = "/hello.txt" };
     esp_http_client_handle_t client = esp_http_client_init(&by_host);
     assert_non_null(client);
     assert_int_equal(esp_http_client_set_header(client, "X-One", "1"), ESP_OK);
@@ -450,5 +434,5 @@ int main(void)
         cmocka_unit_test(test_digest_auth),
         cmocka_unit_test(test_server_failures),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }

@@ -4,11 +4,12 @@
 
 #include "cli.h"
 
-int cli_parse(int argc, char **argv, const struct option *options, cli_option_fn handle, void *ctx)
+int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
+              void *ctx)
 {
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
         int rc = handle(opt, optarg, ctx);
         if (rc != 0) {
             return rc;

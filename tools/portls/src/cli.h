@@ -8,9 +8,10 @@
 /* The subcommand's handler for one option: 0 to go on, or an exit status + 1 to stop. */
 typedef int (*cli_option_fn)(int opt, char *arg, void *ctx);
 
-/* getopt_long over argv (long options only). @return 0 when every option was handled (optind
- * then indexes the operands), or the exit status + 1 a handler asked for. */
-int cli_parse(int argc, char **argv, const struct option *options, cli_option_fn handle, void *ctx);
+/* getopt_long over argv with short_options ("" for long ones only). @return 0 when every option
+ * was handled (optind then indexes the operands), or the exit status + 1 a handler asked for. */
+int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
+              void *ctx);
 
 /* Loads path into f if path is not NULL; says why not on stderr, prefixed with cmd.
  * @return 0 or -1. */

@@ -154,7 +154,7 @@ static int parse_option(int opt, char *arg, void *ctx)
 
 static int parse_args(int argc, char **argv, connect_opts_t *o)
 {
-    int rc = cli_parse(argc, argv, long_options, parse_option, o);
+    int rc = cli_parse(argc, argv, "", long_options, parse_option, o);
     if (rc != 0) {
         return rc - 1;
     }

@@ -85,7 +85,7 @@ static int parse_option(int opt, char *arg, void *ctx)
 /* @return -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, serve_opts_t *o)
 {
-    int rc = cli_parse(argc, argv, long_options, parse_option, o);
+    int rc = cli_parse(argc, argv, "", long_options, parse_option, o);
     if (rc != 0) {
         return rc - 1;
     }

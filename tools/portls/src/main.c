@@ -11,6 +11,7 @@ static const struct {
 } commands[] = {
     { "connect", cmd_connect, "connect HOST:PORT over TLS and report what was negotiated" },
     { "serve", cmd_serve, "a TLS server (echo or HTTP status page) on ESP-TLS server sessions" },
+    { "get", cmd_get, "an HTTP(S) request with esp_http_client, curl's flags for the same things" },
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
 };
 
