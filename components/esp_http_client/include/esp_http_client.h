@@ -262,6 +262,10 @@ int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client);
 
 bool esp_http_client_is_chunked_response(esp_http_client_handle_t client);
 
+/** The complete length from the response's Content-Range ("bytes 0-99/1234" gives 1234), for a
+ * request with a Range header; -1 when there is none or the length is unknown ("*"). */
+int64_t esp_http_client_get_content_range(esp_http_client_handle_t client);
+
 /** Reads body bytes after fetch_headers(). @return bytes (> 0), 0 at the end of the body, -1 on
  * failure, or -ESP_ERR_HTTP_READ_TIMEOUT / -ESP_ERR_HTTP_EAGAIN when nothing came in time. */
 int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len);

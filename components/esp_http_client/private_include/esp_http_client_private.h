@@ -30,6 +30,7 @@ typedef struct {
     bool keep_alive;
     char *location;         /* Location, for redirects */
     char *www_authenticate; /* WWW-Authenticate, for a 401 */
+    char *content_range;    /* Content-Range, for get_content_range */
     char *field;            /* the header name being assembled */
     char *value;            /* its value being assembled */
     bool in_value;

@@ -47,6 +47,8 @@ static void header_done(esp_http_client_handle_t client)
         keep = &r->location;
     } else if (strcasecmp(r->field, "WWW-Authenticate") == 0) {
         keep = &r->www_authenticate;
+    } else if (strcasecmp(r->field, "Content-Range") == 0) {
+        keep = &r->content_range;
     }
     if (keep != NULL && r->value != NULL) {
         free(*keep);
@@ -152,6 +154,7 @@ void http_response_free(esp_http_client_handle_t client)
     http_response_t *r = &client->response;
     free(r->location);
     free(r->www_authenticate);
+    free(r->content_range);
     free(r->field);
     free(r->value);
     *r = (http_response_t){ .content_length = -1 };
@@ -280,6 +283,18 @@ int esp_http_client_get_status_code(esp_http_client_handle_t client)
 int64_t esp_http_client_get_content_length(esp_http_client_handle_t client)
 {
     return client != NULL ? client->response.content_length : -1;
+}
+
+int64_t esp_http_client_get_content_range(esp_http_client_handle_t client)
+{
+    const char *range = client != NULL ? client->response.content_range : NULL;
+    const char *slash = range != NULL ? strchr(range, '/') : NULL;
+    if (slash == NULL || slash[1] == '*') {
+        return -1; /* none, or the total is unknown */
+    }
+    char *end;
+    long long total = strtoll(slash + 1, &end, 10);
+    return end != slash + 1 && total >= 0 ? total : -1;
 }
 
 bool esp_http_client_is_chunked_response(esp_http_client_handle_t client)

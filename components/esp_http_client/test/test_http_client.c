@@ -301,6 +301,30 @@ static void test_chunked_response(void **state)
     esp_http_client_cleanup(client);
 }
 
+static void test_range(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/big.bin", true, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_set_header(client, "Range", "bytes=1000-1099"), ESP_OK);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_fetch_headers(client), 100);
+    assert_int_equal(esp_http_client_get_status_code(client), 206);
+    assert_int_equal(esp_http_client_get_content_range(client), NGINX_BIG_LEN);
+    char buf[128];
+    assert_int_equal(esp_http_client_read_response(client, buf, sizeof(buf)), 100);
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal((unsigned char)buf[i], (unsigned char)((1000 + i) % 251));
+    }
+    assert_int_equal(esp_http_client_set_header(client, "Range", "bytes=99999999-"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK); /* a status, as a 404 */
+    assert_int_equal(esp_http_client_get_status_code(client), 416);
+    assert_int_equal(esp_http_client_get_content_range(client), NGINX_BIG_LEN); /* "bytes * / total" */
+    assert_int_equal(esp_http_client_delete_header(client, "Range"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_content_range(client), -1);
+    esp_http_client_cleanup(client);
+}
+
 static void test_head_has_no_body(void **state)
 {
     (void)state;
@@ -429,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
         cmocka_unit_test(test_chunked_response),
+        cmocka_unit_test(test_range),
         cmocka_unit_test(test_head_has_no_body),
         cmocka_unit_test(test_headers_and_bad_arguments),
         cmocka_unit_test(test_digest_auth),
