@@ -226,6 +226,16 @@ esp_err_t esp_http_client_set_username(esp_http_client_handle_t client, const ch
 esp_err_t esp_http_client_get_password(esp_http_client_handle_t client, char **value);
 esp_err_t esp_http_client_set_password(esp_http_client_handle_t client, const char *password);
 esp_err_t esp_http_client_set_authtype(esp_http_client_handle_t client, esp_http_client_auth_type_t auth_type);
+
+/** After a 401 read with fetch_headers(): prepares the next request to answer its challenge
+ * (Basic or Digest). Flush the body before the next request.
+ * @return ESP_OK; ESP_ERR_INVALID_STATE (no 401 read); ESP_ERR_NOT_SUPPORTED (no challenge portls
+ *         answers); ESP_ERR_NO_MEM; ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_add_auth(esp_http_client_handle_t client);
+
+/** A challenge known beforehand (a WWW-Authenticate value, len bytes), so that the first request
+ * already answers it. @return as esp_http_client_add_auth(). */
+esp_err_t esp_http_client_set_auth_data(esp_http_client_handle_t client, const char *auth_data, int len);
 esp_err_t esp_http_client_get_user_data(esp_http_client_handle_t client, void **data);
 esp_err_t esp_http_client_set_user_data(esp_http_client_handle_t client, void *data);
 esp_err_t esp_http_client_set_method(esp_http_client_handle_t client, esp_http_client_method_t method);
@@ -291,6 +301,10 @@ bool esp_http_client_is_persistent_connection(esp_http_client_handle_t client);
 /** After a 3xx: the Location becomes the URL of the next request.
  * @return ESP_OK; ESP_ERR_INVALID_ARG (no Location); ESP_ERR_HTTP_REDIRECT_DOWNGRADE. */
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
+
+/** Abandons the request in progress: closes the connection (the next request opens a new one).
+ * @return ESP_OK, or ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_cancel_request(esp_http_client_handle_t client);
 
 /** Closes the connection; the handle keeps its settings. */
 esp_err_t esp_http_client_close(esp_http_client_handle_t client);

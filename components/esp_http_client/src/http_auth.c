@@ -196,20 +196,17 @@ esp_err_t http_auth_prepare(esp_http_client_handle_t client)
     return ESP_OK;
 }
 
-esp_err_t http_auth_take_challenge(esp_http_client_handle_t client)
+/* Adopts the scheme of challenge (a WWW-Authenticate value). */
+static esp_err_t take_challenge(esp_http_client_handle_t client, const char *challenge, size_t len)
 {
-    const char *challenge = client->response.www_authenticate;
-    if (challenge == NULL) {
-        return ESP_ERR_NOT_SUPPORTED;
-    }
-    if (strncasecmp(challenge, "Basic", 5) == 0) {
+    if (len >= 5 && strncasecmp(challenge, "Basic", 5) == 0) {
         client->auth_type = HTTP_AUTH_TYPE_BASIC;
         return ESP_OK;
     }
-    if (strncasecmp(challenge, "Digest", 6) != 0) {
+    if (len < 6 || strncasecmp(challenge, "Digest", 6) != 0) {
         return ESP_ERR_NOT_SUPPORTED;
     }
-    char *copy = strdup(challenge);
+    char *copy = strndup(challenge, len);
     if (copy == NULL) {
         return ESP_ERR_NO_MEM;
     }
@@ -218,4 +215,29 @@ esp_err_t http_auth_take_challenge(esp_http_client_handle_t client)
     client->digest_nc = 0;
     client->auth_type = HTTP_AUTH_TYPE_DIGEST;
     return ESP_OK;
+}
+
+esp_err_t http_auth_take_challenge(esp_http_client_handle_t client)
+{
+    const char *challenge = client->response.www_authenticate;
+    return challenge != NULL ? take_challenge(client, challenge, strlen(challenge)) : ESP_ERR_NOT_SUPPORTED;
+}
+
+esp_err_t esp_http_client_add_auth(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (!client->response.headers_complete || client->response.status_code != 401) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    return http_auth_take_challenge(client);
+}
+
+esp_err_t esp_http_client_set_auth_data(esp_http_client_handle_t client, const char *auth_data, int len)
+{
+    if (client == NULL || auth_data == NULL || len <= 0) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return take_challenge(client, auth_data, (size_t)len);
 }

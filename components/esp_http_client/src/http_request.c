@@ -265,6 +265,16 @@ esp_err_t esp_http_client_chunk_write_end(esp_http_client_handle_t client)
     return send_all(client, "\r\n", 2) ? ESP_OK : ESP_FAIL;
 }
 
+esp_err_t esp_http_client_cancel_request(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_http_client_close(client); /* the rest of the response is not read: the connection goes */
+    http_response_reset(client);
+    return ESP_OK;
+}
+
 int esp_http_client_get_socket(esp_http_client_handle_t client)
 {
     return client != NULL && client->transport != NULL ? esp_transport_get_socket(client->transport) : -1;

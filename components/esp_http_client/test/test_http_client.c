@@ -254,6 +254,43 @@ static void test_basic_auth(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* The streaming calls answer a 401 by hand, as ESP-IDF's example does. */
+static void test_add_auth_by_hand(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/private/secret.txt", false, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_add_auth(client), ESP_ERR_INVALID_STATE); /* no 401 yet */
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_true(esp_http_client_fetch_headers(client) >= 0);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    assert_int_equal(esp_http_client_add_auth(client), ESP_OK);
+    assert_int_equal(esp_http_client_flush_response(client, NULL), ESP_OK);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_true(esp_http_client_fetch_headers(client) > 0);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    esp_http_client_cleanup(client);
+}
+
+static void test_cancel_request(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/big.bin", true, &seen);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_fetch_headers(client), NGINX_BIG_LEN);
+    char buf[100];
+    assert_true(esp_http_client_read(client, buf, sizeof(buf)) > 0);
+    assert_int_equal(esp_http_client_cancel_request(client), ESP_OK); /* most of the body unread */
+    assert_int_equal(seen.disconnected, 1);
+    assert_int_equal(esp_http_client_set_url(client, "/hello.txt"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "hello from nginx\n");
+    assert_int_equal(esp_http_client_cancel_request(NULL), ESP_ERR_INVALID_ARG);
+    esp_http_client_cleanup(client);
+}
+
 /* Five requests, one TLS connection: nginx's log shows one connection serial for all. */
 static void test_keep_alive_reuses_the_connection(void **state)
 {
@@ -401,9 +438,22 @@ static void test_digest_auth(void **state)
         assert_int_equal(ts.requests, 3); /* 401, answered, answered up front */
         assert_int_equal(ts.authorized, 2);
     }
-    test_server_t ts;
+    test_server_t ts; /* the challenge known beforehand: the first request is already answered */
     test_server_start(&ts, TS_DIGEST, "MD5");
     esp_http_client_handle_t client = client_of_test_server(&ts, 0, &(seen_t){ 0 });
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    static const char challenge[] = "Digest realm=\"portls-test\", qop=\"auth\", nonce=\"n0nce123\"";
+    assert_int_equal(esp_http_client_set_auth_data(client, challenge, (int)strlen(challenge)), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+    assert_int_equal(ts.requests, 1);
+    assert_int_equal(ts.authorized, 1);
+
+    test_server_start(&ts, TS_DIGEST, "MD5");
+    client = client_of_test_server(&ts, 0, &(seen_t){ 0 });
     esp_http_client_set_username(client, "portls");
     esp_http_client_set_password(client, "wrong");
     assert_int_equal(esp_http_client_perform(client), ESP_OK);
@@ -451,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_redirect_limits),
         cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_add_auth_by_hand),
+        cmocka_unit_test(test_cancel_request),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
         cmocka_unit_test(test_chunked_response),
         cmocka_unit_test(test_range),
