@@ -136,7 +136,8 @@ typedef struct {
     int buffer_size;                 /*!< receive buffer; default 512 */
     int buffer_size_tx;              /*!< request header buffer; default 512 */
     void *user_data;                 /*!< given back in every event */
-    bool is_async;                   /*!< not in this build yet: init fails */
+    bool is_async;                   /*!< non-blocking: perform() returns ESP_ERR_HTTP_EAGAIN until
+                                          done (call it again); open() ESP_ERR_HTTP_CONNECTING */
     bool use_global_ca_store;        /*!< verify with ESP-TLS's global CA store */
     bool skip_cert_common_name_check; /*!< no hostname check (the chain is still verified) */
     const char *common_name;         /*!< name to check instead of the host */
@@ -194,8 +195,9 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
  * The whole request: open (or reuse the connection), send the post field, read the headers,
  * follow redirects, answer a 401, deliver the body as HTTP_EVENT_ON_DATA, then ON_FINISH.
  * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code().
- * @return ESP_OK; ESP_ERR_HTTP_CONNECT, _WRITE_DATA, _FETCH_HEADER, _MAX_REDIRECT,
- *         _REDIRECT_DOWNGRADE, _INVALID_TRANSPORT, _READ_TIMEOUT, _INCOMPLETE_DATA; ESP_FAIL.
+ * @return ESP_OK; ESP_ERR_HTTP_EAGAIN (is_async: not done yet, call again); ESP_ERR_HTTP_CONNECT,
+ *         _WRITE_DATA, _FETCH_HEADER, _MAX_REDIRECT, _REDIRECT_DOWNGRADE, _INVALID_TRANSPORT,
+ *         _READ_TIMEOUT, _INCOMPLETE_DATA, _HEADER_TOO_LONG; ESP_FAIL.
  */
 esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
 
@@ -253,7 +255,8 @@ esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t 
 /**
  * Connects (or reuses the connection) and sends the request line and headers. write_len is the
  * body's length (Content-Length), 0 for none, or -1 for a chunked body.
- * @return ESP_OK; ESP_ERR_HTTP_CONNECT; ESP_ERR_HTTP_WRITE_DATA; ESP_ERR_HTTP_INVALID_TRANSPORT.
+ * @return ESP_OK; ESP_ERR_HTTP_CONNECTING (is_async: call again); ESP_ERR_HTTP_CONNECT;
+ *         ESP_ERR_HTTP_WRITE_DATA; ESP_ERR_HTTP_INVALID_TRANSPORT.
  */
 esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len);
 
@@ -277,7 +280,7 @@ bool esp_http_client_is_chunked_response(esp_http_client_handle_t client);
 int64_t esp_http_client_get_content_range(esp_http_client_handle_t client);
 
 /** Reads body bytes after fetch_headers(). @return bytes (> 0), 0 at the end of the body, -1 on
- * failure, or -ESP_ERR_HTTP_READ_TIMEOUT / -ESP_ERR_HTTP_EAGAIN when nothing came in time. */
+ * failure, or -ESP_ERR_HTTP_READ_TIMEOUT (-ESP_ERR_HTTP_EAGAIN with is_async) when nothing came. */
 int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len);
 
 /** read() until len bytes or the end of the body. */

@@ -60,6 +60,9 @@ struct esp_http_client {
 
     esp_transport_list_handle_t transports;
     esp_transport_handle_t transport; /* connected one, or NULL */
+    esp_transport_handle_t connecting; /* is_async: the one whose connect is in progress */
+    int perform_step;                 /* where perform() goes on after ESP_ERR_HTTP_EAGAIN */
+    bool in_perform;                  /* a perform() returned ESP_ERR_HTTP_EAGAIN and goes on */
     char *connected_to;               /* "scheme://host:port" of that connection */
     int write_left;                   /* body bytes still to send; -1 chunked */
 
@@ -84,7 +87,8 @@ void http_url_free(http_url_t *url);
 void http_response_init(esp_http_client_handle_t client);
 void http_response_reset(esp_http_client_handle_t client);
 void http_response_free(esp_http_client_handle_t client);
-/* Reads from the transport once and parses it. @return > 0 bytes, 0 timeout, < 0 closed/failed. */
+/* Reads from the transport once (waiting up to timeout_ms; not at all with is_async) and parses
+ * it. @return > 0 bytes, 0 nothing came, < 0 closed/failed. */
 int http_response_pump(esp_http_client_handle_t client);
 
 /* "GET", "POST", ... (http_request.c). */

@@ -304,10 +304,6 @@ static bool config_valid(const esp_http_client_config_t *config)
     if (config == NULL || config->method >= HTTP_METHOD_MAX || config->tls_version >= ESP_HTTP_CLIENT_TLS_VER_MAX) {
         return false;
     }
-    if (config->is_async) {
-        ESP_LOGE(TAG, "is_async is not supported by this build yet");
-        return false;
-    }
     return true;
 }
 

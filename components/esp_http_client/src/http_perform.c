@@ -49,8 +49,8 @@ static esp_err_t deliver_body(esp_http_client_handle_t client)
     while ((n = esp_http_client_read(client, client->raw, client->buffer_size)) > 0) {
         http_dispatch(client, HTTP_EVENT_ON_DATA, client->raw, n);
     }
-    if (n == -ESP_ERR_HTTP_READ_TIMEOUT) {
-        return ESP_ERR_HTTP_READ_TIMEOUT;
+    if (n == -ESP_ERR_HTTP_READ_TIMEOUT || n == -ESP_ERR_HTTP_EAGAIN) {
+        return (esp_err_t)-n;
     }
     return n == 0 ? ESP_OK : ESP_ERR_HTTP_INCOMPLETE_DATA;
 }
@@ -63,22 +63,36 @@ static void settle_connection(esp_http_client_handle_t client)
     }
 }
 
-/* Open, send the post field, read the headers. */
-static esp_err_t exchange(esp_http_client_handle_t client)
+/* perform() in steps, so that with is_async it can return ESP_ERR_HTTP_EAGAIN and go on. */
+typedef enum {
+    STEP_SEND,    /* connect (or reuse), send the request */
+    STEP_HEADERS, /* read the response headers */
+    STEP_BODY,    /* read the body, then decide what comes next */
+} perform_step_t;
+
+static esp_err_t step_send(esp_http_client_handle_t client)
 {
     esp_err_t err = esp_http_client_open(client, client->post_len);
+    if (err == ESP_ERR_HTTP_CONNECTING) {
+        return ESP_ERR_HTTP_EAGAIN;
+    }
     if (err != ESP_OK) {
         return err;
     }
     if (client->post_len > 0 && esp_http_client_write(client, client->post_data, client->post_len) != client->post_len) {
-        esp_http_client_close(client);
         return ESP_ERR_HTTP_WRITE_DATA;
     }
+    client->perform_step = STEP_HEADERS;
+    return ESP_OK;
+}
+
+static esp_err_t step_headers(esp_http_client_handle_t client)
+{
     int64_t got = esp_http_client_fetch_headers(client);
     if (got < 0) {
-        esp_http_client_close(client);
         return got == ESP_FAIL ? ESP_ERR_HTTP_FETCH_HEADER : (esp_err_t)-got;
     }
+    client->perform_step = STEP_BODY;
     return ESP_OK;
 }
 
@@ -129,26 +143,43 @@ static esp_err_t after_response(esp_http_client_handle_t client, next_step_t *ne
     return ESP_OK;
 }
 
+/* @return ESP_OK with *next set, or an error (ESP_ERR_HTTP_EAGAIN: the body is still coming). */
+static esp_err_t step_body(esp_http_client_handle_t client, next_step_t *next)
+{
+    esp_err_t err = deliver_body(client);
+    if (err != ESP_OK) {
+        return err;
+    }
+    http_dispatch(client, HTTP_EVENT_ON_FINISH, NULL, 0);
+    settle_connection(client);
+    client->perform_step = STEP_SEND;
+    return after_response(client, next);
+}
+
 esp_err_t esp_http_client_perform(esp_http_client_handle_t client)
 {
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    client->redirects = 0;
-    client->auth_retries = 0;
+    if (!client->in_perform) {
+        client->redirects = 0;
+        client->auth_retries = 0;
+        client->perform_step = STEP_SEND;
+        client->in_perform = true;
+    }
     next_step_t next = NEXT_REQUEST;
     esp_err_t err = ESP_OK;
     while (err == ESP_OK && next == NEXT_REQUEST) {
-        err = exchange(client);
-        if (err == ESP_OK) {
-            err = deliver_body(client);
-        }
-        if (err == ESP_OK) {
-            http_dispatch(client, HTTP_EVENT_ON_FINISH, NULL, 0);
-            settle_connection(client);
-            err = after_response(client, &next);
+        switch (client->perform_step) {
+        case STEP_SEND: err = step_send(client); break;
+        case STEP_HEADERS: err = step_headers(client); break;
+        default: err = step_body(client, &next); break;
         }
     }
+    if (err == ESP_ERR_HTTP_EAGAIN) {
+        return err; /* is_async: call again when the socket has something */
+    }
+    client->in_perform = false;
     if (err != ESP_OK) {
         esp_http_client_close(client);
         http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);

@@ -94,6 +94,10 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    if (client->connecting != NULL) {
+        esp_transport_close(client->connecting);
+        client->connecting = NULL;
+    }
     if (client->transport != NULL) {
         esp_transport_close(client->transport);
         client->transport = NULL;
@@ -115,6 +119,18 @@ static char *origin(const http_url_t *url)
     return s;
 }
 
+/* 1 connected, 0 in progress (is_async), -1 failed. */
+static int connect_step(esp_http_client_handle_t client, esp_transport_handle_t t)
+{
+    if (client->cfg.is_async) {
+        return esp_transport_connect_async(t, client->url.host, client->url.port, client->timeout_ms);
+    }
+    return esp_transport_connect(t, client->url.host, client->url.port, client->timeout_ms) == 0 ? 1 : -1;
+}
+
+/* The connection for the current URL: the open one if it goes there (keep-alive), else a new
+ * one. @return ESP_OK; ESP_ERR_HTTP_CONNECTING (is_async: call again); ESP_ERR_HTTP_CONNECT;
+ * ESP_ERR_HTTP_INVALID_TRANSPORT; ESP_ERR_NO_MEM. */
 static esp_err_t connect_transport(esp_http_client_handle_t client)
 {
     char *want = origin(&client->url);
@@ -123,20 +139,24 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     }
     if (client->transport != NULL && client->connected_to != NULL && strcmp(want, client->connected_to) == 0) {
         free(want);
-        return ESP_OK; /* keep-alive: the same connection */
+        return ESP_OK;
     }
-    esp_http_client_close(client);
-    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, client->url.scheme);
-    if (t == NULL) {
-        ESP_LOGE(TAG, "no transport for scheme %s", client->url.scheme);
+    if (client->connecting == NULL) {
+        esp_http_client_close(client);
+        client->connecting = esp_transport_list_get_transport(client->transports, client->url.scheme);
+    }
+    esp_transport_handle_t t = client->connecting;
+    int rc = t != NULL ? connect_step(client, t) : -1;
+    if (rc == 0) {
         free(want);
-        return ESP_ERR_HTTP_INVALID_TRANSPORT;
+        return ESP_ERR_HTTP_CONNECTING;
     }
-    if (esp_transport_connect(t, client->url.host, client->url.port, client->timeout_ms) != 0) {
-        ESP_LOGE(TAG, "connection to %s failed", want);
+    client->connecting = NULL;
+    if (rc < 0) {
+        ESP_LOGE(TAG, "%s %s", t != NULL ? "connection failed:" : "no transport for", want);
         free(want);
         http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
-        return ESP_ERR_HTTP_CONNECT;
+        return t != NULL ? ESP_ERR_HTTP_CONNECT : ESP_ERR_HTTP_INVALID_TRANSPORT;
     }
     client->transport = t;
     client->connected_to = want;

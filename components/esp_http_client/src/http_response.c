@@ -171,7 +171,8 @@ void http_response_reset(esp_http_client_handle_t client)
 int http_response_pump(esp_http_client_handle_t client)
 {
     client->body_len = client->body_off = 0;
-    int n = esp_transport_read(client->transport, client->raw, client->buffer_size, client->timeout_ms);
+    int wait_ms = client->cfg.is_async ? 0 : client->timeout_ms;
+    int n = esp_transport_read(client->transport, client->raw, client->buffer_size, wait_ms);
     if (n == ERR_TCP_TRANSPORT_CONNECTION_CLOSED_BY_FIN) {
         http_parser_execute(&client->parser, &client->parser_settings, NULL, 0); /* EOF ends a body
                                                                                    read until close */
@@ -201,9 +202,12 @@ int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client)
         if (client->response.header_too_long) {
             return -ESP_ERR_HTTP_HEADER_TOO_LONG;
         }
-        if (n <= 0) {
+        if (n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT) {
+            return client->cfg.is_async ? -ESP_ERR_HTTP_EAGAIN : -ESP_ERR_HTTP_READ_TIMEOUT;
+        }
+        if (n < 0) {
             ESP_LOGE(TAG, "no response headers (%d)", n);
-            return n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT ? -ESP_ERR_HTTP_READ_TIMEOUT : ESP_FAIL;
+            return ESP_FAIL;
         }
     }
     return client->response.content_length > 0 ? client->response.content_length : 0;
@@ -236,7 +240,7 @@ int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
         }
         int n = http_response_pump(client);
         if (n == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT) {
-            return -ESP_ERR_HTTP_READ_TIMEOUT;
+            return client->cfg.is_async ? -ESP_ERR_HTTP_EAGAIN : -ESP_ERR_HTTP_READ_TIMEOUT;
         }
         if (n < 0 && !body_pending(client) && !client->response.message_complete) {
             ESP_LOGE(TAG, "the body ended early (%lld of %lld bytes)", (long long)client->response.body_delivered,

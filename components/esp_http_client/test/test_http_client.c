@@ -1,6 +1,7 @@
 /* esp_http_client against nginx on loopback (tests/support/nginx.h): plain and TLS requests,
  * streaming, POST, redirects, basic auth, keep-alive, chunked bodies, errors as ESP-IDF reports
  * them. */
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -291,6 +292,46 @@ static void test_cancel_request(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* is_async: perform() returns EAGAIN while the connect, the headers or the body are on their way;
+ * the caller waits on the socket and calls again. */
+static esp_err_t perform_async(esp_http_client_handle_t client, int *again)
+{
+    esp_err_t err;
+    while ((err = esp_http_client_perform(client)) == ESP_ERR_HTTP_EAGAIN) {
+        (*again)++;
+        int fd = esp_http_client_get_socket(client);
+        struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+        poll(&p, fd >= 0 ? 1 : 0, 10); /* a real caller would do its other work here */
+    }
+    return err;
+}
+
+static void test_async_perform(void **state)
+{
+    (void)state;
+    const char *paths[] = { "/big.bin", "/r302", "/hello.txt" };
+    for (int tls = 0; tls < 2; tls++) {
+        for (int i = 0; i < 3; i++) {
+            char u[128];
+            url_of(u, sizeof(u), tls, paths[i]);
+            seen_t seen = { 0 };
+            esp_http_client_config_t cfg = { .url = u, .is_async = true, .event_handler = on_event, .user_data = &seen,
+                                             .cert_pem = (const char *)pki("ca.pem")->data };
+            esp_http_client_handle_t client = esp_http_client_init(&cfg);
+            int again = 0;
+            assert_int_equal(perform_async(client, &again), ESP_OK);
+            assert_int_equal(esp_http_client_get_status_code(client), 200);
+            assert_true(again > 0); /* it did not block */
+            if (i == 0) {
+                assert_int_equal(seen.data_total, NGINX_BIG_LEN);
+            } else {
+                assert_non_null(strstr(seen.body, "hello from nginx\n"));
+            }
+            esp_http_client_cleanup(client);
+        }
+    }
+}
+
 /* Five requests, one TLS connection: nginx's log shows one connection serial for all. */
 static void test_keep_alive_reuses_the_connection(void **state)
 {
@@ -503,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_add_auth_by_hand),
         cmocka_unit_test(test_cancel_request),
+        cmocka_unit_test(test_async_perform),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
         cmocka_unit_test(test_chunked_response),
         cmocka_unit_test(test_range),
