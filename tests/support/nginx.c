@@ -52,14 +52,14 @@ static void write_config(const nginx_t *n)
             "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
             "events { worker_connections 64; }\n"
             "http {\n"
-            "  log_format conn '$connection $request $status';\n"
+            "  log_format conn '$connection $request $status $ssl_session_reused';\n"
             "  access_log %s/access.log conn;\n"
             "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
             "  default_type text/plain; keepalive_requests 1000;\n"
             "  server {\n"
             "    listen 127.0.0.1:%d; listen 127.0.0.1:%d ssl;\n"
-            "    ssl_certificate %s; ssl_certificate_key %s;\n"
+            "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    root %s/www;\n"
             "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
             "    location = /gzip.txt { gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
@@ -106,7 +106,7 @@ void nginx_stop(nginx_t *n)
     assert_int_equal(system(cmd), 0);
 }
 
-int nginx_connections(const nginx_t *n, const char *marker, long *serials, int max)
+int nginx_accesses(const nginx_t *n, const char *marker, nginx_access_t *out, int max)
 {
     char path[128], line[512];
     snprintf(path, sizeof(path), "%s/access.log", n->dir);
@@ -114,7 +114,9 @@ int nginx_connections(const nginx_t *n, const char *marker, long *serials, int m
     int count = 0;
     while (f != NULL && count < max && fgets(line, sizeof(line), f) != NULL) {
         if (strstr(line, marker) != NULL) {
-            serials[count++] = strtol(line, NULL, 10);
+            size_t len = strcspn(line, "\n");
+            out[count++] = (nginx_access_t){ .connection = strtol(line, NULL, 10),
+                                             .resumed = len > 0 && line[len - 1] == 'r' };
         }
     }
     if (f != NULL) {

@@ -11,9 +11,12 @@
  *   /downgrade            302 to http://localhost:<http>/hello.txt
  *   /loop                 302 to itself
  *   /status/404 (any 404) a plain 404
- * Every access is logged as "<connection serial> <request> <status>" in access.log.
+ * Every access is logged as "<connection serial> <request> <status> <r if the TLS session was
+ * resumed, else .>" in access.log.
  */
 #pragma once
+
+#include <stdbool.h>
 
 #include "peer.h"
 
@@ -37,6 +40,11 @@ extern nginx_t nginx_group;
 int nginx_group_setup(void **state);
 int nginx_group_teardown(void **state);
 
-/* The connection serials of the access log's lines that contain marker, oldest first.
- * @return how many (<= max). */
-int nginx_connections(const nginx_t *n, const char *marker, long *serials, int max);
+/* One line of the access log. */
+typedef struct {
+    long connection; /* nginx's connection serial */
+    bool resumed;    /* the TLS session was resumed */
+} nginx_access_t;
+
+/* The access log's lines that contain marker, oldest first. @return how many (<= max). */
+int nginx_accesses(const nginx_t *n, const char *marker, nginx_access_t *out, int max);

@@ -100,6 +100,13 @@ typedef enum {
                                   given the challenge */
 } esp_http_client_auth_type_t;
 
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+typedef enum {
+    HTTP_TLS_DYN_BUF_RX_STATIC = 1, /*!< one full-size TLS input buffer after the handshake */
+    HTTP_TLS_DYN_BUF_STRATEGY_MAX,
+} esp_http_client_tls_dyn_buf_strategy_t;
+#endif
+
 typedef enum {
     HTTP_ADDR_TYPE_UNSPEC = AF_UNSPEC, /*!< IPv4 or IPv6 */
     HTTP_ADDR_TYPE_INET = AF_INET,     /*!< IPv4 only */
@@ -148,10 +155,14 @@ typedef struct {
     int keep_alive_count;            /*!< default 3 */
     struct ifreq *if_name;           /*!< bind to this interface */
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
-    bool save_client_session;        /*!< resume the TLS session on the next connect */
+    bool save_client_session;        /*!< https: keep the TLS session after each response and offer
+                                          it when the handle connects again */
 #endif
     esp_http_client_addr_type_t addr_type; /*!< resolver family */
     const char **alpn_protos;        /*!< ALPN list for https, NULL-terminated */
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    esp_http_client_tls_dyn_buf_strategy_t tls_dyn_buf_strategy; /*!< 0, or HTTP_TLS_DYN_BUF_RX_STATIC */
+#endif
 } esp_http_client_config_t;
 
 typedef enum {

@@ -91,6 +91,9 @@ void http_response_free(esp_http_client_handle_t client);
  * it. @return > 0 bytes, 0 nothing came, < 0 closed/failed. */
 int http_response_pump(esp_http_client_handle_t client);
 
+/* save_client_session: an esp_transport_session_ticket_operation_t on t, for https (http_request.c). */
+void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation);
+
 /* "GET", "POST", ... (http_request.c). */
 const char *http_method_name(esp_http_client_method_t method);
 

@@ -9,6 +9,7 @@
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
+#include "esp_transport_ssl.h"
 
 static const char *TAG = "http_perform";
 
@@ -151,6 +152,8 @@ static esp_err_t step_body(esp_http_client_handle_t client, next_step_t *next)
         return err;
     }
     http_dispatch(client, HTTP_EVENT_ON_FINISH, NULL, 0);
+    http_request_session(client, client->transport, ESP_TRANSPORT_SESSION_TICKET_SAVE); /* a TLS 1.3
+                                                                   ticket has come by now */
     settle_connection(client);
     client->perform_step = STEP_SEND;
     return after_response(client, next);

@@ -53,13 +53,18 @@ static void configure_tls(esp_transport_handle_t ssl, const esp_http_client_conf
     esp_transport_ssl_set_common_name(ssl, c->common_name);
     esp_transport_ssl_set_tls_version(ssl, (esp_tls_proto_ver_t)c->tls_version);
     esp_transport_ssl_set_alpn_protocol(ssl, c->alpn_protos);
-    esp_transport_ssl_set_addr_family(ssl, c->addr_type == HTTP_ADDR_TYPE_INET    ? ESP_TLS_AF_INET
-                                           : c->addr_type == HTTP_ADDR_TYPE_INET6 ? ESP_TLS_AF_INET6
-                                                                                  : ESP_TLS_AF_UNSPEC);
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    esp_transport_ssl_set_esp_tls_dyn_buf_strategy(ssl, (esp_tls_dyn_buf_strategy_t)c->tls_dyn_buf_strategy);
+#endif
 }
 
+/* Options of the TCP connection, for the TCP and the TLS transport alike (they share one
+ * implementation, so the ssl setters serve both). */
 static void configure_tcp_options(esp_transport_handle_t t, const esp_http_client_config_t *c, bool tls)
 {
+    esp_transport_ssl_set_addr_family(t, c->addr_type == HTTP_ADDR_TYPE_INET    ? ESP_TLS_AF_INET
+                                         : c->addr_type == HTTP_ADDR_TYPE_INET6 ? ESP_TLS_AF_INET6
+                                                                                : ESP_TLS_AF_UNSPEC);
     if (c->keep_alive_enable) {
         esp_transport_keep_alive_t ka = { .keep_alive_enable = true,
                                           .keep_alive_idle = c->keep_alive_idle != 0 ? c->keep_alive_idle : 5,
@@ -119,6 +124,19 @@ static char *origin(const http_url_t *url)
     return s;
 }
 
+void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation)
+{
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+    if (client->cfg.save_client_session && t != NULL && esp_http_client_get_transport_type(client) == HTTP_TRANSPORT_OVER_SSL) {
+        esp_transport_ssl_session_ticket_operation(t, (esp_transport_session_ticket_operation_t)operation);
+    }
+#else
+    (void)client;
+    (void)t;
+    (void)operation;
+#endif
+}
+
 /* 1 connected, 0 in progress (is_async), -1 failed. */
 static int connect_step(esp_http_client_handle_t client, esp_transport_handle_t t)
 {
@@ -144,6 +162,7 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     if (client->connecting == NULL) {
         esp_http_client_close(client);
         client->connecting = esp_transport_list_get_transport(client->transports, client->url.scheme);
+        http_request_session(client, client->connecting, ESP_TRANSPORT_SESSION_TICKET_USE);
     }
     esp_transport_handle_t t = client->connecting;
     int rc = t != NULL ? connect_step(client, t) : -1;

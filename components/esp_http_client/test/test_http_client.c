@@ -332,6 +332,19 @@ static void test_async_perform(void **state)
     }
 }
 
+/* nginx logs after it answers: waits until the log has want lines with marker. @return how many. */
+static int wait_for_log(const nginx_t *n, const char *marker, nginx_access_t *log, int want)
+{
+    int total = 0;
+    for (int waited = 0; waited < 5000; waited += 20) {
+        if ((total = nginx_accesses(n, marker, log, want)) >= want) {
+            break;
+        }
+        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+    }
+    return total;
+}
+
 /* Five requests, one TLS connection: nginx's log shows one connection serial for all. */
 static void test_keep_alive_reuses_the_connection(void **state)
 {
@@ -350,17 +363,37 @@ static void test_keep_alive_reuses_the_connection(void **state)
     }
     assert_int_equal(seen.connected, 1);
     esp_http_client_cleanup(client);
-    long serials[16];
-    int total = 0;
-    for (int waited = 0; waited < 5000; waited += 20) {
-        if ((total = nginx_connections(&nginx_group, "keepalive", serials, 16)) >= 5) {
-            break;
-        }
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL); /* nginx logs after it answers */
-    }
+    nginx_access_t log[16];
+    int total = wait_for_log(&nginx_group, "keepalive", log, 5);
     assert_int_equal(total, 5);
     for (int i = 1; i < total; i++) {
-        assert_int_equal(serials[i], serials[0]);
+        assert_int_equal(log[i].connection, log[0].connection);
+    }
+}
+
+/* save_client_session: the second connection resumes the first one's TLS session (nginx logs
+ * $ssl_session_reused), in TLS 1.2 and 1.3. */
+static void test_save_client_session(void **state)
+{
+    (void)state;
+    const esp_http_client_proto_ver_t versions[] = { ESP_HTTP_CLIENT_TLS_VER_TLS_1_2, ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 };
+    const char *markers[] = { "resume12", "resume13" };
+    for (int v = 0; v < 2; v++) {
+        char u[128], path[32];
+        snprintf(path, sizeof(path), "/hello.txt?%s", markers[v]);
+        url_of(u, sizeof(u), true, path);
+        esp_http_client_config_t cfg = { .url = u, .cert_pem = (const char *)pki("ca.pem")->data,
+                                         .save_client_session = true, .tls_version = versions[v] };
+        esp_http_client_handle_t client = esp_http_client_init(&cfg);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_close(client), ESP_OK);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK); /* a new connection */
+        esp_http_client_cleanup(client);
+        nginx_access_t log[4];
+        assert_int_equal(wait_for_log(&nginx_group, markers[v], log, 2), 2);
+        assert_int_not_equal(log[0].connection, log[1].connection);
+        assert_false(log[0].resumed);
+        assert_true(log[1].resumed);
     }
 }
 
@@ -546,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_cancel_request),
         cmocka_unit_test(test_async_perform),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
+        cmocka_unit_test(test_save_client_session),
         cmocka_unit_test(test_chunked_response),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_head_has_no_body),
