@@ -90,6 +90,10 @@ void http_response_free(esp_http_client_handle_t client);
 /* Reads from the transport once (waiting up to timeout_ms; not at all with is_async) and parses
  * it. @return > 0 bytes, 0 nothing came, < 0 closed/failed. */
 int http_response_pump(esp_http_client_handle_t client);
+/* The next body bytes after the headers, in place: *data points into client->body (valid until
+ * the next call), at most max of them are taken. Reads and parses more when none are buffered.
+ * @return as esp_http_client_read(). */
+int http_response_body(esp_http_client_handle_t client, const char **data, int max);
 
 /* save_client_session: an esp_transport_session_ticket_operation_t on t, for https (http_request.c). */
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation);

@@ -46,9 +46,10 @@ esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
 /* Reads the body to its end, as ON_DATA events. */
 static esp_err_t deliver_body(esp_http_client_handle_t client)
 {
+    const char *data;
     int n;
-    while ((n = esp_http_client_read(client, client->raw, client->buffer_size)) > 0) {
-        http_dispatch(client, HTTP_EVENT_ON_DATA, client->raw, n);
+    while ((n = http_response_body(client, &data, client->buffer_size)) > 0) {
+        http_dispatch(client, HTTP_EVENT_ON_DATA, (void *)data, n);
     }
     if (n == -ESP_ERR_HTTP_READ_TIMEOUT || n == -ESP_ERR_HTTP_EAGAIN) {
         return (esp_err_t)-n;

@@ -24,19 +24,22 @@ const char *http_method_name(esp_http_client_method_t method)
     return method_names[method];
 }
 
+/* esp_transport_ssl takes PEM lengths without the NUL; the config's count it, or are 0. */
+static int pem_len(const char *pem, size_t config_len)
+{
+    return config_len != 0 ? (int)config_len - 1 : (int)strlen(pem);
+}
+
 static void configure_tls(esp_transport_handle_t ssl, const esp_http_client_config_t *c)
 {
-    /* esp_transport_ssl takes PEM lengths without the NUL; the config's include it, or are 0. */
     if (c->cert_pem != NULL) {
-        esp_transport_ssl_set_cert_data(ssl, c->cert_pem, c->cert_len != 0 ? (int)c->cert_len - 1 : (int)strlen(c->cert_pem));
+        esp_transport_ssl_set_cert_data(ssl, c->cert_pem, pem_len(c->cert_pem, c->cert_len));
     }
     if (c->client_cert_pem != NULL) {
-        int len = c->client_cert_len != 0 ? (int)c->client_cert_len - 1 : (int)strlen(c->client_cert_pem);
-        esp_transport_ssl_set_client_cert_data(ssl, c->client_cert_pem, len);
+        esp_transport_ssl_set_client_cert_data(ssl, c->client_cert_pem, pem_len(c->client_cert_pem, c->client_cert_len));
     }
     if (c->client_key_pem != NULL) {
-        int len = c->client_key_len != 0 ? (int)c->client_key_len - 1 : (int)strlen(c->client_key_pem);
-        esp_transport_ssl_set_client_key_data(ssl, c->client_key_pem, len);
+        esp_transport_ssl_set_client_key_data(ssl, c->client_key_pem, pem_len(c->client_key_pem, c->client_key_len));
     }
     if (c->client_key_password != NULL) {
         esp_transport_ssl_set_client_key_password(ssl, c->client_key_password, (int)c->client_key_password_len);

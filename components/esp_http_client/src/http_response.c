@@ -213,25 +213,14 @@ int64_t esp_http_client_fetch_headers(esp_http_client_handle_t client)
     return client->response.content_length > 0 ? client->response.content_length : 0;
 }
 
-/* Copies buffered body bytes out. @return how many. */
-static int take_body(esp_http_client_handle_t client, char *buffer, int len)
-{
-    int n = client->body_len - client->body_off;
-    n = n < len ? n : len;
-    memcpy(buffer, client->body + client->body_off, (size_t)n);
-    client->body_off += n;
-    client->response.body_delivered += n;
-    return n;
-}
-
 static bool body_pending(esp_http_client_handle_t client)
 {
     return client->body_off < client->body_len;
 }
 
-int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
+int http_response_body(esp_http_client_handle_t client, const char **data, int max)
 {
-    if (client == NULL || buffer == NULL || len <= 0 || !client->response.headers_complete) {
+    if (!client->response.headers_complete) {
         return -1;
     }
     while (!body_pending(client) && !client->response.message_complete) {
@@ -248,7 +237,25 @@ int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
             return -1;
         }
     }
-    return body_pending(client) ? take_body(client, buffer, len) : 0;
+    int n = client->body_len - client->body_off;
+    n = n < max ? n : max;
+    *data = client->body + client->body_off;
+    client->body_off += n;
+    client->response.body_delivered += n;
+    return n;
+}
+
+int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
+{
+    if (client == NULL || buffer == NULL || len <= 0) {
+        return -1;
+    }
+    const char *data;
+    int n = http_response_body(client, &data, len);
+    if (n > 0) {
+        memcpy(buffer, data, (size_t)n);
+    }
+    return n;
 }
 
 int esp_http_client_read_response(esp_http_client_handle_t client, char *buffer, int len)
@@ -269,8 +276,9 @@ esp_err_t esp_http_client_flush_response(esp_http_client_handle_t client, int *l
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    const char *data;
     int dropped = 0, n;
-    while ((n = esp_http_client_read(client, client->raw, client->buffer_size)) > 0) {
+    while ((n = http_response_body(client, &data, client->buffer_size)) > 0) {
         dropped += n;
     }
     if (len != NULL) {
