@@ -51,12 +51,18 @@ static int base_close(esp_transport_handle_t t)
     return 0;
 }
 
-static int connect_failed(esp_transport_handle_t t, transport_esp_tls_t *c)
+/* The connection's error record (and errno) become the transport's. */
+static void take_tls_errors(esp_transport_handle_t t, transport_esp_tls_t *c)
 {
     esp_tls_error_handle_t error_handle;
     if (esp_tls_get_error_handle(c->tls, &error_handle) == ESP_OK) {
         esp_transport_set_errors(t, error_handle);
     }
+}
+
+static int connect_failed(esp_transport_handle_t t, transport_esp_tls_t *c)
+{
+    take_tls_errors(t, c);
     ESP_LOGE(TAG, "Failed to open a new connection: %s", esp_err_to_name(t->errors.tls.last_error));
     base_close(t);
     return -1;
@@ -170,10 +176,7 @@ static bool would_block(ssize_t ret)
 
 static void io_failed(esp_transport_handle_t t, transport_esp_tls_t *c, const char *what, ssize_t ret)
 {
-    esp_tls_error_handle_t error_handle;
-    if (esp_tls_get_error_handle(c->tls, &error_handle) == ESP_OK) {
-        esp_transport_set_errors(t, error_handle);
-    }
+    take_tls_errors(t, c);
     ESP_LOGE(TAG, "%s failed: -0x%x", what, (unsigned)-ret);
 }
 
