@@ -1,5 +1,3 @@
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -83,17 +81,11 @@ static void *serve(void *arg)
 
 void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions)
 {
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
     memset(s->result, 0, sizeof(s->result));
     s->cfg = cfg;
     s->sessions = sessions;
-    s->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s->listen_fd = peer_listen_loopback(&s->port);
     assert_true(s->listen_fd >= 0);
-    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->listen_fd, 8), 0);
-    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
-    s->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 

@@ -191,20 +191,28 @@ int peer_wait(peer_t *p)
     return -1;
 }
 
-int peer_listen_silent(peer_t *p)
+int peer_listen_loopback(int *port)
 {
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
     socklen_t len = sizeof(a);
-    p->pid = 0;
-    p->stdin_fd = -1;
-    p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (p->listen_fd < 0 || bind(p->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        listen(p->listen_fd, 8) != 0 || getsockname(p->listen_fd, (struct sockaddr *)&a, &len) != 0) {
-        peer_stop(p);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 8) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return -1;
     }
-    p->port = ntohs(a.sin_port);
-    return 0;
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+int peer_listen_silent(peer_t *p)
+{
+    p->pid = 0;
+    p->stdin_fd = -1;
+    p->listen_fd = peer_listen_loopback(&p->port);
+    return p->listen_fd >= 0 ? 0 : -1;
 }
 
 void peer_stop(peer_t *p)

@@ -39,6 +39,10 @@ int peer_spawn(peer_t *p, const char *const argv[], const char *output_path);
 /* Closes the child's stdin and waits for it to exit. @return its exit status, or -1. */
 int peer_wait(peer_t *p);
 
+/* A listening socket on 127.0.0.1 with a port the kernel chose (into *port), for servers on a
+ * thread. @return the socket, or -1. */
+int peer_listen_loopback(int *port);
+
 /* A socket that accepts TCP connections (the kernel completes them) and never speaks. */
 int peer_listen_silent(peer_t *p);
 

@@ -36,6 +36,13 @@ const cert_file_t *pki(const char *name)
     return &loaded[loaded_count++].file;
 }
 
+const char *pki_pem(const char *name, int *len)
+{
+    const cert_file_t *f = pki(name);
+    *len = (int)f->len - 1;
+    return (const char *)f->data;
+}
+
 void start_www_peer(peer_t *p)
 {
     const char *extra[] = { "-www", NULL };

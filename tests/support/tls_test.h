@@ -14,6 +14,9 @@
 /* A file of the test PKI, loaded once and freed at exit. */
 const cert_file_t *pki(const char *name);
 
+/* A PEM file of the test PKI as the esp_transport_ssl setters take it: *len without the NUL. */
+const char *pki_pem(const char *name, int *len);
+
 /* openssl s_server -www (a status page for GET /, then close) with the EC localhost cert. */
 void start_www_peer(peer_t *p);
 

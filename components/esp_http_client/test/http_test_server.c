@@ -1,7 +1,5 @@
 #include "http_test_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -154,14 +152,8 @@ static void *serve(void *arg)
 void test_server_start(test_server_t *s, ts_mode_t mode, const char *algorithm)
 {
     *s = (test_server_t){ .mode = mode, .algorithm = algorithm != NULL ? algorithm : "MD5" };
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    s->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    s->listen_fd = peer_listen_loopback(&s->port);
     assert_true(s->listen_fd >= 0);
-    assert_int_equal(bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(listen(s->listen_fd, 4), 0);
-    assert_int_equal(getsockname(s->listen_fd, (struct sockaddr *)&a, &len), 0);
-    s->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 

@@ -21,20 +21,12 @@ static void start_socat(peer_t *p, const char *what)
     assert_int_equal(peer_start(p, "127.0.0.1", argv), 0);
 }
 
-/* A PEM file of the test PKI as the setters take it: the length without the NUL. */
-static const char *pem(const char *name, int *len)
-{
-    const cert_file_t *f = pki(name);
-    *len = (int)f->len - 1;
-    return (const char *)f->data;
-}
-
 static esp_transport_handle_t ssl_trusting_ca(void)
 {
     esp_transport_handle_t t = esp_transport_ssl_init();
     assert_non_null(t);
     int len;
-    const char *ca = pem("ca.pem", &len);
+    const char *ca = pki_pem("ca.pem", &len);
     esp_transport_ssl_set_cert_data(t, ca, len);
     return t;
 }
@@ -224,7 +216,7 @@ static void test_ssl_verification(void **state)
     assert_int_equal(esp_transport_connect(t, "localhost", p.port, 5000), -1);
     assert_int_equal(esp_transport_get_error_handle(t)->last_error, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
     int len;
-    const char *other = pem("other_ca.pem", &len);
+    const char *other = pki_pem("other_ca.pem", &len);
     esp_transport_ssl_set_cert_data(t, other, len);
     assert_int_equal(esp_transport_connect(t, "localhost", p.port, 5000), -1);
     assert_int_equal(esp_transport_get_error_handle(t)->last_error, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
@@ -254,7 +246,7 @@ static void test_ssl_mutual_auth(void **state)
     esp_transport_handle_t t = ssl_trusting_ca();
     assert_int_equal(esp_transport_connect(t, "localhost", p.port, 5000), -1); /* no client certificate */
     int cert_len, key_len;
-    const char *cert = pem("client.pem", &cert_len), *key = pem("client.key", &key_len);
+    const char *cert = pki_pem("client.pem", &cert_len), *key = pki_pem("client.key", &key_len);
     esp_transport_ssl_set_client_cert_data(t, cert, cert_len);
     esp_transport_ssl_set_client_key_data(t, key, key_len);
     assert_int_equal(esp_transport_connect(t, "localhost", p.port, 5000), 0);

@@ -52,8 +52,9 @@ static ws_pair_t open_ws(bool tls, const esp_transport_ws_config_t *config)
 {
     ws_pair_t p = { .parent = tls ? esp_transport_ssl_init() : esp_transport_tcp_init() };
     if (tls) {
-        const cert_file_t *ca = pki("ca.pem");
-        esp_transport_ssl_set_cert_data(p.parent, (const char *)ca->data, (int)ca->len - 1);
+        int len;
+        const char *ca = pki_pem("ca.pem", &len);
+        esp_transport_ssl_set_cert_data(p.parent, ca, len);
     }
     p.ws = esp_transport_ws_init(p.parent);
     assert_non_null(p.ws);
@@ -221,8 +222,9 @@ static void test_refusals(void **state)
     esp_transport_destroy(tcp);
 
     esp_transport_handle_t ssl = esp_transport_ssl_init(); /* wss with the wrong CA */
-    const cert_file_t *other = pki("other_ca.pem");
-    esp_transport_ssl_set_cert_data(ssl, (const char *)other->data, (int)other->len - 1);
+    int len;
+    const char *other = pki_pem("other_ca.pem", &len);
+    esp_transport_ssl_set_cert_data(ssl, other, len);
     ws = esp_transport_ws_init(ssl);
     assert_int_equal(esp_transport_connect(ws, "localhost", server.wss_port, 5000), -1);
     assert_int_equal(esp_transport_get_error_handle(ws)->last_error, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
