@@ -58,14 +58,15 @@ test-small: small
 	cd $(SMALL_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS) \
 		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap'
 
-# ESP-IDF's Kconfig defaults (the ESP-TLS features off), no TLS 1.3 and no bundle: the paths
-# behind those options must keep compiling.
+# ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3 and no
+# bundle: the paths behind those options must keep compiling.
 check-minimal: $(STAMP)
 	cmake -S . -B $(MINIMAL_BUILD) -DCONFIG_ESP_TLS_CLIENT_SESSION_TICKETS=OFF \
 		-DCONFIG_ESP_TLS_SERVER_SESSION_TICKETS=OFF -DCONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK=OFF \
 		-DCONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL=OFF -DCONFIG_ESP_TLS_PSK_VERIFICATION=OFF \
-		-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=OFF $(CMAKE_ARGS)
-	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls
+		-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=OFF \
+		-DCONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT=OFF -DCONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS=OFF $(CMAKE_ARGS)
+	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls tcp_transport esp_http_client
 
 demo: build
 	scripts/demo $(BUILD)

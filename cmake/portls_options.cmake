@@ -45,6 +45,14 @@ if(CONFIG_ESP_TLS_INSECURE)
     message(WARNING "CONFIG_ESP_TLS_INSECURE is on: this build can connect without verifying the server")
 endif()
 
+# --- esp_http_client (ESP-IDF has these off; on a host they cost next to nothing) ---
+option(CONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT
+       "The config's transport field: every request goes over a transport of the caller's" ON)
+option(CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS "Keep response headers for esp_http_client_get_response_header()" ON)
+set(CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS 10 CACHE STRING "Most response headers kept per response")
+set(CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE 128 CACHE STRING
+    "Longest response header value kept, in bytes; a longer one is not kept")
+
 # --- certificate bundle (esp_crt_bundle.h) ---
 option(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE "Build the default certificate bundle into esp-tls" ON)
 set(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS 200 CACHE STRING "Most certificates a bundle may hold")

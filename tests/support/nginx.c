@@ -63,6 +63,7 @@ static void write_config(const nginx_t *n)
             "    root %s/www;\n"
             "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
             "    location = /gzip.txt { gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
+            "    location /gzip/ { gzip on; gzip_types *; gzip_min_length 1; alias %s/www/; }\n"
             "    location = /post { return 200 \"$request_method $content_length\"; }\n"
             "    location = /r301 { return 301 /hello.txt; }\n"
             "    location = /r302 { return 302 /hello.txt; }\n"
@@ -72,10 +73,24 @@ static void write_config(const nginx_t *n)
             "    location = /abs { return 302 https://localhost:%d/hello.txt; }\n"
             "    location = /downgrade { return 302 http://localhost:%d/hello.txt; }\n"
             "    location = /loop { return 302 /loop; }\n"
+            "    location = /chain1 { return 301 /chain2; }\n"
+            "    location = /chain2 { return 307 https://localhost:%d/chain3; }\n"
+            "    location = /chain3 { return 308 /hello.txt; }\n"
+            "    location = /chain-down { return 302 /downgrade; }\n"
+            "  }\n"
+            "  server {\n"
+            "    listen 127.0.0.1:%d ssl;\n"
+            "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
+            "    ssl_client_certificate %s; ssl_verify_client optional;\n"
+            "    location /mtls/ {\n"
+            "      if ($ssl_client_verify != SUCCESS) { return 403 \"$ssl_client_verify\\n\"; }\n"
+            "      return 200 \"client $ssl_client_s_dn\\n\";\n"
+            "    }\n"
             "  }\n"
             "}\n",
             d, d, d, d, d, d, d, d, n->http_port, n->https_port, cert_path("server_ec.pem"),
-            cert_path("server_ec.key"), d, d, n->https_port, n->http_port);
+            cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port, n->mtls_port,
+            cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
 }
 
@@ -90,12 +105,22 @@ void nginx_start(nginx_t *n)
     do {
         n->https_port = peer_free_port();
     } while (n->https_port == n->http_port);
+    do {
+        n->mtls_port = peer_free_port();
+    } while (n->mtls_port == n->http_port || n->mtls_port == n->https_port);
     write_site(n->dir);
     write_config(n);
     char conf[128];
     snprintf(conf, sizeof(conf), "%s/nginx.conf", n->dir);
     const char *argv[] = { PORTLS_NGINX, "-p", n->dir, "-c", conf, NULL };
     assert_int_equal(peer_start_on(&n->peer, "127.0.0.1", n->https_port, argv), 0);
+}
+
+void nginx_write_file(const nginx_t *n, const char *name, const void *data, size_t len)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/www", n->dir);
+    write_file(path, name, data, len);
 }
 
 void nginx_stop(nginx_t *n)

@@ -5,12 +5,17 @@
  *   /big.bin              NGINX_BIG_LEN bytes, byte i = i % 251
  *   /private/secret.txt   basic auth: user "portls", password "secret"
  *   /gzip.txt             gzip-encoded, hence chunked, for a client that accepts gzip
+ *   /gzip/<file>          any file of the site, the same way (big.bin: several chunks)
  *   /post                 answers "<method> <content-length>"
  *   /r301 /r302 /r303 /r307 /r308   redirects to /hello.txt (relative)
  *   /abs                  302 to https://localhost:<https>/hello.txt
  *   /downgrade            302 to http://localhost:<http>/hello.txt
  *   /loop                 302 to itself
+ *   /chain1               301 /chain2, 307 https://localhost:<https>/chain3, 308 /hello.txt
+ *   /chain-down           302 /downgrade, which leaves https for http
  *   /status/404 (any 404) a plain 404
+ * On mtls_port, a TLS server that asks for a client certificate (verified against ca.pem):
+ *   /mtls/...             200 "client <subject DN>\n" with a valid one, else 403 "<why>\n"
  * Every access is logged as "<connection serial> <request> <status> <r if the TLS session was
  * resumed, else .>" in access.log.
  */
@@ -26,11 +31,15 @@ typedef struct {
     peer_t peer;
     int http_port;
     int https_port;
+    int mtls_port;
     char dir[64];
 } nginx_t;
 
 /* Writes the configuration and files, and starts nginx (asserted). */
 void nginx_start(nginx_t *n);
+
+/* Adds a file under the site's root (asserted). */
+void nginx_write_file(const nginx_t *n, const char *name, const void *data, size_t len);
 
 /* Stops nginx and removes its directory. */
 void nginx_stop(nginx_t *n);

@@ -31,6 +31,10 @@ extern "C" {
 typedef struct esp_http_client *esp_http_client_handle_t;
 typedef struct esp_http_client_event *esp_http_client_event_handle_t;
 
+#ifdef CONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT
+struct esp_transport_item_t; /* esp_transport_handle_t, without making esp_transport.h public here */
+#endif
+
 typedef enum {
     HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
     HTTP_EVENT_ON_CONNECTED, /*!< connected, nothing exchanged yet */
@@ -157,6 +161,11 @@ typedef struct {
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
     bool save_client_session;        /*!< https: keep the TLS session after each response and offer
                                           it when the handle connects again */
+#endif
+#ifdef CONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT
+    struct esp_transport_item_t *transport; /*!< every request goes over this transport, whatever the
+                                                 URL's scheme; it stays the caller's: destroy it after
+                                                 esp_http_client_cleanup() */
 #endif
     esp_http_client_addr_type_t addr_type; /*!< resolver family */
     const char **alpn_protos;        /*!< ALPN list for https, NULL-terminated */
@@ -315,6 +324,36 @@ bool esp_http_client_is_persistent_connection(esp_http_client_handle_t client);
 /** After a 3xx: the Location becomes the URL of the next request.
  * @return ESP_OK; ESP_ERR_INVALID_ARG (no Location); ESP_ERR_HTTP_REDIRECT_DOWNGRADE. */
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
+
+/** Sets the redirect count back to 0, so that a handle that made requests can follow
+ * max_redirection_count redirects again. @return ESP_OK, or ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_reset_redirect_counter(esp_http_client_handle_t client);
+
+/** The size of the chunk being read, in a chunked response (0 before the first chunk).
+ * @return ESP_OK; ESP_FAIL (the response is not chunked); ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_get_chunk_length(esp_http_client_handle_t client, int *len);
+
+/** Readies the next request on the handle: forgets the last response (headers, status and any
+ * body bytes not read) and computes the Authorization header that auth_type and the last
+ * challenge call for. open() does this itself. @return ESP_OK; ESP_ERR_NO_MEM; ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_prepare(esp_http_client_handle_t client);
+
+/** Sends the request line and headers on the open connection (write_len as for open()).
+ * @return ESP_OK; ESP_ERR_HTTP_WRITE_DATA (the connection is then closed); ESP_ERR_NO_MEM;
+ *         ESP_ERR_INVALID_STATE (not connected); ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int write_len);
+
+/** Drops the body bytes already received but not read, so that they cannot be taken for the
+ * next response's. @return ESP_OK, or ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_clear_response_buffer(esp_http_client_handle_t client);
+
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+/** A header of the last response (case-insensitive name): *value points into the handle, valid
+ * until the next request. The first CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS headers whose
+ * values are shorter than CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE are kept.
+ * @return ESP_OK; ESP_ERR_NOT_FOUND (*value NULL); ESP_ERR_INVALID_ARG. */
+esp_err_t esp_http_client_get_response_header(esp_http_client_handle_t client, const char *key, char **value);
+#endif
 
 /** Abandons the request in progress: closes the connection (the next request opens a new one).
  * @return ESP_OK, or ESP_ERR_INVALID_ARG. */

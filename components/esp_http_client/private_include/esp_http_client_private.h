@@ -36,6 +36,11 @@ typedef struct {
     bool in_value;
     bool header_too_long;   /* a name or value larger than the receive buffer */
     int64_t body_delivered;
+    int chunk_length;       /* the size of the chunk being read, for get_chunk_length */
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+    http_header_t *saved;   /* for get_response_header */
+    int saved_count;
+#endif
 } http_response_t;
 
 struct esp_http_client {
@@ -76,8 +81,11 @@ struct esp_http_client {
     char *read_into; /* the caller's buffer during a read, for body bytes */
 };
 
-/* Request headers (esp_http_client.c). */
+/* Header lists (esp_http_client.c): the value of key (case-insensitive) or NULL; add or replace
+ * (copied; ESP_OK or ESP_ERR_NO_MEM); free every entry. */
 const char *http_header_get(const http_header_t *list, const char *key);
+esp_err_t http_header_set(http_header_t **list, const char *key, const char *value);
+void http_header_free_all(http_header_t **list);
 
 /* URL (http_url.c). */
 esp_err_t http_url_set(esp_http_client_handle_t client, const char *url);
@@ -103,6 +111,10 @@ const char *http_method_name(esp_http_client_method_t method);
 
 /* The "http" and "https" transports, configured from client->cfg (http_request.c). */
 esp_err_t http_request_transports(esp_http_client_handle_t client);
+
+/* The transport a request to the current URL goes over: the config's custom transport when it
+ * has one, else the list's for the URL's scheme (NULL when there is none). */
+esp_transport_handle_t http_request_transport_for(esp_http_client_handle_t client, const char *scheme);
 
 /* Authentication (http_auth.c). prepare: the Authorization header for the next request, as
  * auth_type and the last challenge call for. take_challenge: after a 401, adopts the scheme its

@@ -26,7 +26,7 @@ void http_dispatch(esp_http_client_handle_t client, esp_http_client_event_id_t i
     client->cfg.event_handler(&evt);
 }
 
-/* ---- request headers: a list of owned key/value pairs ---- */
+/* ---- header lists: owned key/value pairs (the request's, and the saved response headers) ---- */
 
 static http_header_t *find(http_header_t *list, const char *key)
 {
@@ -44,16 +44,13 @@ const char *http_header_get(const http_header_t *list, const char *key)
     return h != NULL ? h->value : NULL;
 }
 
-esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char *key, const char *value)
+esp_err_t http_header_set(http_header_t **list, const char *key, const char *value)
 {
-    if (client == NULL || key == NULL || value == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     char *copy = strdup(value);
     if (copy == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    http_header_t *h = find(client->headers, key);
+    http_header_t *h = find(*list, key);
     if (h == NULL) {
         h = calloc(1, sizeof(*h));
         if (h == NULL || (h->key = strdup(key)) == NULL) {
@@ -61,12 +58,37 @@ esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char
             free(copy);
             return ESP_ERR_NO_MEM;
         }
-        h->next = client->headers;
-        client->headers = h;
+        h->next = *list;
+        *list = h;
     }
     free(h->value);
     h->value = copy;
     return ESP_OK;
+}
+
+/* Unlinks *link and frees it. */
+static void unlink_header(http_header_t **link)
+{
+    http_header_t *gone = *link;
+    *link = gone->next;
+    free(gone->key);
+    free(gone->value);
+    free(gone);
+}
+
+void http_header_free_all(http_header_t **list)
+{
+    while (*list != NULL) {
+        unlink_header(list);
+    }
+}
+
+esp_err_t esp_http_client_set_header(esp_http_client_handle_t client, const char *key, const char *value)
+{
+    if (client == NULL || key == NULL || value == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    return http_header_set(&client->headers, key, value);
 }
 
 esp_err_t esp_http_client_get_header(esp_http_client_handle_t client, const char *key, char **value)
@@ -85,11 +107,7 @@ esp_err_t esp_http_client_delete_header(esp_http_client_handle_t client, const c
     }
     for (http_header_t **link = &client->headers; *link != NULL; link = &(*link)->next) {
         if (strcasecmp((*link)->key, key) == 0) {
-            http_header_t *gone = *link;
-            *link = gone->next;
-            free(gone->key);
-            free(gone->value);
-            free(gone);
+            unlink_header(link);
             return ESP_OK;
         }
     }
@@ -101,9 +119,7 @@ esp_err_t esp_http_client_delete_all_headers(esp_http_client_handle_t client)
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    while (client->headers != NULL) {
-        esp_http_client_delete_header(client, client->headers->key);
-    }
+    http_header_free_all(&client->headers);
     return ESP_OK;
 }
 

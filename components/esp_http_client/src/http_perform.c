@@ -43,6 +43,15 @@ esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
     return err;
 }
 
+esp_err_t esp_http_client_reset_redirect_counter(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    client->redirects = 0;
+    return ESP_OK;
+}
+
 /* Reads the body to its end, as ON_DATA events. */
 static esp_err_t deliver_body(esp_http_client_handle_t client)
 {

@@ -97,6 +97,16 @@ esp_err_t http_request_transports(esp_http_client_handle_t client)
     return ESP_OK;
 }
 
+esp_transport_handle_t http_request_transport_for(esp_http_client_handle_t client, const char *scheme)
+{
+#ifdef CONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT
+    if (client->cfg.transport != NULL) {
+        return client->cfg.transport;
+    }
+#endif
+    return esp_transport_list_get_transport(client->transports, scheme);
+}
+
 esp_err_t esp_http_client_close(esp_http_client_handle_t client)
 {
     if (client == NULL) {
@@ -164,7 +174,7 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     }
     if (client->connecting == NULL) {
         esp_http_client_close(client);
-        client->connecting = esp_transport_list_get_transport(client->transports, client->url.scheme);
+        client->connecting = http_request_transport_for(client, client->url.scheme);
         http_request_session(client, client->connecting, ESP_TRANSPORT_SESSION_TICKET_USE);
     }
     esp_transport_handle_t t = client->connecting;
@@ -248,6 +258,40 @@ static char *request_head(esp_http_client_handle_t client, int write_len, size_t
     return buf;
 }
 
+esp_err_t esp_http_client_prepare(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    http_response_reset(client);
+    return http_auth_prepare(client);
+}
+
+esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int write_len)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (client->transport == NULL) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    size_t len = 0;
+    char *head = request_head(client, write_len, &len);
+    if (head == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    bool sent = send_all(client, head, len);
+    free(head);
+    if (!sent) {
+        ESP_LOGE(TAG, "sending the request failed");
+        esp_http_client_close(client);
+        return ESP_ERR_HTTP_WRITE_DATA;
+    }
+    client->write_left = write_len;
+    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
+    return ESP_OK;
+}
+
 esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
 {
     if (client == NULL) {
@@ -255,26 +299,9 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
     }
     esp_err_t err = connect_transport(client);
     if (err == ESP_OK) {
-        err = http_auth_prepare(client);
+        err = esp_http_client_prepare(client);
     }
-    size_t len = 0;
-    char *head = err == ESP_OK ? request_head(client, write_len, &len) : NULL;
-    if (err == ESP_OK && head == NULL) {
-        err = ESP_ERR_NO_MEM;
-    }
-    if (err == ESP_OK && !send_all(client, head, len)) {
-        ESP_LOGE(TAG, "sending the request failed");
-        esp_http_client_close(client);
-        err = ESP_ERR_HTTP_WRITE_DATA;
-    }
-    free(head);
-    if (err != ESP_OK) {
-        return err;
-    }
-    client->write_left = write_len;
-    http_response_reset(client);
-    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
-    return ESP_OK;
+    return err == ESP_OK ? esp_http_client_request_send(client, write_len) : err;
 }
 
 int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
@@ -327,7 +354,7 @@ int esp_http_client_get_errno(esp_http_client_handle_t client)
     if (client == NULL) {
         return -1;
     }
-    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, client->url.scheme);
+    esp_transport_handle_t t = http_request_transport_for(client, client->url.scheme);
     return t != NULL ? esp_transport_get_errno(t) : -1;
 }
 
@@ -337,7 +364,7 @@ esp_err_t esp_http_client_get_and_clear_last_tls_error(esp_http_client_handle_t 
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    esp_transport_handle_t t = esp_transport_list_get_transport(client->transports, "https");
+    esp_transport_handle_t t = http_request_transport_for(client, "https");
     esp_tls_error_handle_t h = esp_transport_get_error_handle(t);
     return h != NULL ? esp_tls_get_and_clear_last_error(h, esp_tls_code, esp_tls_flags) : ESP_ERR_INVALID_STATE;
 }

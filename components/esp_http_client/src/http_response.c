@@ -32,10 +32,30 @@ static int append(char **s, const char *at, size_t len)
     return 0;
 }
 
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+/* Keeps a header for get_response_header(), within the configured count and size. A header that
+ * cannot be kept (out of memory included) is not an error: the response goes on without it. */
+static void save_header(http_response_t *r, const char *value)
+{
+    bool fits = r->saved_count < CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS &&
+                strlen(value) < CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE;
+    if (!fits) {
+        ESP_LOGD(TAG, "response header %s not kept (count or size limit)", r->field);
+        return;
+    }
+    if (http_header_set(&r->saved, r->field, value) == ESP_OK) {
+        r->saved_count++;
+    }
+}
+#endif
+
 /* A name and value are complete: hand them to the event handler, and keep what the client uses. */
 static void header_done(esp_http_client_handle_t client)
 {
     http_response_t *r = &client->response;
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+    save_header(r, r->value != NULL ? r->value : "");
+#endif
     esp_http_client_event_t evt = { .event_id = HTTP_EVENT_ON_HEADER, .client = client,
                                     .user_data = client->cfg.user_data, .header_key = r->field,
                                     .header_value = r->value != NULL ? r->value : "" };
@@ -131,6 +151,12 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+static int on_chunk_header(http_parser *p)
+{
+    client_of(p)->response.chunk_length = p->content_length <= INT_MAX ? (int)p->content_length : INT_MAX;
+    return 0;
+}
+
 static int on_message_complete(http_parser *p)
 {
     client_of(p)->response.message_complete = true;
@@ -146,6 +172,7 @@ void http_response_init(esp_http_client_handle_t client)
     client->parser_settings.on_header_value = on_header_value;
     client->parser_settings.on_headers_complete = on_headers_complete;
     client->parser_settings.on_body = on_body;
+    client->parser_settings.on_chunk_header = on_chunk_header;
     client->parser_settings.on_message_complete = on_message_complete;
 }
 
@@ -157,6 +184,9 @@ void http_response_free(esp_http_client_handle_t client)
     free(r->content_range);
     free(r->field);
     free(r->value);
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+    http_header_free_all(&r->saved);
+#endif
     *r = (http_response_t){ .content_length = -1 };
 }
 
@@ -308,6 +338,38 @@ int64_t esp_http_client_get_content_range(esp_http_client_handle_t client)
     long long total = strtoll(slash + 1, &end, 10);
     return end != slash + 1 && total >= 0 ? total : -1;
 }
+
+esp_err_t esp_http_client_get_chunk_length(esp_http_client_handle_t client, int *len)
+{
+    if (client == NULL || len == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (!client->response.chunked) {
+        return ESP_FAIL;
+    }
+    *len = client->response.chunk_length;
+    return ESP_OK;
+}
+
+esp_err_t esp_http_client_clear_response_buffer(esp_http_client_handle_t client)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    client->body_len = client->body_off = 0;
+    return ESP_OK;
+}
+
+#ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
+esp_err_t esp_http_client_get_response_header(esp_http_client_handle_t client, const char *key, char **value)
+{
+    if (client == NULL || key == NULL || value == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *value = (char *)http_header_get(client->response.saved, key);
+    return *value != NULL ? ESP_OK : ESP_ERR_NOT_FOUND;
+}
+#endif
 
 bool esp_http_client_is_chunked_response(esp_http_client_handle_t client)
 {

@@ -7,72 +7,10 @@
 #include <time.h>
 
 #include "esp_http_client.h"
+#include "http_test_client.h"
 #include "http_test_server.h"
 #include "nginx.h"
 #include "tls_test.h"
-
-/* What the event handler saw. */
-typedef struct {
-    char body[8192];
-    size_t body_len;
-    long long data_total;
-    int headers, finished, connected, disconnected, errors, redirects;
-    char content_type[64];
-} seen_t;
-
-static esp_err_t on_event(esp_http_client_event_t *evt)
-{
-    seen_t *s = evt->user_data;
-    switch (evt->event_id) {
-    case HTTP_EVENT_ON_DATA:
-        if (s->body_len + (size_t)evt->data_len < sizeof(s->body)) {
-            memcpy(s->body + s->body_len, evt->data, (size_t)evt->data_len);
-            s->body_len += (size_t)evt->data_len;
-        }
-        s->data_total += evt->data_len;
-        break;
-    case HTTP_EVENT_ON_HEADER:
-        s->headers++;
-        if (strcasecmp(evt->header_key, "Content-Type") == 0) {
-            snprintf(s->content_type, sizeof(s->content_type), "%s", evt->header_value);
-        }
-        break;
-    case HTTP_EVENT_ON_FINISH:
-        s->finished++;
-        break;
-    case HTTP_EVENT_ON_CONNECTED:
-        s->connected++;
-        break;
-    case HTTP_EVENT_DISCONNECTED:
-        s->disconnected++;
-        break;
-    case HTTP_EVENT_ERROR:
-        s->errors++;
-        break;
-    case HTTP_EVENT_REDIRECT:
-        s->redirects++;
-        break;
-    default:
-        break;
-    }
-    return ESP_OK;
-}
-
-static void url_of(char *out, size_t len, bool tls, const char *path)
-{
-    snprintf(out, len, "%s://localhost:%d%s", tls ? "https" : "http", tls ? nginx_group.https_port : nginx_group.http_port, path);
-}
-
-static esp_http_client_handle_t client_for(const char *path, bool tls, seen_t *seen)
-{
-    char url[128];
-    url_of(url, sizeof(url), tls, path);
-    esp_http_client_config_t cfg = { .url = url, .event_handler = on_event, .user_data = seen,
-                                     .cert_pem = (const char *)pki("ca.pem")->data };
-    esp_http_client_handle_t client = esp_http_client_init(&cfg);
-    assert_non_null(client);
-    return client;
-}
 
 static void test_get_http_and_https(void **state)
 {
@@ -330,19 +268,6 @@ static void test_async_perform(void **state)
             esp_http_client_cleanup(client);
         }
     }
-}
-
-/* nginx logs after it answers: waits until the log has want lines with marker. @return how many. */
-static int wait_for_log(const nginx_t *n, const char *marker, nginx_access_t *log, int want)
-{
-    int total = 0;
-    for (int waited = 0; waited < 5000; waited += 20) {
-        if ((total = nginx_accesses(n, marker, log, want)) >= want) {
-            break;
-        }
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
-    }
-    return total;
 }
 
 /* Five requests, one TLS connection: nginx's log shows one connection serial for all. */

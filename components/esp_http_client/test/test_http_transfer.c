@@ -1,0 +1,235 @@
+/* esp_http_client against nginx, continued: mutual TLS, redirect chains, a 64 MiB download
+ * checked by SHA-256, the saved response headers and chunk lengths, a custom transport, and the
+ * request in steps (prepare + request_send). */
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_http_client.h"
+#include "esp_transport_ssl.h"
+#include "http_test_client.h"
+#include "nginx.h"
+#include "tls_test.h"
+
+#define LARGE_LEN (64u * 1024 * 1024)
+
+static esp_http_client_handle_t mtls_client(const char *client_name, esp_http_client_proto_ver_t version, seen_t *seen)
+{
+    char url[96], cert[32], key[32];
+    snprintf(url, sizeof(url), "https://localhost:%d/mtls/who", nginx_group.mtls_port);
+    snprintf(cert, sizeof(cert), "%s.pem", client_name);
+    snprintf(key, sizeof(key), "%s.key", client_name);
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .tls_version = version,
+                                     .event_handler = on_event, .user_data = seen };
+    if (client_name[0] != '\0') {
+        cfg.client_cert_pem = (const char *)pki(cert)->data;
+        cfg.client_key_pem = (const char *)pki(key)->data;
+    }
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    return client;
+}
+
+/* nginx's location asks for a certificate signed by the test CA and names the one it got. */
+static void test_mutual_tls(void **state)
+{
+    (void)state;
+    const esp_http_client_proto_ver_t versions[] = { ESP_HTTP_CLIENT_TLS_VER_TLS_1_2, ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 };
+    for (int v = 0; v < 2; v++) {
+        seen_t seen = { 0 };
+        esp_http_client_handle_t client = mtls_client("client", versions[v], &seen);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_get_status_code(client), 200);
+        assert_non_null(strstr(seen.body, "CN=portls client"));
+        esp_http_client_cleanup(client);
+    }
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = mtls_client("", ESP_HTTP_CLIENT_TLS_VER_ANY, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 403);
+    assert_string_equal(seen.body, "NONE\n");
+    esp_http_client_cleanup(client);
+
+    seen = (seen_t){ 0 }; /* a certificate from another CA: nginx refuses the request */
+    client = mtls_client("client_other", ESP_HTTP_CLIENT_TLS_VER_ANY, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 400);
+    esp_http_client_cleanup(client);
+}
+
+/* 301 relative, 307 absolute, 308 relative: three hops, each body delivered before the next. */
+static void test_redirect_chain(void **state)
+{
+    (void)state;
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_for("/chain1", true, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_int_equal(seen.finished, 4);
+    assert_non_null(strstr(seen.body, "hello from nginx\n"));
+    char url[128];
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_non_null(strstr(url, "/hello.txt"));
+    esp_http_client_cleanup(client);
+
+    client = client_for("/chain-down", true, &(seen_t){ 0 }); /* the second hop leaves https */
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_REDIRECT_DOWNGRADE);
+    esp_http_client_cleanup(client);
+
+    char start[128];
+    url_of(start, sizeof(start), true, "/chain1");
+    esp_http_client_config_t cfg = { .url = start, .max_redirection_count = 2,
+                                     .cert_pem = (const char *)pki("ca.pem")->data };
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_MAX_REDIRECT);
+    assert_int_equal(esp_http_client_reset_redirect_counter(client), ESP_OK);
+    assert_int_equal(esp_http_client_reset_redirect_counter(NULL), ESP_ERR_INVALID_ARG);
+    esp_http_client_cleanup(client);
+}
+
+/* A xorshift stream: no period an offset mix-up could hide in. */
+static void fill_pseudo_random(uint8_t *buf, size_t len)
+{
+    uint32_t x = 0x2545f491;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[i] = (uint8_t)x;
+    }
+}
+
+static esp_err_t hash_body(esp_http_client_event_t *evt)
+{
+    if (evt->event_id == HTTP_EVENT_ON_DATA) {
+        assert_int_equal(EVP_DigestUpdate(evt->user_data, evt->data, (size_t)evt->data_len), 1);
+    }
+    return ESP_OK;
+}
+
+/* 64 MiB over HTTPS, hashed as it streams through ON_DATA, against the hash of the file nginx serves. */
+static void test_large_download_sha256(void **state)
+{
+    (void)state;
+    uint8_t *data = malloc(LARGE_LEN);
+    assert_non_null(data);
+    fill_pseudo_random(data, LARGE_LEN);
+    unsigned char want[EVP_MAX_MD_SIZE], got[EVP_MAX_MD_SIZE];
+    unsigned int want_len = 0, got_len = 0;
+    assert_int_equal(EVP_Digest(data, LARGE_LEN, want, &want_len, EVP_sha256(), NULL), 1);
+    nginx_write_file(&nginx_group, "large.bin", data, LARGE_LEN);
+    free(data);
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+    char url[128];
+    url_of(url, sizeof(url), true, "/large.bin");
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .buffer_size = 16384,
+                                     .event_handler = hash_body, .user_data = md };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_int_equal(esp_http_client_get_content_length(client), LARGE_LEN);
+    assert_true(esp_http_client_is_complete_data_received(client));
+    esp_http_client_cleanup(client);
+    assert_int_equal(EVP_DigestFinal_ex(md, got, &got_len), 1);
+    EVP_MD_CTX_free(md);
+    assert_int_equal(got_len, want_len);
+    assert_memory_equal(got, want, want_len);
+}
+
+/* get_response_header() keeps nginx's headers; get_chunk_length() follows the chunks of a
+ * gzip-encoded (hence chunked) response, several chunks long. */
+static void test_response_headers_and_chunks(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/gzip/big.bin", false, &(seen_t){ 0 });
+    int chunk = -1;
+    assert_int_equal(esp_http_client_set_header(client, "Accept-Encoding", "gzip"), ESP_OK);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_fetch_headers(client), 0);
+    assert_true(esp_http_client_is_chunked_response(client));
+    char *value = NULL;
+    assert_int_equal(esp_http_client_get_response_header(client, "content-encoding", &value), ESP_OK);
+    assert_string_equal(value, "gzip");
+    assert_int_equal(esp_http_client_get_response_header(client, "Server", &value), ESP_OK);
+    assert_memory_equal(value, "nginx", 5);
+    assert_int_equal(esp_http_client_get_response_header(client, "X-Absent", &value), ESP_ERR_NOT_FOUND);
+    assert_null(value);
+    char buf[16];
+    assert_true(esp_http_client_read(client, buf, sizeof(buf)) > 0);
+    assert_int_equal(esp_http_client_get_chunk_length(client, &chunk), ESP_OK);
+    assert_true(chunk > 0);
+    assert_int_equal(esp_http_client_get_chunk_length(client, NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_flush_response(client, NULL), ESP_OK);
+
+    assert_int_equal(esp_http_client_delete_header(client, "Accept-Encoding"), ESP_OK);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK); /* plain, with a Content-Length */
+    assert_int_equal(esp_http_client_get_chunk_length(client, &chunk), ESP_FAIL);
+    assert_int_equal(esp_http_client_get_response_header(client, "Content-Encoding", &value), ESP_ERR_NOT_FOUND);
+    assert_int_equal(esp_http_client_get_response_header(client, "Content-Length", &value), ESP_OK);
+    assert_string_equal(value, "1048593"); /* NGINX_BIG_LEN */
+    esp_http_client_cleanup(client);
+}
+
+/* The config's transport carries every request: a TLS transport of the caller's serves an http
+ * URL (aimed at nginx's TLS port), and stays the caller's after cleanup. */
+static void test_custom_transport(void **state)
+{
+    (void)state;
+    esp_transport_handle_t tls = esp_transport_ssl_init();
+    assert_non_null(tls);
+    int ca_len = 0;
+    const char *ca = pki_pem("ca.pem", &ca_len);
+    esp_transport_ssl_set_cert_data(tls, ca, ca_len);
+    char url[96];
+    snprintf(url, sizeof(url), "http://localhost:%d/hello.txt", nginx_group.https_port);
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .transport = tls, .event_handler = on_event, .user_data = &seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "hello from nginx\n");
+    assert_int_equal(esp_http_client_cleanup(client), ESP_OK);
+    assert_int_equal(esp_transport_destroy(tls), ESP_OK);
+}
+
+/* open() in its steps: prepare, then request_send on the open connection, twice over one
+ * keep-alive connection; clear_response_buffer() drops what the first response left. */
+static void test_prepare_and_request_send(void **state)
+{
+    (void)state;
+    esp_http_client_handle_t client = client_for("/hello.txt", true, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_request_send(client, 0), ESP_ERR_INVALID_STATE); /* not connected */
+    assert_int_equal(esp_http_client_open(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_fetch_headers(client), 17);
+    char buf[32] = { 0 };
+    assert_int_equal(esp_http_client_read(client, buf, 5), 5);
+    assert_int_equal(esp_http_client_clear_response_buffer(client), ESP_OK);
+    assert_true(esp_http_client_is_complete_data_received(client)); /* nginx sent it all at once */
+    assert_int_equal(esp_http_client_read(client, buf, sizeof(buf)), 0); /* the rest is gone */
+
+    assert_int_equal(esp_http_client_prepare(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 0); /* the last response is forgotten */
+    assert_int_equal(esp_http_client_request_send(client, 0), ESP_OK);
+    assert_int_equal(esp_http_client_fetch_headers(client), 17);
+    assert_int_equal(esp_http_client_read_response(client, buf, sizeof(buf) - 1), 17);
+    assert_string_equal(buf, "hello from nginx\n");
+    assert_int_equal(esp_http_client_prepare(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_clear_response_buffer(NULL), ESP_ERR_INVALID_ARG);
+    esp_http_client_cleanup(client);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mutual_tls),
+        cmocka_unit_test(test_redirect_chain),
+        cmocka_unit_test(test_large_download_sha256),
+        cmocka_unit_test(test_response_headers_and_chunks),
+        cmocka_unit_test(test_custom_transport),
+        cmocka_unit_test(test_prepare_and_request_send),
+    };
+    return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
+}
