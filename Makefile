@@ -5,6 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 MINIMAL_BUILD ?= build-minimal
 SMALL_BUILD ?= build-small
+FUZZ_BUILD ?= build-fuzz
 SMALL_OPTIONS := -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=ON \
 	-DCONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT=ON
 BUILD_TYPE ?= RelWithDebInfo
@@ -18,7 +19,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 FUZZ_SECONDS ?= 300
 
 .PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem install \
-	clean bootstrap fuzz
+	clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
 
@@ -36,9 +37,9 @@ asan: $(STAMP)
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; the
-# tests that apply once more with the free-after-use options on; and the library with every
-# optional feature off.
-test: test-normal test-asan test-small check-minimal
+# tests that apply once more with the free-after-use options on; the library with every
+# optional feature off; and each fuzz target for 10 s.
+test: test-normal test-asan test-small check-minimal test-fuzz
 
 test-normal: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
@@ -81,13 +82,20 @@ bench-mem: build small
 	bench/run.sh $(BUILD) mem
 	bench/run.sh $(SMALL_BUILD) mem
 
-# The bundle parser under libFuzzer for FUZZ_SECONDS (make test runs it for 10 s).
-fuzz: build
-	tests/gen_certs.sh $(BUILD)/test-pki
-	cd $(BUILD) && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -R fuzz_crt_bundle --output-on-failure
+# The libFuzzer targets (the bundle parser, the HTTP response path, the WebSocket frames), built
+# with clang, every library instrumented; each runs for FUZZ_SECONDS (make test: 10 s).
+fuzz-build: $(STAMP)
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DPORTLS_FUZZ=ON $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target portls_fuzz
+
+test-fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && FUZZ_SECONDS=10 ctest -L fuzz --output-on-failure -j$(JOBS)
+
+fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz --output-on-failure -j$(JOBS)
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(MINIMAL_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD)
