@@ -1,6 +1,6 @@
 /* portls get against curl on the same nginx URLs: the same body, byte for byte, and the same
  * final status, for plain and TLS requests, a large file, redirects with and without -L, a 404,
- * a form POST, Basic credentials and a gzip body. */
+ * a form POST, Basic credentials and a gzip body; and -v's TLS summary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +35,8 @@ static int last_status(const char *verbose)
 }
 
 /* Runs portls get and curl with the same flags on url; asserts both succeed with the same body
- * and status. extra: NULL-terminated flags both understand. */
-static void compare(const char *url, const char *const extra[])
+ * and status. extra: NULL-terminated flags both understand. @return what portls get -v said. */
+static const char *compare(const char *url, const char *const extra[])
 {
     const char *mine = "/tmp/portls-get-mine", *theirs = "/tmp/portls-get-curl";
     const char *portls[24] = { PORTLS_TOOL, "get", url, "-v", "-o", mine, "--cacert", cert_path("ca.pem") };
@@ -58,6 +58,7 @@ static void compare(const char *url, const char *const extra[])
     free(b);
     unlink(mine);
     unlink(theirs);
+    return out_mine;
 }
 
 static void url(char *out, size_t len, bool tls, const char *path)
@@ -90,7 +91,8 @@ static void test_same_as_curl(void **state)
         char u[160];
         url(u, sizeof(u), cases[i].tls, cases[i].path);
         print_message("portls get vs curl: %s\n", u);
-        compare(u, cases[i].extra);
+        const char *verbose = compare(u, cases[i].extra);
+        assert_non_null(strstr(verbose, cases[i].tls ? "Verification: OK" : "Plain TCP")); /* -v's TLS summary */
     }
 }
 

@@ -34,6 +34,7 @@ typedef struct esp_http_client_event *esp_http_client_event_handle_t;
 #ifdef CONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT
 struct esp_transport_item_t; /* esp_transport_handle_t, without making esp_transport.h public here */
 #endif
+struct esp_tls; /* esp_tls_t (esp_tls.h) */
 
 typedef enum {
     HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
@@ -369,6 +370,12 @@ esp_http_client_transport_t esp_http_client_get_transport_type(esp_http_client_h
 
 /** The connection's socket, or -1. */
 int esp_http_client_get_socket(esp_http_client_handle_t client);
+
+/** portls extension: the ESP-TLS connection the requests go over, for esp_tls_get_ssl_context()
+ * and the other esp_tls getters (for http it is a plain TCP one, whose SSL context is NULL).
+ * Valid while connected: from HTTP_EVENT_ON_CONNECTED until HTTP_EVENT_DISCONNECTED. NULL when
+ * not connected, or over a custom transport that is not ESP-TLS based. */
+struct esp_tls *esp_http_client_get_esp_tls(esp_http_client_handle_t client);
 
 #ifdef __cplusplus
 }

@@ -344,6 +344,11 @@ esp_err_t esp_http_client_cancel_request(esp_http_client_handle_t client)
     return ESP_OK;
 }
 
+struct esp_tls *esp_http_client_get_esp_tls(esp_http_client_handle_t client)
+{
+    return client != NULL && client->transport != NULL ? esp_transport_ssl_get_esp_tls(client->transport) : NULL;
+}
+
 int esp_http_client_get_socket(esp_http_client_handle_t client)
 {
     return client != NULL && client->transport != NULL ? esp_transport_get_socket(client->transport) : -1;

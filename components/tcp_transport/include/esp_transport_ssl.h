@@ -28,6 +28,11 @@ typedef enum {
 /** A TLS transport. @return NULL when out of memory. */
 esp_transport_handle_t esp_transport_ssl_init(void);
 
+/** portls extension: the ESP-TLS connection under t (a TCP or TLS transport, or one layered on
+ * it such as WebSocket), for esp_tls_get_ssl_context() and the other esp_tls getters. Owned by
+ * the transport: valid until it closes. NULL when t is not connected or has no such connection. */
+esp_tls_t *esp_transport_ssl_get_esp_tls(esp_transport_handle_t t);
+
 void esp_transport_ssl_set_cert_data(esp_transport_handle_t t, const char *data, int len);
 void esp_transport_ssl_set_cert_data_der(esp_transport_handle_t t, const char *data, int len);
 void esp_transport_ssl_crt_bundle_attach(esp_transport_handle_t t, esp_err_t (*crt_bundle_attach)(void *conf));

@@ -51,6 +51,12 @@ static int base_close(esp_transport_handle_t t)
     return 0;
 }
 
+esp_tls_t *esp_transport_ssl_get_esp_tls(esp_transport_handle_t t)
+{
+    transport_esp_tls_t *c = base_ctx(esp_transport_get_payload_transport_handle(t));
+    return c != NULL && c->state == CONN_CONNECTED ? c->tls : NULL;
+}
+
 /* The connection's error record (and errno) become the transport's. */
 static void take_tls_errors(esp_transport_handle_t t, transport_esp_tls_t *c)
 {

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "esp_crt_bundle.h"
 #include "esp_http_client.h"
+#include "report.h"
 
 #define MAX_HEADERS 32
 #define PROGRESS_MIN_BYTES (1024 * 1024)
@@ -171,6 +172,7 @@ static esp_err_t on_event(esp_http_client_event_t *evt)
     case HTTP_EVENT_ON_CONNECTED:
         if (o->verbose) {
             fprintf(stderr, "* Connected for %s\n", o->url);
+            report_session(stderr, esp_http_client_get_esp_tls(evt->client));
         }
         break;
     default:
