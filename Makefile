@@ -18,7 +18,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem install \
+.PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem bench-http install \
 	clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
@@ -75,6 +75,10 @@ demo: build
 # Measurements, compared within one run (these machines are noisy).
 bench: build
 	bench/run.sh $(BUILD) bundle
+
+# esp_http_client against curl on one nginx: requests per second and download throughput.
+bench-http: build
+	bench/run.sh $(BUILD) http
 
 # One client connection's heap against a minimal OpenSSL client's; the table also goes to
 # bench/results/ as JSON.

@@ -52,11 +52,11 @@ static void write_config(const nginx_t *n)
             "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
             "events { worker_connections 64; }\n"
             "http {\n"
-            "  log_format conn '$connection $request $status $ssl_session_reused';\n"
+            "  log_format conn '$connection $request $status $ssl_protocol/$ssl_cipher $ssl_session_reused';\n"
             "  access_log %s/access.log conn;\n"
             "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
-            "  default_type text/plain; keepalive_requests 1000;\n"
+            "  default_type text/plain; keepalive_requests 100000;\n"
             "  server {\n"
             "    listen 127.0.0.1:%d; listen 127.0.0.1:%d ssl;\n"
             "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
@@ -131,6 +131,21 @@ void nginx_stop(nginx_t *n)
     assert_int_equal(system(cmd), 0);
 }
 
+/* "<serial> <request...> <status> <protocol>/<cipher> <r|.>": the first, the last two fields. */
+static bool parse_access(char *line, nginx_access_t *a)
+{
+    line[strcspn(line, "\n")] = '\0';
+    char *reused = strrchr(line, ' ');
+    if (reused == NULL) {
+        return false;
+    }
+    *reused++ = '\0';
+    const char *cipher = strrchr(line, ' ');
+    *a = (nginx_access_t){ .connection = strtol(line, NULL, 10), .resumed = reused[0] == 'r' };
+    snprintf(a->cipher, sizeof(a->cipher), "%s", cipher != NULL ? cipher + 1 : "");
+    return true;
+}
+
 int nginx_accesses(const nginx_t *n, const char *marker, nginx_access_t *out, int max)
 {
     char path[128], line[512];
@@ -138,10 +153,8 @@ int nginx_accesses(const nginx_t *n, const char *marker, nginx_access_t *out, in
     FILE *f = fopen(path, "r");
     int count = 0;
     while (f != NULL && count < max && fgets(line, sizeof(line), f) != NULL) {
-        if (strstr(line, marker) != NULL) {
-            size_t len = strcspn(line, "\n");
-            out[count++] = (nginx_access_t){ .connection = strtol(line, NULL, 10),
-                                             .resumed = len > 0 && line[len - 1] == 'r' };
+        if (strstr(line, marker) != NULL && parse_access(line, &out[count])) {
+            count++;
         }
     }
     if (f != NULL) {

@@ -16,8 +16,8 @@
  *   /status/404 (any 404) a plain 404
  * On mtls_port, a TLS server that asks for a client certificate (verified against ca.pem):
  *   /mtls/...             200 "client <subject DN>\n" with a valid one, else 403 "<why>\n"
- * Every access is logged as "<connection serial> <request> <status> <r if the TLS session was
- * resumed, else .>" in access.log.
+ * Every access is logged as "<connection serial> <request> <status> <protocol>/<cipher> <r if the
+ * TLS session was resumed, else .>" in access.log.
  */
 #pragma once
 
@@ -53,6 +53,7 @@ int nginx_group_teardown(void **state);
 typedef struct {
     long connection; /* nginx's connection serial */
     bool resumed;    /* the TLS session was resumed */
+    char cipher[64]; /* "TLSv1.3/TLS_AES_256_GCM_SHA384"; "/" for plain HTTP */
 } nginx_access_t;
 
 /* The access log's lines that contain marker, oldest first. @return how many (<= max). */
