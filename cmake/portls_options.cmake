@@ -52,6 +52,8 @@ option(CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS "Keep response headers for e
 set(CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS 10 CACHE STRING "Most response headers kept per response")
 set(CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE 128 CACHE STRING
     "Longest response header value kept, in bytes; a longer one is not kept")
+set(CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT 2000 CACHE STRING
+    "How long an event waits for room in the default event loop's queue, ms")
 
 # --- certificate bundle (esp_crt_bundle.h) ---
 option(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE "Build the default certificate bundle into esp-tls" ON)

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "esp_err.h"
+#include "esp_event.h"
 #include "sdkconfig.h"
 
 #ifdef __cplusplus
@@ -27,6 +28,12 @@ extern "C" {
 #endif
 
 #define DEFAULT_HTTP_BUF_SIZE (512)
+
+/** Every event also goes to the default event loop, when one exists (esp_event.h), under this
+ * base with the event id as its id. The event data is the client handle, except for ON_DATA
+ * (esp_http_client_on_data_t) and REDIRECT (esp_http_client_redirect_event_data_t). A post waits
+ * up to CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT ms for room in the loop's queue. */
+ESP_EVENT_DECLARE_BASE(ESP_HTTP_CLIENT_EVENT);
 
 typedef struct esp_http_client *esp_http_client_handle_t;
 typedef struct esp_http_client_event *esp_http_client_event_handle_t;
@@ -60,6 +67,18 @@ typedef struct esp_http_client_event {
     char *header_key;                    /*!< ON_HEADER: the name */
     char *header_value;                  /*!< ON_HEADER: the value */
 } esp_http_client_event_t;
+
+/** The default loop's data for HTTP_EVENT_ON_DATA. */
+typedef struct esp_http_client_on_data {
+    esp_http_client_handle_t client; /*!< the handle */
+    int64_t data_process;            /*!< body bytes delivered so far, this piece included */
+} esp_http_client_on_data_t;
+
+/** The default loop's data for HTTP_EVENT_REDIRECT. */
+typedef struct esp_http_client_redirect_event_data {
+    esp_http_client_handle_t client; /*!< the handle */
+    int status_code;                 /*!< the 3xx */
+} esp_http_client_redirect_event_data_t;
 
 typedef enum {
     HTTP_TRANSPORT_UNKNOWN = 0x0, /*!< from the URL's scheme */

@@ -123,5 +123,7 @@ esp_transport_handle_t http_request_transport_for(esp_http_client_handle_t clien
 esp_err_t http_auth_prepare(esp_http_client_handle_t client);
 esp_err_t http_auth_take_challenge(esp_http_client_handle_t client);
 
-/* Events (esp_http_client.c). */
+/* Events (esp_http_client.c): to the event handler, then to the default event loop if there is
+ * one. emit fills in client and user_data; dispatch makes the event from its parts. */
+void http_emit(esp_http_client_handle_t client, esp_http_client_event_t *evt);
 void http_dispatch(esp_http_client_handle_t client, esp_http_client_event_id_t id, void *data, int len);

@@ -16,14 +16,43 @@ static const char *TAG = "esp_http_client";
 #define DEFAULT_MAX_AUTH_RETRIES 10
 #define DEFAULT_USER_AGENT "ESP32 HTTP Client/1.0"
 
+ESP_EVENT_DEFINE_BASE(ESP_HTTP_CLIENT_EVENT);
+
+/* The default loop's copy of an event (ESP_ERR_INVALID_STATE, no default loop, is the usual case
+ * on a host and not worth a word). */
+static void post_event(esp_http_client_handle_t client, esp_http_client_event_id_t id)
+{
+    esp_http_client_on_data_t on_data = { .client = client, .data_process = client->response.body_delivered };
+    esp_http_client_redirect_event_data_t redirect = { .client = client, .status_code = client->response.status_code };
+    const void *data = &client;
+    size_t size = sizeof(client);
+    if (id == HTTP_EVENT_ON_DATA) {
+        data = &on_data;
+        size = sizeof(on_data);
+    } else if (id == HTTP_EVENT_REDIRECT) {
+        data = &redirect;
+        size = sizeof(redirect);
+    }
+    esp_err_t err = esp_event_post(ESP_HTTP_CLIENT_EVENT, id, data, size, CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT);
+    if (err != ESP_OK && err != ESP_ERR_INVALID_STATE) {
+        ESP_LOGW(TAG, "event %d not posted to the default loop: %s", (int)id, esp_err_to_name(err));
+    }
+}
+
+void http_emit(esp_http_client_handle_t client, esp_http_client_event_t *evt)
+{
+    evt->client = client;
+    evt->user_data = client->cfg.user_data;
+    if (client->cfg.event_handler != NULL) {
+        client->cfg.event_handler(evt);
+    }
+    post_event(client, evt->event_id);
+}
+
 void http_dispatch(esp_http_client_handle_t client, esp_http_client_event_id_t id, void *data, int len)
 {
-    if (client->cfg.event_handler == NULL) {
-        return;
-    }
-    esp_http_client_event_t evt = { .event_id = id, .client = client, .data = data, .data_len = len,
-                                    .user_data = client->cfg.user_data };
-    client->cfg.event_handler(&evt);
+    esp_http_client_event_t evt = { .event_id = id, .data = data, .data_len = len };
+    http_emit(client, &evt);
 }
 
 /* ---- header lists: owned key/value pairs (the request's, and the saved response headers) ---- */

@@ -56,12 +56,9 @@ static void header_done(esp_http_client_handle_t client)
 #ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
     save_header(r, r->value != NULL ? r->value : "");
 #endif
-    esp_http_client_event_t evt = { .event_id = HTTP_EVENT_ON_HEADER, .client = client,
-                                    .user_data = client->cfg.user_data, .header_key = r->field,
+    esp_http_client_event_t evt = { .event_id = HTTP_EVENT_ON_HEADER, .header_key = r->field,
                                     .header_value = r->value != NULL ? r->value : "" };
-    if (client->cfg.event_handler != NULL) {
-        client->cfg.event_handler(&evt);
-    }
+    http_emit(client, &evt);
     char **keep = NULL;
     if (strcasecmp(r->field, "Location") == 0) {
         keep = &r->location;

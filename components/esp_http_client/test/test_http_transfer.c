@@ -1,7 +1,8 @@
 /* esp_http_client against nginx, continued: mutual TLS, redirect chains, a 64 MiB download
  * checked by SHA-256, the saved response headers and chunk lengths, a custom transport, and the
- * request in steps (prepare + request_send). */
+ * request in steps (prepare + request_send), and the events on the default loop. */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,55 @@ static void test_prepare_and_request_send(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* What the default event loop delivered (on its own thread). */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int count[HTTP_EVENT_REDIRECT + 1];
+    int64_t data_process;
+    esp_http_client_handle_t client;
+} loop_seen = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+
+static void on_loop_event(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    (void)arg;
+    assert_ptr_equal(base, ESP_HTTP_CLIENT_EVENT);
+    pthread_mutex_lock(&loop_seen.lock);
+    if (id == HTTP_EVENT_ON_DATA) {
+        const esp_http_client_on_data_t *d = data;
+        loop_seen.client = d->client;
+        loop_seen.data_process = d->data_process;
+    } else {
+        loop_seen.client = *(esp_http_client_handle_t *)data;
+    }
+    loop_seen.count[id]++;
+    pthread_cond_broadcast(&loop_seen.changed);
+    pthread_mutex_unlock(&loop_seen.lock);
+}
+
+/* As in ESP-IDF, the events also reach the default loop, under ESP_HTTP_CLIENT_EVENT. */
+static void test_default_loop_events(void **state)
+{
+    (void)state;
+    assert_int_equal(esp_event_loop_create_default(), ESP_OK);
+    assert_int_equal(esp_event_handler_register(ESP_HTTP_CLIENT_EVENT, ESP_EVENT_ANY_ID, on_loop_event, NULL), ESP_OK);
+    esp_http_client_handle_t client = client_for("/hello.txt", true, &(seen_t){ 0 });
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    pthread_mutex_lock(&loop_seen.lock);
+    while (loop_seen.count[HTTP_EVENT_ON_FINISH] == 0) {
+        pthread_cond_wait(&loop_seen.changed, &loop_seen.lock);
+    }
+    assert_ptr_equal(loop_seen.client, client);
+    assert_int_equal(loop_seen.data_process, 17);
+    assert_int_equal(loop_seen.count[HTTP_EVENT_ON_CONNECTED], 1);
+    assert_int_equal(loop_seen.count[HTTP_EVENT_HEADERS_SENT], 1);
+    assert_true(loop_seen.count[HTTP_EVENT_ON_HEADER] >= 4);
+    assert_int_equal(loop_seen.count[HTTP_EVENT_ON_DATA], 1);
+    pthread_mutex_unlock(&loop_seen.lock);
+    esp_http_client_cleanup(client);
+    assert_int_equal(esp_event_loop_delete_default(), ESP_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_response_headers_and_chunks),
         cmocka_unit_test(test_custom_transport),
         cmocka_unit_test(test_prepare_and_request_send),
+        cmocka_unit_test(test_default_loop_events),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }
