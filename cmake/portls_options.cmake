@@ -55,6 +55,10 @@ set(CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE 128 CACHE STRING
 set(CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT 2000 CACHE STRING
     "How long an event waits for room in the default event loop's queue, ms")
 
+# --- esp-mqtt ---
+set(CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS 30000 CACHE STRING
+    "A QoS 1/2 message still unacknowledged this long after it was sent leaves the outbox (MQTT_EVENT_DELETED)")
+
 # --- certificate bundle (esp_crt_bundle.h) ---
 option(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE "Build the default certificate bundle into esp-tls" ON)
 set(CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS 200 CACHE STRING "Most certificates a bundle may hold")

@@ -1,0 +1,98 @@
+/* The MQTT client handle, shared by the files of this component. Not public. */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mqtt_client.h"
+#include "mqtt_msg.h"
+#include "mqtt_outbox.h"
+
+typedef enum {
+    MQTT_STATE_IDLE,           /* not started, or stopped */
+    MQTT_STATE_CONNECT,        /* to connect now */
+    MQTT_STATE_CONNECTED,
+    MQTT_STATE_WAIT_RECONNECT, /* until reconnect_at_ms */
+    MQTT_STATE_DISCONNECTED,   /* until esp_mqtt_client_reconnect() */
+} mqtt_state_t;
+
+/* The configuration: c is the caller's, with its strings replaced by the client's own copies. */
+typedef struct {
+    esp_mqtt_client_config_t c;
+    char *uri, *host, *path, *username, *password, *client_id, *will_topic, *will_msg;
+    esp_mqtt_transport_t transport;
+    int port;
+    int keepalive_s;              /* 0: none */
+    int reconnect_ms, timeout_ms, retransmit_ms;
+} mqtt_config_t;
+
+/* A user event waiting for the client's thread (esp_mqtt_dispatch_custom_event()). */
+typedef struct custom_event {
+    esp_mqtt_event_t event;
+    struct custom_event *next;
+} custom_event_t;
+
+struct esp_mqtt_client {
+    pthread_mutex_t lock;   /* recursive: the API, from any thread and from the handlers */
+    pthread_cond_t wake;    /* a state change the thread or a waiting caller must see */
+    pthread_t thread;
+    bool started, stop_requested;
+    bool polling; /* the thread waits on the socket, unlocked */
+    bool closing; /* another thread closes the connection: the thread must not poll */
+    mqtt_state_t state;
+    mqtt_config_t config;
+    esp_transport_list_handle_t transports;
+    esp_transport_handle_t transport; /* the connection's, while connected */
+    esp_event_loop_handle_t events;
+    custom_event_t *custom_events;
+    int custom_count;
+    uint8_t *in, *out;
+    size_t in_size, out_size;
+    outbox_t outbox;
+    uint16_t last_msg_id;
+    uint16_t *qos2_ids; /* QoS 2 messages received and PUBREC'd, until their PUBREL */
+    size_t qos2_count;
+    int64_t reconnect_at_ms, connected_at_ms, last_sent_ms, ping_sent_ms;
+    bool ping_outstanding;
+    esp_mqtt_error_codes_t error;
+};
+
+/* ---- configuration (mqtt_config.c) ---- */
+
+/* Validates src and makes dst from it (dst's old strings are freed on success). @return ESP_OK;
+ * ESP_ERR_INVALID_ARG (the log says why); ESP_ERR_NOT_SUPPORTED; ESP_ERR_NO_MEM. */
+esp_err_t mqtt_config_set(mqtt_config_t *dst, const esp_mqtt_client_config_t *src);
+void mqtt_config_free(mqtt_config_t *cfg);
+
+/* Takes the broker address from uri. @return ESP_OK; ESP_FAIL (not a URI of ours); ESP_ERR_NO_MEM. */
+esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri);
+
+/* The transports, configured from cfg: "mqtt", "mqtts", "ws", "wss" (or the custom one).
+ * @return ESP_OK, or ESP_ERR_NO_MEM. */
+esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client);
+
+/* The transport for the configured broker: the custom one, or the list's for its scheme. */
+esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client);
+
+/* ---- the client (mqtt_client.c) ---- */
+
+int64_t mqtt_now_ms(void);
+
+/* Hands ev to the registered handlers, now, on the calling thread (the API lock held). */
+void mqtt_dispatch(esp_mqtt_client_handle_t client, esp_mqtt_event_t *ev);
+void mqtt_dispatch_simple(esp_mqtt_client_handle_t client, esp_mqtt_event_id_t id, int msg_id);
+
+/* Writes all of packet within timeout_ms. @return 0, or -1 (the connection is broken). */
+int mqtt_write(esp_mqtt_client_handle_t client, const uint8_t *packet, size_t len);
+
+/* Sends an outbox item now (connected). @return 0, or -1. */
+int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item);
+
+/* Closes the connection: DISCONNECTED, then the next state. Waits for the thread to leave its
+ * poll first, when called from another thread. */
+void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next);
+
+/* ---- the connection's thread (mqtt_session.c) ---- */
+
+void *mqtt_thread(void *arg);

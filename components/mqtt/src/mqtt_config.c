@@ -1,0 +1,338 @@
+/*
+ * The client's configuration: validation, the client's copies of the strings, the broker URI
+ * (through http_parser's URL parser, as esp-mqtt does), and the transports it calls for.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "esp_log.h"
+#include "esp_transport_ssl.h"
+#include "esp_transport_tcp.h"
+#include "esp_transport_ws.h"
+#include "http_parser.h"
+#include "mqtt_client_private.h"
+
+static const char *TAG = "mqtt_config";
+
+#define DEFAULT_KEEPALIVE_S 120
+#define DEFAULT_RECONNECT_MS 10000
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_RETRANSMIT_MS 1000
+
+static const struct {
+    const char *scheme;
+    esp_mqtt_transport_t transport;
+    int port;
+} schemes[] = {
+    { MQTT_OVER_TCP_SCHEME, MQTT_TRANSPORT_OVER_TCP, 1883 },
+    { MQTT_OVER_SSL_SCHEME, MQTT_TRANSPORT_OVER_SSL, 8883 },
+    { MQTT_OVER_WS_SCHEME, MQTT_TRANSPORT_OVER_WS, 80 },
+    { MQTT_OVER_WSS_SCHEME, MQTT_TRANSPORT_OVER_WSS, 443 },
+};
+
+static int scheme_index(esp_mqtt_transport_t transport)
+{
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (schemes[i].transport == transport) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* *slot = a copy of value (NULL stays NULL). @return false when out of memory. */
+static bool copy(char **slot, const char *value)
+{
+    free(*slot);
+    *slot = value != NULL ? strdup(value) : NULL;
+    return value == NULL || *slot != NULL;
+}
+
+static char *url_field(const char *uri, const struct http_parser_url *u, enum http_parser_url_fields f)
+{
+    return (u->field_set & (1 << f)) != 0 ? strndup(uri + u->field_data[f].off, u->field_data[f].len) : NULL;
+}
+
+/* user[:password] from the URI become the credentials. */
+static bool take_userinfo(mqtt_config_t *cfg, char *info)
+{
+    char *colon = strchr(info, ':');
+    if (colon != NULL) {
+        *colon = '\0';
+    }
+    bool ok = copy(&cfg->username, info) && (colon == NULL || copy(&cfg->password, colon + 1));
+    free(info);
+    return ok;
+}
+
+esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri)
+{
+    struct http_parser_url u;
+    http_parser_url_init(&u);
+    if (uri == NULL || http_parser_parse_url(uri, strlen(uri), 0, &u) != 0 || (u.field_set & (1 << UF_HOST)) == 0) {
+        ESP_LOGE(TAG, "not a broker URI: %s", uri != NULL ? uri : "(null)");
+        return ESP_FAIL;
+    }
+    char *scheme = url_field(uri, &u, UF_SCHEMA);
+    int index = -1;
+    for (size_t i = 0; scheme != NULL && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        index = strcasecmp(scheme, schemes[i].scheme) == 0 ? (int)i : index;
+    }
+    free(scheme);
+    if (index < 0) {
+        ESP_LOGE(TAG, "no transport for the scheme of %s (mqtt, mqtts, ws or wss)", uri);
+        return ESP_FAIL;
+    }
+    char *host = url_field(uri, &u, UF_HOST), *path = url_field(uri, &u, UF_PATH);
+    char *info = url_field(uri, &u, UF_USERINFO);
+    bool ok = host != NULL && copy(&cfg->host, host) && copy(&cfg->path, path) && (info == NULL || take_userinfo(cfg, info));
+    free(host);
+    free(path);
+    cfg->transport = schemes[index].transport;
+    cfg->port = (u.field_set & (1 << UF_PORT)) != 0 ? u.port : schemes[index].port;
+    return ok ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
+static esp_err_t check(const esp_mqtt_client_config_t *c)
+{
+    const struct authentication_t *a = &c->credentials.authentication;
+    if (a->use_secure_element || a->ds_data != NULL || a->use_ecdsa_peripheral) {
+        ESP_LOGE(TAG, "a secure element, the DS peripheral or an eFuse key is chip hardware: none on a host");
+        return ESP_ERR_NOT_SUPPORTED;
+    }
+    if (c->session.protocol_ver == MQTT_PROTOCOL_V_5) {
+        ESP_LOGE(TAG, "MQTT 5 is not supported: use 3.1.1");
+        return ESP_ERR_NOT_SUPPORTED;
+    }
+    if ((a->certificate == NULL) != (a->key == NULL)) {
+        ESP_LOGE(TAG, "a client certificate and its key go together");
+        return ESP_ERR_INVALID_ARG;
+    }
+    const struct last_will_t *w = &c->session.last_will;
+    if (w->topic != NULL && (w->qos < 0 || w->qos > 2 || (w->msg == NULL && w->msg_len > 0))) {
+        ESP_LOGE(TAG, "bad last will (QoS %d)", w->qos);
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (c->broker.address.uri == NULL && (c->broker.address.hostname == NULL || scheme_index(c->broker.address.transport) < 0)) {
+        ESP_LOGE(TAG, "the config needs broker.address.uri, or hostname and transport");
+        return ESP_ERR_INVALID_ARG;
+    }
+    return c->buffer.size < 0 || c->buffer.out_size < 0 ? ESP_ERR_INVALID_ARG : ESP_OK;
+}
+
+/* The broker's address from uri, else from hostname, transport, port and path. */
+static esp_err_t take_address(mqtt_config_t *cfg, const struct address_t *a)
+{
+    if (a->uri != NULL) {
+        esp_err_t err = mqtt_config_set_uri(cfg, a->uri);
+        if (err != ESP_OK) {
+            return err == ESP_FAIL ? ESP_ERR_INVALID_ARG : err;
+        }
+        if (a->port != 0) {
+            cfg->port = (int)a->port;
+        }
+        return a->path == NULL || copy(&cfg->path, a->path) ? ESP_OK : ESP_ERR_NO_MEM;
+    }
+    cfg->transport = a->transport;
+    cfg->port = a->port != 0 ? (int)a->port : schemes[scheme_index(a->transport)].port;
+    return copy(&cfg->host, a->hostname) && copy(&cfg->path, a->path) ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
+/* "ESP32_" and six hex digits: ESP-IDF uses the MAC's last three bytes; a host has no such
+ * thing, and clients of one process must not share an id (the broker would drop one). */
+static bool default_client_id(mqtt_config_t *cfg)
+{
+    uint8_t r[3] = { 0 };
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        return false;
+    }
+    char id[16];
+    snprintf(id, sizeof(id), "ESP32_%02X%02X%02X", r[0], r[1], r[2]);
+    return copy(&cfg->client_id, id);
+}
+
+static esp_err_t take_strings(mqtt_config_t *cfg, const esp_mqtt_client_config_t *c)
+{
+    const struct credentials_t *cr = &c->credentials;
+    bool ok = (cr->username == NULL || copy(&cfg->username, cr->username)) &&
+              (cr->authentication.password == NULL || copy(&cfg->password, cr->authentication.password)) &&
+              copy(&cfg->will_topic, c->session.last_will.topic);
+    const struct last_will_t *w = &c->session.last_will;
+    size_t will_len = w->msg_len > 0 ? (size_t)w->msg_len : w->msg != NULL ? strlen(w->msg) : 0;
+    free(cfg->will_msg);
+    cfg->will_msg = malloc(will_len + 1);
+    ok = ok && cfg->will_msg != NULL;
+    if (ok) {
+        memcpy(cfg->will_msg, w->msg != NULL ? w->msg : "", will_len);
+        cfg->will_msg[will_len] = '\0';
+        cfg->c.session.last_will.msg_len = (int)will_len;
+    }
+    if (ok && cr->set_null_client_id) {
+        ok = copy(&cfg->client_id, "");
+    } else if (ok) {
+        ok = cr->client_id != NULL ? copy(&cfg->client_id, cr->client_id) : default_client_id(cfg);
+    }
+    return ok ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
+static int or_default(int value, int fallback)
+{
+    return value > 0 ? value : fallback;
+}
+
+esp_err_t mqtt_config_set(mqtt_config_t *dst, const esp_mqtt_client_config_t *src)
+{
+    if (src == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = check(src);
+    mqtt_config_t cfg = { .c = *src };
+    if (err == ESP_OK) {
+        err = take_address(&cfg, &src->broker.address);
+    }
+    if (err == ESP_OK) {
+        err = take_strings(&cfg, src);
+    }
+    if (err != ESP_OK) {
+        mqtt_config_free(&cfg);
+        return err;
+    }
+    cfg.keepalive_s = src->session.disable_keepalive ? 0 : or_default(src->session.keepalive, DEFAULT_KEEPALIVE_S);
+    cfg.reconnect_ms = or_default(src->network.reconnect_timeout_ms, DEFAULT_RECONNECT_MS);
+    cfg.timeout_ms = or_default(src->network.timeout_ms, DEFAULT_TIMEOUT_MS);
+    cfg.retransmit_ms = or_default(src->session.message_retransmit_timeout, DEFAULT_RETRANSMIT_MS);
+    mqtt_config_free(dst);
+    *dst = cfg;
+    return ESP_OK;
+}
+
+void mqtt_config_free(mqtt_config_t *cfg)
+{
+    free(cfg->uri);
+    free(cfg->host);
+    free(cfg->path);
+    free(cfg->username);
+    free(cfg->password);
+    free(cfg->client_id);
+    free(cfg->will_topic);
+    free(cfg->will_msg);
+    *cfg = (mqtt_config_t){ 0 };
+}
+
+/* ---- transports ---- */
+
+/* PEM buffers go to the ssl setters without their NUL; DER ones with their length. */
+static void set_pem_or_der(esp_transport_handle_t t, const char *data, size_t len,
+                           void (*pem)(esp_transport_handle_t, const char *, int),
+                           void (*der)(esp_transport_handle_t, const char *, int))
+{
+    if (data != NULL) {
+        len == 0 ? pem(t, data, (int)strlen(data)) : der(t, data, (int)len);
+    }
+}
+
+static void configure_tls(esp_transport_handle_t ssl, const esp_mqtt_client_config_t *c)
+{
+    const struct verification_t *v = &c->broker.verification;
+    const struct authentication_t *a = &c->credentials.authentication;
+    set_pem_or_der(ssl, v->certificate, v->certificate_len, esp_transport_ssl_set_cert_data,
+                   esp_transport_ssl_set_cert_data_der);
+    set_pem_or_der(ssl, a->certificate, a->certificate_len, esp_transport_ssl_set_client_cert_data,
+                   esp_transport_ssl_set_client_cert_data_der);
+    set_pem_or_der(ssl, a->key, a->key_len, esp_transport_ssl_set_client_key_data,
+                   esp_transport_ssl_set_client_key_data_der);
+    if (a->key_password != NULL) {
+        esp_transport_ssl_set_client_key_password(ssl, a->key_password, a->key_password_len);
+    }
+    if (v->crt_bundle_attach != NULL) {
+        esp_transport_ssl_crt_bundle_attach(ssl, v->crt_bundle_attach);
+    }
+    if (v->use_global_ca_store) {
+        esp_transport_ssl_enable_global_ca_store(ssl);
+    }
+    bool verified = v->certificate != NULL || v->crt_bundle_attach != NULL || v->use_global_ca_store;
+    if (v->psk_hint_key != NULL && !verified) {
+        esp_transport_ssl_set_psk_key_hint(ssl, v->psk_hint_key);
+    }
+    if (v->skip_cert_common_name_check) {
+        esp_transport_ssl_skip_common_name_check(ssl);
+    }
+    esp_transport_ssl_set_common_name(ssl, v->common_name);
+    esp_transport_ssl_set_alpn_protocol(ssl, v->alpn_protos);
+    esp_transport_ssl_set_ciphersuites_list(ssl, v->ciphersuites_list);
+}
+
+/* Keep-alive and interface, for the TCP and the TLS transport alike (one implementation). */
+static void configure_tcp(esp_transport_handle_t t, const esp_mqtt_client_config_t *c)
+{
+    esp_transport_keep_alive_t ka = c->network.tcp_keep_alive_cfg;
+    if (ka.keep_alive_enable) {
+        esp_transport_ssl_set_keep_alive(t, &ka);
+    }
+    if (c->network.if_name != NULL) {
+        esp_transport_ssl_set_interface_name(t, c->network.if_name);
+    }
+}
+
+/* WebSocket over parent, speaking the "mqtt" subprotocol (MQTT 3.1.1, 6). */
+static esp_transport_handle_t ws_over(esp_transport_handle_t parent, const char *path)
+{
+    esp_transport_handle_t ws = esp_transport_ws_init(parent);
+    if (ws != NULL) {
+        esp_transport_ws_set_subprotocol(ws, "mqtt");
+        esp_transport_ws_set_path(ws, path != NULL ? path : "/");
+    }
+    return ws;
+}
+
+static esp_err_t add_all(esp_transport_list_handle_t list, esp_transport_handle_t t[4])
+{
+    esp_err_t err = ESP_OK;
+    for (int i = 0; i < 4; i++) {
+        if (err == ESP_OK && t[i] != NULL && esp_transport_list_add(list, t[i], schemes[i].scheme) == ESP_OK) {
+            continue;
+        }
+        err = ESP_ERR_NO_MEM;
+        esp_transport_destroy(t[i]);
+    }
+    return err;
+}
+
+esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client)
+{
+    const esp_mqtt_client_config_t *c = &client->config.c;
+    client->transports = esp_transport_list_init();
+    if (client->transports == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    if (c->network.transport != NULL) {
+        return esp_transport_list_add(client->transports, c->network.transport, "custom");
+    }
+    esp_transport_handle_t tcp = esp_transport_tcp_init(), ssl = esp_transport_ssl_init();
+    esp_transport_handle_t t[4] = { tcp, ssl, tcp != NULL ? ws_over(tcp, client->config.path) : NULL,
+                                    ssl != NULL ? ws_over(ssl, client->config.path) : NULL };
+    if (ssl != NULL) {
+        configure_tls(ssl, c);
+        configure_tcp(ssl, c);
+    }
+    if (tcp != NULL) {
+        configure_tcp(tcp, c);
+    }
+    return add_all(client->transports, t);
+}
+
+esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client)
+{
+    esp_transport_list_handle_t list = client->transports;
+    if (client->config.c.network.transport != NULL) {
+        return esp_transport_list_get_transport(list, "custom");
+    }
+    esp_transport_handle_t t = esp_transport_list_get_transport(list, schemes[scheme_index(client->config.transport)].scheme);
+    if (client->config.transport == MQTT_TRANSPORT_OVER_WS || client->config.transport == MQTT_TRANSPORT_OVER_WSS) {
+        esp_transport_ws_set_path(t, client->config.path != NULL ? client->config.path : "/"); /* set_uri may change it */
+    }
+    return t;
+}

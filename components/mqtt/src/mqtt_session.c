@@ -1,0 +1,497 @@
+/*
+ * The client's thread: it connects (CONNECT, then CONNACK), reads and handles the broker's
+ * packets, keeps the connection alive with PINGREQs, sends and resends the outbox, and
+ * reconnects. It holds the API lock except while it waits: on the socket (at most POLL_MS, so
+ * that timers and queued messages are served) or on the client's condition.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "esp_log.h"
+#include "esp_tls.h"
+#include "mqtt_client_private.h"
+#include "sdkconfig.h"
+
+static const char *TAG = "mqtt_session";
+
+#define POLL_MS 50
+
+/* ---- errors and closing ---- */
+
+static void note_transport_error(esp_mqtt_client_handle_t client, esp_transport_handle_t t)
+{
+    int code = 0, flags = 0;
+    int sock_errno = esp_transport_get_errno(t); /* first: reading the record clears it too */
+    esp_tls_error_handle_t h = esp_transport_get_error_handle(t);
+    esp_err_t err = h != NULL ? esp_tls_get_and_clear_last_error(h, &code, &flags) : ESP_FAIL;
+    client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT, .esp_tls_last_esp_err = err,
+                                              .esp_tls_stack_err = code, .esp_tls_cert_verify_flags = flags,
+                                              .esp_transport_sock_errno = sock_errno };
+}
+
+static void dispatch_error(esp_mqtt_client_handle_t client)
+{
+    ESP_LOGE(TAG, "error: type %d, %s, TLS stack -0x%04x, verify flags 0x%x, errno %d, connect return code %d",
+             client->error.error_type, esp_err_to_name(client->error.esp_tls_last_esp_err),
+             (unsigned)client->error.esp_tls_stack_err, (unsigned)client->error.esp_tls_cert_verify_flags,
+             client->error.esp_transport_sock_errno, client->error.connect_return_code);
+    mqtt_dispatch_simple(client, MQTT_EVENT_ERROR, 0);
+}
+
+void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next)
+{
+    client->closing = true;
+    while (client->polling) {
+        pthread_cond_wait(&client->wake, &client->lock); /* the thread leaves its poll within POLL_MS */
+    }
+    bool was_open = client->transport != NULL;
+    if (was_open) {
+        esp_transport_close(client->transport);
+        client->transport = NULL;
+    }
+    client->ping_outstanding = false;
+    client->state = next;
+    client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
+    outbox_requeue_all(&client->outbox);
+    client->closing = false;
+    pthread_cond_broadcast(&client->wake);
+    if (was_open) {
+        mqtt_dispatch_simple(client, MQTT_EVENT_DISCONNECTED, 0);
+    }
+}
+
+/* The connection failed: DISCONNECTED, then reconnect later (or wait for reconnect()). */
+static void abort_connection(esp_mqtt_client_handle_t client)
+{
+    bool auto_reconnect = !client->config.c.network.disable_auto_reconnect;
+    mqtt_close(client, auto_reconnect ? MQTT_STATE_WAIT_RECONNECT : MQTT_STATE_DISCONNECTED);
+}
+
+/* The broker broke the protocol: ERROR (ESP_ERR_INVALID_RESPONSE), then the connection goes.
+ * @return -1. */
+static int protocol_error(esp_mqtt_client_handle_t client, const char *what)
+{
+    ESP_LOGE(TAG, "the broker sent %s: closing the connection", what);
+    client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT,
+                                              .esp_tls_last_esp_err = ESP_ERR_INVALID_RESPONSE };
+    dispatch_error(client);
+    return -1;
+}
+
+/* The transport failed: ERROR with its codes, then the connection goes. @return -1. */
+static int transport_failed(esp_mqtt_client_handle_t client)
+{
+    note_transport_error(client, client->transport);
+    dispatch_error(client);
+    return -1;
+}
+
+/* ---- reading packets ---- */
+
+/* Exactly len bytes within the network timeout. @return 0, or -1 (the error is noted). */
+static int read_exact(esp_mqtt_client_handle_t client, uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        int n = esp_transport_read(client->transport, (char *)buf, (int)len, client->config.timeout_ms);
+        if (n <= 0) {
+            ESP_LOGE(TAG, "%s while reading from the broker", n == 0 ? "timeout" : "failure or close");
+            return transport_failed(client);
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The fixed header, a byte at a time into the receive buffer. @return 0, or -1. */
+static int read_fixed_header(esp_mqtt_client_handle_t client, mqtt_fixed_header_t *h)
+{
+    for (size_t len = 1; len <= MQTT_MAX_FIXED_HEADER; len++) {
+        if (read_exact(client, client->in + len - 1, 1) != 0) {
+            return -1;
+        }
+        mqtt_msg_status_t st = mqtt_decode_fixed_header(client->in, len, h);
+        if (st == MQTT_MSG_OK) {
+            return mqtt_flags_valid(h) ? 0 : protocol_error(client, "a packet of a type or flags a server never sends");
+        }
+        if (st == MQTT_MSG_MALFORMED) {
+            break;
+        }
+    }
+    return protocol_error(client, "a malformed remaining length");
+}
+
+static int send_ack(esp_mqtt_client_handle_t client, mqtt_packet_type_t type, uint16_t id)
+{
+    uint8_t ack[4];
+    return mqtt_write(client, ack, mqtt_encode_ack(ack, sizeof(ack), type, id));
+}
+
+/* QoS 2: was a PUBLISH with this id received (and PUBREC'd) and not yet released? */
+static size_t qos2_index(const esp_mqtt_client_handle_t client, uint16_t id)
+{
+    size_t i = 0;
+    while (i < client->qos2_count && client->qos2_ids[i] != id) {
+        i++;
+    }
+    return i;
+}
+
+static bool qos2_remember(esp_mqtt_client_handle_t client, uint16_t id)
+{
+    uint16_t *grown = realloc(client->qos2_ids, (client->qos2_count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return false;
+    }
+    client->qos2_ids = grown;
+    client->qos2_ids[client->qos2_count++] = id;
+    return true;
+}
+
+static void qos2_forget(esp_mqtt_client_handle_t client, uint16_t id)
+{
+    size_t i = qos2_index(client, id);
+    if (i < client->qos2_count) {
+        client->qos2_ids[i] = client->qos2_ids[--client->qos2_count];
+    }
+}
+
+/* The payload after the first piece, a buffer at a time, each piece a DATA event. */
+static int deliver_rest(esp_mqtt_client_handle_t client, esp_mqtt_event_t *ev, size_t total, bool deliver)
+{
+    size_t offset = (size_t)ev->data_len;
+    while (offset < total) {
+        size_t n = total - offset < client->in_size ? total - offset : client->in_size;
+        if (read_exact(client, client->in, n) != 0) {
+            return -1;
+        }
+        *ev = (esp_mqtt_event_t){ .event_id = MQTT_EVENT_DATA, .data = (char *)client->in, .data_len = (int)n,
+                                  .current_data_offset = (int)offset, .total_data_len = (int)total,
+                                  .msg_id = ev->msg_id, .qos = ev->qos, .retain = ev->retain, .dup = ev->dup };
+        if (deliver) {
+            mqtt_dispatch(client, ev);
+        }
+        offset += n;
+    }
+    return 0;
+}
+
+static int handle_publish(esp_mqtt_client_handle_t client, const mqtt_fixed_header_t *h)
+{
+    size_t first = h->remaining < client->in_size ? h->remaining : client->in_size;
+    mqtt_publish_t p;
+    if (read_exact(client, client->in, first) != 0) {
+        return -1;
+    }
+    mqtt_msg_status_t st = mqtt_decode_publish(h, client->in, first, &p);
+    if (st != MQTT_MSG_OK) {
+        return protocol_error(client, st == MQTT_MSG_INCOMPLETE ? "a PUBLISH whose topic is longer than the receive buffer"
+                                                                : "a malformed PUBLISH");
+    }
+    bool duplicate = p.qos == 2 && qos2_index(client, p.msg_id) < client->qos2_count; /* PUBREC'd before */
+    esp_mqtt_event_t ev = { .event_id = MQTT_EVENT_DATA, .topic = (char *)p.topic, .topic_len = p.topic_len,
+                            .data = (char *)client->in + p.payload_offset, .data_len = (int)(first - p.payload_offset),
+                            .total_data_len = (int)p.payload_len, .msg_id = p.msg_id, .qos = p.qos,
+                            .retain = p.retain, .dup = p.dup };
+    if (!duplicate) {
+        mqtt_dispatch(client, &ev);
+    }
+    if (deliver_rest(client, &ev, p.payload_len, !duplicate) != 0) {
+        return -1;
+    }
+    if (p.qos == 1) {
+        return send_ack(client, MQTT_PUBACK, p.msg_id);
+    }
+    if (p.qos == 2 && !duplicate && !qos2_remember(client, p.msg_id)) {
+        return -1;
+    }
+    return p.qos == 2 ? send_ack(client, MQTT_PUBREC, p.msg_id) : 0;
+}
+
+/* PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
+static int handle_ack(esp_mqtt_client_handle_t client, const mqtt_fixed_header_t *h)
+{
+    uint16_t id;
+    if (mqtt_decode_ack(h, client->in, &id) != MQTT_MSG_OK) {
+        return protocol_error(client, "a malformed acknowledgement");
+    }
+    outbox_item_t *item = outbox_find(&client->outbox, id, h->type == MQTT_PUBCOMP ? MQTT_PUBREL : MQTT_PUBLISH);
+    switch (h->type) {
+    case MQTT_PUBREC:
+        if (item != NULL && item->qos == 2) {
+            outbox_to_pubrel(&client->outbox, item);
+            return mqtt_send_item(client, item);
+        }
+        return send_ack(client, MQTT_PUBREL, id); /* a PUBREC again: our PUBREL was lost */
+    case MQTT_PUBREL:
+        qos2_forget(client, id);
+        return send_ack(client, MQTT_PUBCOMP, id);
+    case MQTT_UNSUBACK:
+        mqtt_dispatch_simple(client, MQTT_EVENT_UNSUBSCRIBED, id);
+        return 0;
+    default: /* PUBACK (QoS 1) or PUBCOMP (QoS 2): delivered */
+        if (item != NULL && (h->type == MQTT_PUBCOMP || item->qos == 1)) {
+            outbox_remove(&client->outbox, item);
+            mqtt_dispatch_simple(client, MQTT_EVENT_PUBLISHED, id);
+        }
+        return 0;
+    }
+}
+
+static int handle_suback(esp_mqtt_client_handle_t client, const mqtt_fixed_header_t *h)
+{
+    uint16_t id;
+    const uint8_t *codes;
+    size_t count;
+    if (mqtt_decode_suback(h, client->in, &id, &codes, &count) != MQTT_MSG_OK) {
+        return protocol_error(client, "a malformed SUBACK");
+    }
+    client->error = (esp_mqtt_error_codes_t){ 0 };
+    if (memchr(codes, 0x80, count) != NULL) {
+        client->error.error_type = MQTT_ERROR_TYPE_SUBSCRIBE_FAILED;
+    }
+    esp_mqtt_event_t ev = { .event_id = MQTT_EVENT_SUBSCRIBED, .msg_id = id, .data = (char *)codes,
+                            .data_len = (int)count, .error_handle = &client->error };
+    mqtt_dispatch(client, &ev);
+    return 0;
+}
+
+/* One packet from the broker. @return 0, or -1 (the connection must go). */
+static int read_packet(esp_mqtt_client_handle_t client)
+{
+    mqtt_fixed_header_t h;
+    if (read_fixed_header(client, &h) != 0) {
+        return -1;
+    }
+    if (h.type == MQTT_PUBLISH) {
+        return handle_publish(client, &h);
+    }
+    if (h.remaining > client->in_size) {
+        return protocol_error(client, "a packet longer than the receive buffer");
+    }
+    if (read_exact(client, client->in, h.remaining) != 0) {
+        return -1;
+    }
+    switch (h.type) {
+    case MQTT_SUBACK:
+        return handle_suback(client, &h);
+    case MQTT_PINGRESP:
+        client->ping_outstanding = false;
+        return h.remaining == 0 ? 0 : protocol_error(client, "a PINGRESP with a body");
+    case MQTT_CONNACK:
+        return protocol_error(client, "a second CONNACK");
+    default:
+        return handle_ack(client, &h);
+    }
+}
+
+/* ---- connecting ---- */
+
+static int send_connect(esp_mqtt_client_handle_t client)
+{
+    const mqtt_config_t *cfg = &client->config;
+    const struct last_will_t *w = &cfg->c.session.last_will;
+    mqtt_connect_t c = { .client_id = cfg->client_id, .username = cfg->username, .password = cfg->password,
+                         .password_len = cfg->password != NULL ? strlen(cfg->password) : 0,
+                         .will_topic = cfg->will_topic, .will_msg = cfg->will_msg, .will_msg_len = (size_t)w->msg_len,
+                         .will_qos = w->qos, .will_retain = w->retain != 0,
+                         .clean_session = !cfg->c.session.disable_clean_session, .keepalive_s = (uint16_t)cfg->keepalive_s,
+                         .protocol_v31 = cfg->c.session.protocol_ver == MQTT_PROTOCOL_V_3_1 };
+    size_t cap = 64 + strlen(c.client_id) + (c.username ? strlen(c.username) : 0) + c.password_len +
+                 (c.will_topic ? strlen(c.will_topic) : 0) + c.will_msg_len;
+    uint8_t *packet = malloc(cap);
+    size_t len = packet != NULL ? mqtt_encode_connect(packet, cap, &c) : 0;
+    int rc = len > 0 ? mqtt_write(client, packet, len) : -1;
+    free(packet);
+    return rc;
+}
+
+/* CONNACK within the network timeout. @return its return code (0 accepted), or -1. */
+static int read_connack(esp_mqtt_client_handle_t client, bool *session_present)
+{
+    mqtt_fixed_header_t h;
+    uint8_t code;
+    if (esp_transport_poll_read(client->transport, client->config.timeout_ms) <= 0) {
+        ESP_LOGE(TAG, "no CONNACK within %d ms", client->config.timeout_ms);
+        return transport_failed(client);
+    }
+    if (read_fixed_header(client, &h) != 0) {
+        return -1;
+    }
+    if (h.type != MQTT_CONNACK || h.remaining != 2) {
+        return protocol_error(client, "something else than a CONNACK first");
+    }
+    if (read_exact(client, client->in, 2) != 0) {
+        return -1;
+    }
+    return mqtt_decode_connack(&h, client->in, session_present, &code) == MQTT_MSG_OK
+               ? code
+               : protocol_error(client, "a malformed CONNACK");
+}
+
+static int send_queued(esp_mqtt_client_handle_t client);
+
+static void connect_to_broker(esp_mqtt_client_handle_t client)
+{
+    mqtt_dispatch_simple(client, MQTT_EVENT_BEFORE_CONNECT, 0);
+    esp_transport_handle_t t = mqtt_transport_for(client);
+    client->error = (esp_mqtt_error_codes_t){ 0 };
+    if (esp_transport_connect(t, client->config.host, client->config.port, client->config.timeout_ms) != 0) {
+        note_transport_error(client, t);
+        dispatch_error(client);
+        client->state = client->config.c.network.disable_auto_reconnect ? MQTT_STATE_DISCONNECTED
+                                                                          : MQTT_STATE_WAIT_RECONNECT;
+        client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
+        return;
+    }
+    client->transport = t;
+    bool session_present = false;
+    int code = send_connect(client) == 0 ? read_connack(client, &session_present) : transport_failed(client);
+    if (code > 0) {
+        client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_CONNECTION_REFUSED,
+                                                  .connect_return_code = (esp_mqtt_connect_return_code_t)code };
+        dispatch_error(client);
+    }
+    if (code != 0) {
+        abort_connection(client);
+        return;
+    }
+    client->state = MQTT_STATE_CONNECTED;
+    client->connected_at_ms = mqtt_now_ms();
+    client->ping_outstanding = false;
+    if (!client->config.c.session.disable_clean_session) {
+        client->qos2_count = 0; /* a clean session starts without the broker's unreleased messages */
+    }
+    esp_mqtt_event_t ev = { .event_id = MQTT_EVENT_CONNECTED, .session_present = session_present,
+                            .error_handle = &client->error };
+    mqtt_dispatch(client, &ev);
+    if (client->state == MQTT_STATE_CONNECTED && send_queued(client) != 0) {
+        abort_connection(client);
+    }
+}
+
+/* ---- while connected: the outbox, keepalive, refresh ---- */
+
+/* Sends what is queued and resends what waited too long; drops what expired. @return 0, or -1. */
+static int send_queued(esp_mqtt_client_handle_t client)
+{
+    int64_t now = mqtt_now_ms();
+    for (outbox_item_t *item = client->outbox.head, *next; item != NULL; item = next) {
+        next = item->next;
+        if (item->state == OUTBOX_SENT && now - item->first_sent_ms > CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS) {
+            int id = item->msg_id;
+            outbox_remove(&client->outbox, item);
+            mqtt_dispatch_simple(client, MQTT_EVENT_DELETED, id);
+            continue;
+        }
+        bool due = item->state == OUTBOX_QUEUED || now - item->sent_ms >= client->config.retransmit_ms;
+        if (due && mqtt_send_item(client, item) != 0) {
+            return transport_failed(client);
+        }
+    }
+    return 0;
+}
+
+/* A PINGREQ once half the keepalive passed without a packet from us; the connection goes when
+ * its PINGRESP has not come within another half. @return 0, or -1. */
+static int keep_alive(esp_mqtt_client_handle_t client, int64_t now)
+{
+    int64_t half = (int64_t)client->config.keepalive_s * 500;
+    if (half == 0) {
+        return 0;
+    }
+    if (client->ping_outstanding) {
+        if (now - client->ping_sent_ms < half) {
+            return 0;
+        }
+        ESP_LOGE(TAG, "no PINGRESP within %lld ms: the broker is gone", (long long)half);
+        client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT,
+                                                  .esp_tls_last_esp_err = ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT };
+        dispatch_error(client);
+        return -1;
+    }
+    if (now - client->last_sent_ms < half) {
+        return 0;
+    }
+    uint8_t ping[2];
+    client->ping_outstanding = true;
+    client->ping_sent_ms = now;
+    return mqtt_write(client, ping, mqtt_encode_empty(ping, sizeof(ping), MQTT_PINGREQ)) == 0 ? 0 : transport_failed(client);
+}
+
+static void run_connected(esp_mqtt_client_handle_t client)
+{
+    if (client->closing) {
+        pthread_cond_wait(&client->wake, &client->lock); /* another thread closes the connection */
+        return;
+    }
+    esp_transport_handle_t t = client->transport;
+    client->polling = true;
+    pthread_mutex_unlock(&client->lock);
+    int rc = esp_transport_poll_read(t, POLL_MS);
+    pthread_mutex_lock(&client->lock);
+    client->polling = false;
+    pthread_cond_broadcast(&client->wake);
+    if (client->state != MQTT_STATE_CONNECTED || client->closing || client->stop_requested) {
+        return;
+    }
+    int64_t now = mqtt_now_ms();
+    int refresh = client->config.c.network.refresh_connection_after_ms;
+    bool failed = (rc < 0 && transport_failed(client) != 0) || (rc > 0 && read_packet(client) != 0) ||
+                  (client->state == MQTT_STATE_CONNECTED && (send_queued(client) != 0 || keep_alive(client, now) != 0));
+    if (failed && client->state == MQTT_STATE_CONNECTED) {
+        abort_connection(client);
+    } else if (refresh > 0 && client->state == MQTT_STATE_CONNECTED && now - client->connected_at_ms >= refresh) {
+        mqtt_close(client, MQTT_STATE_CONNECT); /* refresh_connection_after_ms: a new connection now */
+    }
+}
+
+/* ---- waiting ---- */
+
+static void wait_for_reconnect(esp_mqtt_client_handle_t client)
+{
+    int64_t left = client->reconnect_at_ms - mqtt_now_ms();
+    if (left <= 0) {
+        client->state = MQTT_STATE_CONNECT;
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + (left % 1000) * 1000000;
+    until.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&client->wake, &client->lock, &until);
+}
+
+static void dispatch_custom_events(esp_mqtt_client_handle_t client)
+{
+    while (client->custom_events != NULL) {
+        custom_event_t *c = client->custom_events;
+        client->custom_events = c->next;
+        client->custom_count--;
+        mqtt_dispatch(client, &c->event);
+        free(c);
+    }
+}
+
+void *mqtt_thread(void *arg)
+{
+    esp_mqtt_client_handle_t client = arg;
+    pthread_mutex_lock(&client->lock);
+    while (!client->stop_requested) {
+        switch (client->state) {
+        case MQTT_STATE_CONNECT: connect_to_broker(client); break;
+        case MQTT_STATE_CONNECTED: run_connected(client); break;
+        case MQTT_STATE_WAIT_RECONNECT: wait_for_reconnect(client); break;
+        default: pthread_cond_wait(&client->wake, &client->lock); break;
+        }
+        dispatch_custom_events(client);
+    }
+    if (client->state == MQTT_STATE_CONNECTED) {
+        uint8_t bye[2];
+        mqtt_write(client, bye, mqtt_encode_empty(bye, sizeof(bye), MQTT_DISCONNECT)); /* a clean stop: no will */
+    }
+    mqtt_close(client, MQTT_STATE_IDLE);
+    pthread_mutex_unlock(&client->lock);
+    return NULL;
+}
