@@ -137,7 +137,7 @@ static bool file_contains(const char *path, const char *text)
 
 void mosquitto_sub_start(peer_t *sub, const char *output, const char *topic, int qos, int count)
 {
-    char port[16], q[4], c[16];
+    char port[16], q[12], c[16];
     snprintf(port, sizeof(port), "%d", mosquitto_group.tcp_port);
     snprintf(q, sizeof(q), "%d", qos);
     snprintf(c, sizeof(c), "%d", count);

@@ -92,7 +92,7 @@ static void test_qos_from_broker(void **state)
     assert_true(esp_mqtt_client_subscribe(client, "in/#", 2) > 0);
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
     for (int qos = 0; qos <= 2; qos++) {
-        char q[4], text[32];
+        char q[12], text[48];
         snprintf(q, sizeof(q), "%d", qos);
         snprintf(text, sizeof(text), "from mosquitto at QoS %d", qos);
         mosquitto_pub((const char *[]){ "-t", "in/qos", "-q", q, "-m", text, NULL });

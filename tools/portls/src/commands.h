@@ -5,3 +5,4 @@ int cmd_connect(int argc, char **argv);
 int cmd_bundle(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
+int cmd_mqtt(int argc, char **argv);

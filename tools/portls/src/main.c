@@ -12,6 +12,7 @@ static const struct {
     { "connect", cmd_connect, "connect HOST:PORT over TLS and report what was negotiated" },
     { "serve", cmd_serve, "a TLS server (echo or HTTP status page) on ESP-TLS server sessions" },
     { "get", cmd_get, "an HTTP(S) request with esp_http_client, curl's flags for the same things" },
+    { "mqtt", cmd_mqtt, "MQTT sub or pub with the esp-mqtt client, mosquitto_sub's and _pub's flags" },
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
 };
 

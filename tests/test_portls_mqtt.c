@@ -1,0 +1,112 @@
+/* portls mqtt sub and pub against mosquitto, with mosquitto_pub and mosquitto_sub on the other
+ * side: plain TCP, mutual TLS, stdin lines, secure WebSocket, and a refused certificate. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mqtt_test_client.h"
+#include "tls_test.h"
+
+static void port_arg(char *out, size_t len, int port)
+{
+    snprintf(out, len, "%d", port);
+}
+
+/* portls mqtt sub in the background, once it said it is subscribed. */
+static void portls_sub_start(peer_t *p, const char *output, const char *const argv[])
+{
+    assert_int_equal(peer_spawn(p, argv, output), 0);
+    char text[4096] = "";
+    for (int waited = 0; strstr(text, "subscribed") == NULL && waited < 10000; waited += 20) {
+        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+        FILE *f = fopen(output, "r");
+        size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
+        text[n] = '\0';
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    assert_non_null(strstr(text, "subscribed"));
+}
+
+static void test_sub_prints_messages(void **state)
+{
+    (void)state;
+    char port[16], out[1 << 16];
+    port_arg(port, sizeof(port), mosquitto_group.tcp_port);
+    const char *file = "/tmp/portls-mqtt-tool-sub";
+    const char *argv[] = { PORTLS_TOOL, "mqtt", "sub", "-h", "127.0.0.1", "-p", port, "-t", "tool/#", "-q", "1",
+                           "-C", "2", "-v", NULL };
+    peer_t sub;
+    portls_sub_start(&sub, file, argv);
+    mosquitto_pub((const char *[]){ "-t", "tool/a", "-m", "first", "-q", "1", NULL });
+    mosquitto_pub((const char *[]){ "-t", "tool/b", "-m", "second", NULL });
+    assert_int_equal(peer_wait(&sub), 0);
+    FILE *f = fopen(file, "r");
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    unlink(file);
+    assert_non_null(strstr(out, "tool/a first\ntool/b second\n"));
+}
+
+/* pub over mutual TLS reaches a subscriber on the plain listener. */
+static void test_pub_over_mutual_tls(void **state)
+{
+    (void)state;
+    peer_t sub;
+    const char *file = "/tmp/portls-mqtt-tool-mtls";
+    mosquitto_sub_start(&sub, file, "tool/mtls", 1, 1);
+    char port[16], out[4096];
+    port_arg(port, sizeof(port), mosquitto_group.mtls_port);
+    const char *argv[] = { PORTLS_TOOL, "mqtt", "pub", "-h", "localhost", "-p", port, "-t", "tool/mtls",
+                           "-m", "signed", "-q", "1", "--cafile", cert_path("ca.pem"), "--cert",
+                           cert_path("client.pem"), "--key", cert_path("client.key"), NULL };
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
+    assert_non_null(strstr(mosquitto_sub_finish(&sub, file), "signed"));
+}
+
+/* pub -l: each line of stdin is a message, here at QoS 2 over secure WebSocket. */
+static void test_pub_lines_over_wss(void **state)
+{
+    (void)state;
+    peer_t sub;
+    const char *file = "/tmp/portls-mqtt-tool-lines";
+    mosquitto_sub_start(&sub, file, "tool/lines", 2, 3);
+    char url[96], out[4096];
+    snprintf(url, sizeof(url), "wss://localhost:%d/mqtt", mosquitto_group.wss_port);
+    const char *argv[] = { PORTLS_TOOL, "mqtt", "pub", "--url", url, "-t", "tool/lines", "-l", "-q", "2",
+                           "--cafile", cert_path("ca.pem"), NULL };
+    assert_int_equal(run_program(argv, "one\ntwo\nthree\n", out, sizeof(out)), 0);
+    const char *seen = mosquitto_sub_finish(&sub, file);
+    assert_non_null(strstr(seen, "one\n"));
+    assert_non_null(strstr(seen, "two\n"));
+    assert_non_null(strstr(seen, "three\n"));
+}
+
+/* A broker whose certificate the given CA did not sign: exit 1, the verify flags said. */
+static void test_failure_is_reported(void **state)
+{
+    (void)state;
+    char port[16], out[4096];
+    port_arg(port, sizeof(port), mosquitto_group.tls_port);
+    const char *argv[] = { PORTLS_TOOL, "mqtt", "pub", "-h", "localhost", "-p", port, "-t", "x", "-m", "y",
+                           "--cafile", cert_path("other_ca.pem"), NULL };
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED"));
+    assert_non_null(strstr(out, "verify flags 0x8")); /* not trusted */
+    const char *usage[] = { PORTLS_TOOL, "mqtt", "pub", "-t", "x", NULL }; /* no message */
+    assert_int_equal(run_program(usage, NULL, out, sizeof(out)), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sub_prints_messages),
+        cmocka_unit_test(test_pub_over_mutual_tls),
+        cmocka_unit_test(test_pub_lines_over_wss),
+        cmocka_unit_test(test_failure_is_reported),
+    };
+    return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);
+}

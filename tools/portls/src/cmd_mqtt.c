@@ -1,0 +1,287 @@
+/* portls mqtt sub|pub: the esp-mqtt client with mosquitto_sub's and mosquitto_pub's flags. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "mqtt_client.h"
+
+#define MAX_TOPICS 16
+
+typedef struct {
+    bool publish;
+    const char *host, *url, *message, *cafile, *cert, *key, *id, *will_topic, *will_payload;
+    const char *topics[MAX_TOPICS];
+    int topic_count, port, qos, count, keepalive;
+    bool retain, lines, verbose;
+    cert_file_t ca_file, cert_file, key_file;
+    /* what the client's thread reports */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool connected, failed;
+    int received, published;
+    int sent; /* by pub, on the main thread */
+} mqtt_opts_t;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static int usage(FILE *out)
+{
+    fputs("usage: portls mqtt sub [-h HOST] [-p PORT | --url URL] -t TOPIC... [-q QOS] [-C COUNT] [-v]\n"
+          "                       [--cafile FILE] [--cert FILE --key FILE] [-i ID] [-k SECONDS]\n"
+          "                       [--will-topic TOPIC --will-payload TEXT]\n"
+          "       portls mqtt pub [-h HOST] [-p PORT | --url URL] -t TOPIC (-m MESSAGE | -l) [-q QOS] [-r] ...\n"
+          "MQTT 3.1.1 with the esp-mqtt client, as mosquitto_sub and mosquitto_pub take these flags: sub\n"
+          "prints each message (-v: with its topic) until COUNT messages came or it is interrupted; pub\n"
+          "sends MESSAGE, or each line of stdin (-l), and waits for QoS 1/2 acknowledgements. --cafile or\n"
+          "--cert makes it MQTT over TLS (port 8883 by default); --url takes mqtt://, mqtts://, ws:// or\n"
+          "wss://. Exit status: 0 done, 1 the connection failed (the reason on stderr), 2 bad usage.\n",
+          out);
+    return out == stdout ? 0 : 2;
+}
+
+enum { OPT_CAFILE = 256, OPT_CERT, OPT_KEY, OPT_URL, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD, OPT_HELP };
+
+static const struct option long_options[] = {
+    { "host", required_argument, NULL, 'h' },      { "port", required_argument, NULL, 'p' },
+    { "topic", required_argument, NULL, 't' },     { "message", required_argument, NULL, 'm' },
+    { "qos", required_argument, NULL, 'q' },       { "retain", no_argument, NULL, 'r' },
+    { "count", required_argument, NULL, 'C' },     { "id", required_argument, NULL, 'i' },
+    { "keepalive", required_argument, NULL, 'k' }, { "stdin-line", no_argument, NULL, 'l' },
+    { "verbose", no_argument, NULL, 'v' },         { "cafile", required_argument, NULL, OPT_CAFILE },
+    { "cert", required_argument, NULL, OPT_CERT }, { "key", required_argument, NULL, OPT_KEY },
+    { "url", required_argument, NULL, OPT_URL },   { "will-topic", required_argument, NULL, OPT_WILL_TOPIC },
+    { "will-payload", required_argument, NULL, OPT_WILL_PAYLOAD }, { "help", no_argument, NULL, OPT_HELP },
+    { 0 },
+};
+
+static int parse_option(int opt, char *arg, void *ctx)
+{
+    mqtt_opts_t *o = ctx;
+    switch (opt) {
+    case 'h': o->host = arg; break;
+    case 'p': o->port = atoi(arg); break;
+    case 't':
+        if (o->topic_count == MAX_TOPICS) {
+            return usage(stderr) + 1;
+        }
+        o->topics[o->topic_count++] = arg;
+        break;
+    case 'm': o->message = arg; break;
+    case 'q': o->qos = atoi(arg); break;
+    case 'r': o->retain = true; break;
+    case 'C': o->count = atoi(arg); break;
+    case 'i': o->id = arg; break;
+    case 'k': o->keepalive = atoi(arg); break;
+    case 'l': o->lines = true; break;
+    case 'v': o->verbose = true; break;
+    case OPT_CAFILE: o->cafile = arg; break;
+    case OPT_CERT: o->cert = arg; break;
+    case OPT_KEY: o->key = arg; break;
+    case OPT_URL: o->url = arg; break;
+    case OPT_WILL_TOPIC: o->will_topic = arg; break;
+    case OPT_WILL_PAYLOAD: o->will_payload = arg; break;
+    case OPT_HELP: return usage(stdout) + 1;
+    default: return usage(stderr) + 1;
+    }
+    return 0;
+}
+
+static bool valid(const mqtt_opts_t *o)
+{
+    bool one_message = o->publish ? (o->message != NULL) != o->lines && o->topic_count == 1 : o->topic_count > 0;
+    return one_message && o->qos >= 0 && o->qos <= 2 && (o->cert == NULL) == (o->key == NULL);
+}
+
+/* ---- events, from the client's thread ---- */
+
+static void print_error(const esp_mqtt_error_codes_t *e)
+{
+    if (e->error_type == MQTT_ERROR_TYPE_CONNECTION_REFUSED) {
+        fprintf(stderr, "portls mqtt: the broker refused the connection (CONNACK return code %d)\n", e->connect_return_code);
+    } else if (e->error_type == MQTT_ERROR_TYPE_TCP_TRANSPORT) {
+        fprintf(stderr, "portls mqtt: %s (mbedTLS -0x%04x, verify flags 0x%x, errno %d)\n",
+                esp_err_to_name(e->esp_tls_last_esp_err), (unsigned)e->esp_tls_stack_err,
+                (unsigned)e->esp_tls_cert_verify_flags, e->esp_transport_sock_errno);
+    }
+}
+
+/* A piece of a message: printed as it comes, the topic first with -v, a newline at its end. */
+static void print_data(mqtt_opts_t *o, const esp_mqtt_event_t *ev)
+{
+    if (ev->current_data_offset == 0 && o->verbose) {
+        printf("%.*s ", ev->topic_len, ev->topic);
+    }
+    fwrite(ev->data, 1, (size_t)ev->data_len, stdout);
+    if (ev->current_data_offset + ev->data_len == ev->total_data_len) {
+        putchar('\n');
+        fflush(stdout);
+        o->received++;
+    }
+}
+
+static void on_connected(mqtt_opts_t *o, esp_mqtt_client_handle_t client)
+{
+    o->connected = true;
+    for (int i = 0; !o->publish && i < o->topic_count; i++) {
+        if (esp_mqtt_client_subscribe(client, o->topics[i], o->qos) < 0) {
+            fprintf(stderr, "portls mqtt: subscribing to %s failed\n", o->topics[i]);
+        }
+    }
+}
+
+static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    (void)base;
+    mqtt_opts_t *o = arg;
+    esp_mqtt_event_handle_t ev = data;
+    pthread_mutex_lock(&o->lock);
+    switch (id) {
+    case MQTT_EVENT_CONNECTED: on_connected(o, ev->client); break;
+    case MQTT_EVENT_SUBSCRIBED: fprintf(stderr, "portls mqtt: subscribed (msg_id %d)\n", ev->msg_id); break;
+    case MQTT_EVENT_DATA: print_data(o, ev); break;
+    case MQTT_EVENT_PUBLISHED: o->published++; break;
+    case MQTT_EVENT_ERROR:
+        print_error(ev->error_handle);
+        o->failed = !o->connected; /* before a connection: give up; after: it reconnects */
+        break;
+    default: break;
+    }
+    pthread_cond_broadcast(&o->changed);
+    pthread_mutex_unlock(&o->lock);
+}
+
+/* ---- the client ---- */
+
+static esp_mqtt_client_config_t config_of(const mqtt_opts_t *o, char *uri, size_t uri_len)
+{
+    bool tls = o->cafile != NULL || o->cert != NULL;
+    snprintf(uri, uri_len, "%s://%s:%d", tls ? "mqtts" : "mqtt", o->host, o->port > 0 ? o->port : tls ? 8883 : 1883);
+    esp_mqtt_client_config_t cfg = {
+        .broker.address.uri = o->url != NULL ? o->url : uri,
+        .broker.verification.certificate = (const char *)o->ca_file.data,
+        .credentials.client_id = o->id,
+        .credentials.authentication.certificate = (const char *)o->cert_file.data,
+        .credentials.authentication.key = (const char *)o->key_file.data,
+        .session.keepalive = o->keepalive,
+        .session.last_will = { .topic = o->will_topic, .msg = o->will_payload, .qos = o->qos },
+    };
+    return cfg;
+}
+
+/* Waits (interruptibly) until done(o) or the connection failed. @return false if it failed. */
+static bool wait_until(mqtt_opts_t *o, bool (*done)(const mqtt_opts_t *))
+{
+    pthread_mutex_lock(&o->lock);
+    while (!done(o) && !o->failed && !interrupted) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 200 * 1000000L;
+        t.tv_sec += t.tv_nsec / 1000000000L;
+        t.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&o->changed, &o->lock, &t);
+    }
+    bool ok = !o->failed;
+    pthread_mutex_unlock(&o->lock);
+    return ok;
+}
+
+static bool is_connected(const mqtt_opts_t *o)
+{
+    return o->connected;
+}
+
+static bool got_all(const mqtt_opts_t *o)
+{
+    return o->count > 0 && o->received >= o->count;
+}
+
+static bool all_acknowledged(const mqtt_opts_t *o)
+{
+    return o->qos == 0 || o->published >= o->sent;
+}
+
+static bool publish_one(mqtt_opts_t *o, esp_mqtt_client_handle_t client, const char *text)
+{
+    if (esp_mqtt_client_publish(client, o->topics[0], text, (int)strlen(text), o->qos, o->retain) < 0) {
+        fprintf(stderr, "portls mqtt: publishing failed\n");
+        return false;
+    }
+    o->sent++;
+    return true;
+}
+
+/* -m, or every line of stdin (-l), then the acknowledgements. */
+static bool publish_all(mqtt_opts_t *o, esp_mqtt_client_handle_t client)
+{
+    if (!o->lines) {
+        return publish_one(o, client, o->message) && wait_until(o, all_acknowledged);
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool ok = true;
+    while (ok && !interrupted && (n = getline(&line, &cap, stdin)) >= 0) {
+        line[n > 0 && line[n - 1] == '\n' ? n - 1 : n] = '\0';
+        ok = publish_one(o, client, line);
+    }
+    free(line);
+    return ok && wait_until(o, all_acknowledged);
+}
+
+static int run(mqtt_opts_t *o)
+{
+    char uri[300];
+    esp_mqtt_client_config_t cfg = config_of(o, uri, sizeof(uri));
+    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
+    if (client == NULL) {
+        fprintf(stderr, "portls mqtt: cannot use that broker address or configuration\n");
+        return 1;
+    }
+    esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, on_event, o);
+    bool ok = esp_mqtt_client_start(client) == ESP_OK && wait_until(o, is_connected);
+    if (ok && o->publish) {
+        ok = publish_all(o, client);
+    } else if (ok) {
+        ok = wait_until(o, got_all);
+    }
+    esp_mqtt_client_destroy(client); /* a clean DISCONNECT: no last will */
+    return ok ? 0 : 1;
+}
+
+int cmd_mqtt(int argc, char **argv)
+{
+    if (argc < 2 || (strcmp(argv[1], "sub") != 0 && strcmp(argv[1], "pub") != 0)) {
+        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
+    }
+    mqtt_opts_t o = { .publish = strcmp(argv[1], "pub") == 0, .host = "localhost",
+                      .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+    int rc = cli_parse(argc - 1, argv + 1, "h:p:t:m:q:rC:i:k:lv", long_options, parse_option, &o);
+    if (rc != 0) {
+        return rc - 1;
+    }
+    if (optind != argc - 1 || !valid(&o)) {
+        return usage(stderr);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    bool loaded = cli_load("mqtt", o.cafile, &o.ca_file) == 0 && cli_load("mqtt", o.cert, &o.cert_file) == 0 &&
+                  cli_load("mqtt", o.key, &o.key_file) == 0;
+    rc = loaded ? run(&o) : 1;
+    cert_file_free(&o.ca_file);
+    cert_file_free(&o.cert_file);
+    cert_file_free(&o.key_file);
+    return rc;
+}
