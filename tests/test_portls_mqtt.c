@@ -1,5 +1,6 @@
 /* portls mqtt sub and pub against mosquitto, with mosquitto_pub and mosquitto_sub on the other
- * side: plain TCP, mutual TLS, stdin lines, secure WebSocket, and a refused certificate. */
+ * side: plain TCP, mutual TLS, stdin lines, secure WebSocket, and a refused certificate; and the
+ * mqtt_ssl_mutual_auth example against the listener that requires client certificates. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +101,21 @@ static void test_failure_is_reported(void **state)
     assert_int_equal(run_program(usage, NULL, out, sizeof(out)), 2);
 }
 
+static void test_example_ssl_mutual_auth(void **state)
+{
+    (void)state;
+    char uri[64], out[8192];
+    snprintf(uri, sizeof(uri), "mqtts://localhost:%d", mosquitto_group.mtls_port);
+    const char *argv[] = { PORTLS_EXAMPLE_MQTT, uri, cert_path("ca.pem"), cert_path("client.pem"),
+                           cert_path("client.key"), NULL };
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "TOPIC=topic/qos0"));
+    assert_non_null(strstr(out, "DATA=data"));
+    const char *stranger[] = { PORTLS_EXAMPLE_MQTT, uri, cert_path("ca.pem"), cert_path("client_other.pem"),
+                               cert_path("client_other.key"), NULL };
+    assert_int_equal(run_program(stranger, NULL, out, sizeof(out)), 1); /* MQTT_EVENT_ERROR */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_pub_over_mutual_tls),
         cmocka_unit_test(test_pub_lines_over_wss),
         cmocka_unit_test(test_failure_is_reported),
+        cmocka_unit_test(test_example_ssl_mutual_auth),
     };
     return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);
 }
