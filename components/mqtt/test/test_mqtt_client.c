@@ -2,10 +2,12 @@
  * mosquitto_pub and mosquitto_sub on the other side: mutual TLS, QoS 0/1/2 both ways, retained
  * messages, the last will, large messages, keepalive against a frozen broker, the outbox across
  * a broker restart, WebSockets, a refused connection and bad arguments. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -359,6 +361,144 @@ static void test_connection_refused(void **state)
     recorder_free(&r);
 }
 
+/* A "broker" on a thread that accepts one client, answers its CONNECT with a CONNACK, then sends
+ * a packet no broker may send. */
+typedef struct {
+    int listen_fd, port;
+    const uint8_t *bad;
+    size_t bad_len;
+    pthread_t thread;
+} bad_broker_t;
+
+static void *serve_bad_packet(void *arg)
+{
+    bad_broker_t *b = arg;
+    int fd = accept(b->listen_fd, NULL, NULL);
+    uint8_t connect[256];
+    if (fd >= 0 && read(fd, connect, sizeof(connect)) > 0) {
+        static const uint8_t connack[] = { 0x20, 0x02, 0x00, 0x00 };
+        (void)!write(fd, connack, sizeof(connack));
+        (void)!write(fd, b->bad, b->bad_len);
+        (void)!read(fd, connect, sizeof(connect)); /* until the client closes */
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return NULL;
+}
+
+/* Each malformed packet ends the connection with an ERROR (ESP_ERR_INVALID_RESPONSE). */
+static void test_malformed_packets_from_broker(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        uint8_t bytes[8];
+        size_t len;
+    } cases[] = {
+        { "reserved type", { 0xF0, 0x00 }, 2 },
+        { "CONNECT from a server", { 0x10, 0x00 }, 2 },
+        { "five length bytes", { 0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 }, 6 },
+        { "topic beyond the packet", { 0x30, 0x03, 0x00, 0x05, 'a' }, 5 },
+        { "QoS 3", { 0x36, 0x05, 0x00, 0x01, 't', 0x00, 0x01 }, 7 },
+        { "PUBACK of 3 bytes", { 0x40, 0x03, 0x00, 0x01, 0x00 }, 5 },
+        { "SUBACK code 5", { 0x90, 0x03, 0x00, 0x01, 0x05 }, 5 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("broker sends: %s\n", cases[i].what);
+        bad_broker_t b = { .bad = cases[i].bytes, .bad_len = cases[i].len };
+        b.listen_fd = peer_listen_loopback(&b.port);
+        assert_true(b.listen_fd >= 0);
+        assert_int_equal(pthread_create(&b.thread, NULL, serve_bad_packet, &b), 0);
+        char uri[64];
+        broker_uri(uri, sizeof(uri), "mqtt", b.port);
+        esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .network.disable_auto_reconnect = true };
+        recorder_t r;
+        recorder_init(&r);
+        esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
+        recorder_attach(&r, client);
+        assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+        assert_true(recorder_wait(&r, MQTT_EVENT_DISCONNECTED, 1));
+        assert_int_equal(r.count[MQTT_EVENT_CONNECTED], 1);
+        assert_int_equal(r.count[MQTT_EVENT_ERROR], 1);
+        assert_int_equal(r.error.esp_tls_last_esp_err, ESP_ERR_INVALID_RESPONSE);
+        esp_mqtt_client_destroy(client);
+        pthread_join(b.thread, NULL);
+        close(b.listen_fd);
+        recorder_free(&r);
+    }
+}
+
+static void on_user_event(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    (void)base;
+    (void)id;
+    const esp_mqtt_event_t *ev = data;
+    *(int *)arg = ev->msg_id; /* what the caller put in it */
+}
+
+typedef struct {
+    esp_mqtt_client_config_t cfg;
+    int applied; /* set_config() calls that succeeded */
+} reconfig_t;
+
+static void before_connect_reconfigures(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    (void)base;
+    (void)id;
+    esp_mqtt_event_handle_t ev = data;
+    reconfig_t *re = arg;
+    re->applied += esp_mqtt_set_config(ev->client, &re->cfg) == ESP_OK;
+}
+
+/* enqueue() leaves the sending to the client's thread; custom events reach the handlers on it;
+ * set_config() from BEFORE_CONNECT takes effect; disconnect() holds until reconnect(); a
+ * handler unregistered gets nothing more. */
+static void test_enqueue_custom_events_and_config(void **state)
+{
+    (void)state;
+    char uri[64];
+    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
+    reconfig_t re = { .cfg = { .broker.address.uri = uri, .credentials.client_id = "portls-config-test" } };
+    recorder_t r;
+    recorder_init(&r);
+    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&re.cfg);
+    recorder_attach(&r, client);
+    int user_value = 0;
+    assert_int_equal(esp_mqtt_client_register_event(client, MQTT_USER_EVENT, on_user_event, &user_value), ESP_OK);
+    assert_int_equal(esp_mqtt_client_register_event(client, MQTT_EVENT_BEFORE_CONNECT, before_connect_reconfigures,
+                                                    &re), ESP_OK);
+    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    assert_int_equal(esp_mqtt_client_start(client), ESP_FAIL); /* started already */
+    assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
+    assert_int_equal(re.applied, 1); /* set_config() from BEFORE_CONNECT succeeded */
+
+    assert_true(esp_mqtt_client_subscribe(client, "queued/#", 1) > 0);
+    assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
+    assert_true(esp_mqtt_client_enqueue(client, "queued/q1", "later", 0, 1, 0, false) > 0);
+    assert_int_equal(esp_mqtt_client_enqueue(client, "queued/q0", "stored", 0, 0, 0, true), 0);
+    assert_true(recorder_wait(&r, MQTT_EVENT_DATA, 2));
+
+    esp_mqtt_event_t custom = { .msg_id = 4242 };
+    assert_int_equal(esp_mqtt_dispatch_custom_event(client, &custom), ESP_OK);
+    assert_true(recorder_wait(&r, MQTT_USER_EVENT, 1));
+    assert_int_equal(user_value, 4242);
+
+    assert_int_equal(esp_mqtt_client_disconnect(client), ESP_OK);
+    assert_true(recorder_wait(&r, MQTT_EVENT_DISCONNECTED, 1));
+    assert_int_equal(esp_mqtt_client_unregister_event(client, MQTT_USER_EVENT, on_user_event), ESP_OK);
+    assert_int_equal(esp_mqtt_client_reconnect(client), ESP_OK);
+    assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 2));
+    assert_int_equal(esp_mqtt_client_reconnect(client), ESP_FAIL); /* connected */
+    assert_int_equal(esp_mqtt_dispatch_custom_event(client, &(esp_mqtt_event_t){ .msg_id = 7 }), ESP_OK);
+    assert_true(recorder_wait(&r, MQTT_USER_EVENT, 2));
+    assert_int_equal(user_value, 4242); /* unregistered: not called again */
+    assert_int_equal(esp_mqtt_client_stop(client), ESP_OK);
+    assert_true(esp_mqtt_client_is_stopped(client));
+    esp_mqtt_client_destroy(client);
+    recorder_free(&r);
+}
+
 static void test_api_arguments(void **state)
 {
     (void)state;
@@ -413,6 +553,8 @@ int main(void)
         cmocka_unit_test(test_outbox_across_broker_restart),
         cmocka_unit_test(test_websockets),
         cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_malformed_packets_from_broker),
+        cmocka_unit_test(test_enqueue_custom_events_and_config),
         cmocka_unit_test(test_api_arguments),
     };
     return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);
