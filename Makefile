@@ -18,7 +18,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem bench-http install \
+.PHONY: all build asan small test test-normal test-asan test-small check-minimal demo bench bench-mem bench-http bench-mqtt install \
 	clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
@@ -79,6 +79,10 @@ bench: build
 # esp_http_client against curl on one nginx: requests per second and download throughput.
 bench-http: build
 	bench/run.sh $(BUILD) http
+
+# The MQTT client against libmosquitto on one mosquitto: publish rates, connect time, heap.
+bench-mqtt: build
+	bench/run.sh $(BUILD) mqtt
 
 # One client connection's heap against a minimal OpenSSL client's; the table also goes to
 # bench/results/ as JSON.

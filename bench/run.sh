@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The benchmarks, against local peers: bench/run.sh BUILD_DIR bundle|mem|http
+# The benchmarks, against local peers: bench/run.sh BUILD_DIR bundle|mem|http|mqtt
 #   bundle  heap at verification time: the certificate bundle against the same CAs as a PEM chain
 #   mem     the heap of one connection: the ESP-TLS client against a minimal OpenSSL client (TLS
 #           1.2 and 1.3, ECDSA P-256 and RSA-2048 chains, mutual TLS), and the ESP-TLS server
 #           against s_client; a table, also written as JSON to bench/results/. Figures in bytes.
 #   http    esp_http_client against curl on one nginx: keep-alive and new-connection requests per
 #           second (full and resumed handshakes), and a 256 MiB download; ratios, JSON likewise.
+#   mqtt    the MQTT client against libmosquitto on one mosquitto broker over TLS: QoS 0 and 1
+#           publish rates, connect time, heap while connected; ratios, JSON likewise.
 set -euo pipefail
 build=${1:-build}
 which=${2:-bundle}
@@ -104,9 +106,15 @@ bench_http() {
         "$here/results/http-$(date -u +%Y%m%dT%H%M%SZ).json"
 }
 
+bench_mqtt() {
+    PORTLS_TEST_CERTS=$pki PORTLS_LOG_LEVEL=none "$build/bench/bench_mqtt" \
+        "$here/results/mqtt-$(date -u +%Y%m%dT%H%M%SZ).json"
+}
+
 case $which in
     bundle) bench_bundle ;;
     mem) bench_mem ;;
     http) bench_http ;;
-    *) echo "usage: bench/run.sh BUILD_DIR bundle|mem|http" >&2; exit 2 ;;
+    mqtt) bench_mqtt ;;
+    *) echo "usage: bench/run.sh BUILD_DIR bundle|mem|http|mqtt" >&2; exit 2 ;;
 esac

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mosquitto.h"
+#include "mosquitto_broker.h"
 #include "mqtt_client.h"
 
 #define RECORDED_MESSAGES 128

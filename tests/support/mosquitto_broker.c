@@ -1,4 +1,4 @@
-#include "mosquitto.h"
+#include "mosquitto_broker.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +16,9 @@ static void write_config(const mosquitto_t *m)
     assert_non_null(f);
     const char *cert = cert_path("server_ec.pem"), *key = cert_path("server_ec.key"), *ca = cert_path("ca.pem");
     /* As root, mosquitto would switch to the user "mosquitto" before loading the key. */
-    fprintf(f, "%spersistence false\nper_listener_settings true\nlog_type all\n", getuid() == 0 ? "user root\n" : "");
+    /* set_tcp_nodelay: without it each CONNACK and PUBACK waits out a delayed ACK */
+    fprintf(f, "%spersistence false\nper_listener_settings true\nlog_type all\nset_tcp_nodelay true\n",
+            getuid() == 0 ? "user root\n" : "");
     fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\n", m->tcp_port);
     fprintf(f, "listener %d 127.0.0.1\ncertfile %s\nkeyfile %s\ncafile %s\nrequire_certificate true\n"
                "use_identity_as_username true\n", m->mtls_port, cert, key, ca);

@@ -1,0 +1,223 @@
+/*
+ * make bench-mqtt: the portls MQTT client against libmosquitto (with OpenSSL), on the same
+ * mosquitto broker (tests/support/mosquitto.h), in the same run, over TLS with the test CA:
+ *   - QoS 0 and QoS 1 publish throughput, 100-byte payloads: the time from the first publish
+ *     until the broker acknowledged the last message (for QoS 0, a final QoS 1 message: the
+ *     broker handles a connection's packets in order);
+ *   - the connect time (TCP + TLS + CONNECT/CONNACK), and the heap a connected client holds
+ *     (glibc's count of bytes in use, before init and once connected: the same yardstick for
+ *     both, whatever allocator each library uses).
+ * Each figure is the median of RUNS runs. The table goes to stdout and, as JSON, to the file
+ * named by the first argument.
+ */
+#include <malloc.h>
+#include <mosquitto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mosquitto_broker.h"
+#include "mqtt_client.h"
+#include "tls_test.h"
+
+#define RUNS 5
+#define QOS0_MESSAGES 20000
+#define QOS1_MESSAGES 5000
+#define PAYLOAD 100
+
+typedef enum { QOS0_RATE, QOS1_RATE, CONNECT_MS, HEAP_BYTES, CASES } bench_case_t;
+
+static const char *const case_names[CASES] = { "QoS 0 publish, messages/s", "QoS 1 publish, messages/s",
+                                               "connect (TCP+TLS+CONNACK), ms", "heap held while connected, bytes" };
+static const char *const case_keys[CASES] = { "qos0_msgs_per_s", "qos1_msgs_per_s", "connect_ms", "heap_bytes" };
+
+/* One client's run: what it measured. */
+typedef struct {
+    double connect_ms, heap, rate;
+} run_t;
+
+/* Acknowledgements, counted on the client library's thread. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int acked;
+    bool connected;
+} acks_t;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static size_t heap_in_use(void)
+{
+    return mallinfo2().uordblks;
+}
+
+static void acks_note(acks_t *a, bool connected, int acked)
+{
+    pthread_mutex_lock(&a->lock);
+    a->connected = a->connected || connected;
+    a->acked += acked;
+    pthread_cond_broadcast(&a->changed);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void acks_wait(acks_t *a, bool connected, int acked)
+{
+    pthread_mutex_lock(&a->lock);
+    while ((connected && !a->connected) || a->acked < acked) {
+        pthread_cond_wait(&a->changed, &a->lock);
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* ---- portls ---- */
+
+static void portls_event(void *arg, esp_event_base_t base, int32_t id, void *data)
+{
+    (void)base;
+    (void)data;
+    acks_note(arg, id == MQTT_EVENT_CONNECTED, id == MQTT_EVENT_PUBLISHED);
+}
+
+static run_t portls_run(int qos, int messages, const char *payload)
+{
+    char uri[64];
+    snprintf(uri, sizeof(uri), "mqtts://localhost:%d", mosquitto_group.tls_port);
+    acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+    size_t before = heap_in_use();
+    double start = now_ms();
+    esp_mqtt_client_config_t cfg = { .broker.address.uri = uri,
+                                     .broker.verification.certificate = (const char *)pki("ca.pem")->data };
+    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
+    esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, portls_event, &acks);
+    esp_mqtt_client_start(client);
+    acks_wait(&acks, true, 0);
+    run_t r = { .connect_ms = now_ms() - start, .heap = (double)(heap_in_use() - before) };
+    start = now_ms();
+    for (int i = 0; i < messages; i++) {
+        esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, qos, 0);
+    }
+    esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, 1, 0); /* the last, acknowledged */
+    acks_wait(&acks, false, (qos == 1 ? messages : 0) + 1);
+    r.rate = messages / ((now_ms() - start) / 1e3);
+    esp_mqtt_client_destroy(client);
+    return r;
+}
+
+/* ---- libmosquitto ---- */
+
+static void mosq_connected(struct mosquitto *m, void *arg, int rc)
+{
+    (void)m;
+    acks_note(arg, rc == 0, 0);
+}
+
+static void mosq_published(struct mosquitto *m, void *arg, int mid)
+{
+    (void)m;
+    (void)mid;
+    acks_note(arg, false, 1); /* QoS 0: sent; QoS 1: acknowledged */
+}
+
+static run_t mosquitto_run(int qos, int messages, const char *payload)
+{
+    acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+    size_t before = heap_in_use();
+    double start = now_ms();
+    struct mosquitto *m = mosquitto_new(NULL, true, &acks);
+    mosquitto_connect_callback_set(m, mosq_connected);
+    mosquitto_publish_callback_set(m, mosq_published);
+    mosquitto_tls_set(m, cert_path("ca.pem"), NULL, NULL, NULL, NULL);
+    mosquitto_max_inflight_messages_set(m, 0); /* no limit, as the portls client has none */
+    if (mosquitto_connect(m, "localhost", mosquitto_group.tls_port, 60) != MOSQ_ERR_SUCCESS ||
+        mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
+        fprintf(stderr, "libmosquitto could not connect\n");
+        exit(1);
+    }
+    acks_wait(&acks, true, 0);
+    run_t r = { .connect_ms = now_ms() - start, .heap = (double)(heap_in_use() - before) };
+    start = now_ms();
+    for (int i = 0; i < messages; i++) {
+        mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, qos, false);
+    }
+    mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, 1, false);
+    acks_wait(&acks, false, messages + 1);
+    r.rate = messages / ((now_ms() - start) / 1e3);
+    mosquitto_disconnect(m);
+    mosquitto_loop_stop(m, false);
+    mosquitto_destroy(m);
+    return r;
+}
+
+/* ---- runs and the report ---- */
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(v[0]), by_value);
+    return v[n / 2];
+}
+
+/* figures[case] for one library: RUNS runs at each QoS; connect and heap from all of them. */
+static void measure(run_t (*run)(int, int, const char *), const char *payload, double figures[CASES])
+{
+    double rate[2][RUNS], connect[2 * RUNS], heap[2 * RUNS];
+    for (int i = 0; i < RUNS; i++) {
+        for (int qos = 0; qos <= 1; qos++) {
+            run_t r = run(qos, qos == 0 ? QOS0_MESSAGES : QOS1_MESSAGES, payload);
+            rate[qos][i] = r.rate;
+            connect[2 * i + qos] = r.connect_ms;
+            heap[2 * i + qos] = r.heap;
+        }
+    }
+    figures[QOS0_RATE] = median(rate[0], RUNS);
+    figures[QOS1_RATE] = median(rate[1], RUNS);
+    figures[CONNECT_MS] = median(connect, 2 * RUNS);
+    figures[HEAP_BYTES] = median(heap, 2 * RUNS);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s RESULTS_JSON (PORTLS_TEST_CERTS names the test PKI)\n", argv[0]);
+        return 2;
+    }
+    FILE *json = fopen(argv[1], "w");
+    if (json == NULL) {
+        perror(argv[1]);
+        return 1;
+    }
+    mosquitto_group_setup(NULL);
+    mosquitto_lib_init();
+    char payload[PAYLOAD];
+    memset(payload, 'p', sizeof(payload));
+    double mine[CASES], theirs[CASES];
+    measure(portls_run, payload, mine);
+    measure(mosquitto_run, payload, theirs);
+    printf("portls MQTT client against libmosquitto %d.%d (OpenSSL) on one mosquitto broker, MQTT over TLS,\n"
+           "%d-byte payloads, median of %d runs; ratio = portls / libmosquitto\n%-36s %12s %14s %8s\n",
+           LIBMOSQUITTO_MAJOR, LIBMOSQUITTO_MINOR, PAYLOAD, RUNS, "", "portls", "libmosquitto", "ratio");
+    fputs("[\n", json);
+    for (int c = 0; c < CASES; c++) {
+        printf("%-36s %12.1f %14.1f %8.2f\n", case_names[c], mine[c], theirs[c], mine[c] / theirs[c]);
+        fprintf(json, "%s  {\"case\": \"%s\", \"portls\": %.1f, \"libmosquitto\": %.1f, \"ratio\": %.3f, \"runs\": %d}",
+                c == 0 ? "" : ",\n", case_keys[c], mine[c], theirs[c], mine[c] / theirs[c], RUNS);
+    }
+    fputs("\n]\n", json);
+    fclose(json);
+    mosquitto_lib_cleanup();
+    mosquitto_group_teardown(NULL);
+    printf("written to %s\n", argv[1]);
+    return 0;
+}
