@@ -91,7 +91,8 @@ static void test_qos_from_broker(void **state)
     recorder_t r;
     recorder_init(&r);
     esp_mqtt_client_handle_t client = connected_client(uri, &r);
-    assert_true(esp_mqtt_client_subscribe(client, "in/#", 2) > 0);
+    esp_mqtt_topic_t topics[] = { { "in/#", 2 }, { "other/+", 0 } };
+    assert_true(esp_mqtt_client_subscribe(client, topics, 2) > 0); /* the macro picks subscribe_multiple */
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
     for (int qos = 0; qos <= 2; qos++) {
         char q[12], text[48];
@@ -338,6 +339,28 @@ static void test_websockets(void **state)
     }
 }
 
+/* MQTT 3.1 ("MQIsdp", level 3), which mosquitto still speaks. */
+static void test_protocol_3_1(void **state)
+{
+    (void)state;
+    char uri[64];
+    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
+    esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .session.protocol_ver = MQTT_PROTOCOL_V_3_1 };
+    recorder_t r;
+    recorder_init(&r);
+    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
+    recorder_attach(&r, client);
+    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
+    assert_true(esp_mqtt_client_subscribe(client, "v31", 1) > 0);
+    assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
+    assert_true(esp_mqtt_client_publish(client, "v31", "old but fine", 0, 1, 0) > 0);
+    assert_true(recorder_wait(&r, MQTT_EVENT_DATA, 1));
+    assert_string_equal(r.messages[0].data, "old but fine");
+    esp_mqtt_client_destroy(client);
+    recorder_free(&r);
+}
+
 /* An empty client id without a clean session is refused by the broker (MQTT 3.1.1, 3.1.3.3). */
 static void test_connection_refused(void **state)
 {
@@ -552,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_keepalive_detects_frozen_broker),
         cmocka_unit_test(test_outbox_across_broker_restart),
         cmocka_unit_test(test_websockets),
+        cmocka_unit_test(test_protocol_3_1),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_malformed_packets_from_broker),
         cmocka_unit_test(test_enqueue_custom_events_and_config),
