@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "esp_http_client.h"
 #include "nginx.h"
 #include "tls_test.h"
@@ -35,19 +36,6 @@ typedef struct {
     int requests, connections, resumed;
     char cipher[64];
 } measured_t;
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void url_for(char *out, size_t len, const char *path, const char *marker)
 {
@@ -85,13 +73,13 @@ static double portls_run(bench_case_t c, const char *marker)
     char url[160];
     url_for(url, sizeof(url), c == DOWNLOAD ? "/download.bin" : "/hello.txt", marker);
     int n = c == KEEP_ALIVE ? KEEP_ALIVE_REQUESTS : c == DOWNLOAD ? 1 : NEW_CONNECTIONS;
-    double start = now_s();
+    double start = bench_now_ms();
     esp_http_client_handle_t client = portls_client(url, c == FULL_HANDSHAKES || c == RESUMED, c == RESUMED);
     for (int i = 0; i < n; i++) {
         must(esp_http_client_perform(client), client);
     }
     esp_http_client_cleanup(client);
-    double seconds = now_s() - start;
+    double seconds = (bench_now_ms() - start) / 1e3;
     return c == DOWNLOAD ? DOWNLOAD_LEN / seconds / 1e6 : n / seconds;
 }
 
@@ -118,9 +106,9 @@ static double curl_run(bench_case_t c, const char *marker)
     }
     argv[argc] = NULL;
     char out[1024];
-    double start = now_s();
+    double start = bench_now_ms();
     int status = run_program(argv, NULL, out, sizeof(out));
-    double seconds = now_s() - start;
+    double seconds = (bench_now_ms() - start) / 1e3;
     remove(config);
     if (status != 0) {
         fprintf(stderr, "curl failed (%d): %s\n", status, out);
@@ -162,8 +150,7 @@ static measured_t measure(bench_case_t c, const char *client, double (*run)(benc
         m.resumed += seen.resumed;
         memcpy(m.cipher, seen.cipher, sizeof(m.cipher));
     }
-    qsort(values, RUNS, sizeof(values[0]), by_value);
-    m.value = values[RUNS / 2];
+    m.value = bench_median(values, RUNS);
     return m;
 }
 
@@ -202,15 +189,7 @@ static void report(FILE *json, bench_case_t c, const measured_t *mine, const mea
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s RESULTS_JSON (PORTLS_TEST_CERTS names the test PKI)\n", argv[0]);
-        return 2;
-    }
-    FILE *json = fopen(argv[1], "w");
-    if (json == NULL) {
-        perror(argv[1]);
-        return 1;
-    }
+    FILE *json = bench_results_open(argc, argv);
     nginx_group_setup(NULL);
     write_download_file();
     printf("esp_http_client against curl on one nginx, HTTPS, median of %d runs; ratio = portls / curl (higher is "

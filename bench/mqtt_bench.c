@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "mosquitto_broker.h"
 #include "mqtt_client.h"
 #include "tls_test.h"
@@ -45,13 +46,6 @@ typedef struct {
     int acked;
     bool connected;
 } acks_t;
-
-static double now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static size_t heap_in_use(void)
 {
@@ -91,21 +85,21 @@ static run_t portls_run(int qos, int messages, const char *payload)
     snprintf(uri, sizeof(uri), "mqtts://localhost:%d", mosquitto_group.tls_port);
     acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
     size_t before = heap_in_use();
-    double start = now_ms();
+    double start = bench_now_ms();
     esp_mqtt_client_config_t cfg = { .broker.address.uri = uri,
                                      .broker.verification.certificate = (const char *)pki("ca.pem")->data };
     esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
     esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, portls_event, &acks);
     esp_mqtt_client_start(client);
     acks_wait(&acks, true, 0);
-    run_t r = { .connect_ms = now_ms() - start, .heap = (double)(heap_in_use() - before) };
-    start = now_ms();
+    run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
+    start = bench_now_ms();
     for (int i = 0; i < messages; i++) {
         esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, qos, 0);
     }
     esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, 1, 0); /* the last, acknowledged */
     acks_wait(&acks, false, (qos == 1 ? messages : 0) + 1);
-    r.rate = messages / ((now_ms() - start) / 1e3);
+    r.rate = messages / ((bench_now_ms() - start) / 1e3);
     esp_mqtt_client_destroy(client);
     return r;
 }
@@ -129,7 +123,7 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
 {
     acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
     size_t before = heap_in_use();
-    double start = now_ms();
+    double start = bench_now_ms();
     struct mosquitto *m = mosquitto_new(NULL, true, &acks);
     mosquitto_connect_callback_set(m, mosq_connected);
     mosquitto_publish_callback_set(m, mosq_published);
@@ -141,14 +135,14 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
         exit(1);
     }
     acks_wait(&acks, true, 0);
-    run_t r = { .connect_ms = now_ms() - start, .heap = (double)(heap_in_use() - before) };
-    start = now_ms();
+    run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
+    start = bench_now_ms();
     for (int i = 0; i < messages; i++) {
         mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, qos, false);
     }
     mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, 1, false);
     acks_wait(&acks, false, messages + 1);
-    r.rate = messages / ((now_ms() - start) / 1e3);
+    r.rate = messages / ((bench_now_ms() - start) / 1e3);
     mosquitto_disconnect(m);
     mosquitto_loop_stop(m, false);
     mosquitto_destroy(m);
@@ -156,18 +150,6 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
 }
 
 /* ---- runs and the report ---- */
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(v[0]), by_value);
-    return v[n / 2];
-}
 
 /* figures[case] for one library: RUNS runs at each QoS; connect and heap from all of them. */
 static void measure(run_t (*run)(int, int, const char *), const char *payload, double figures[CASES])
@@ -181,23 +163,15 @@ static void measure(run_t (*run)(int, int, const char *), const char *payload, d
             heap[2 * i + qos] = r.heap;
         }
     }
-    figures[QOS0_RATE] = median(rate[0], RUNS);
-    figures[QOS1_RATE] = median(rate[1], RUNS);
-    figures[CONNECT_MS] = median(connect, 2 * RUNS);
-    figures[HEAP_BYTES] = median(heap, 2 * RUNS);
+    figures[QOS0_RATE] = bench_median(rate[0], RUNS);
+    figures[QOS1_RATE] = bench_median(rate[1], RUNS);
+    figures[CONNECT_MS] = bench_median(connect, 2 * RUNS);
+    figures[HEAP_BYTES] = bench_median(heap, 2 * RUNS);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s RESULTS_JSON (PORTLS_TEST_CERTS names the test PKI)\n", argv[0]);
-        return 2;
-    }
-    FILE *json = fopen(argv[1], "w");
-    if (json == NULL) {
-        perror(argv[1]);
-        return 1;
-    }
+    FILE *json = bench_results_open(argc, argv);
     mosquitto_group_setup(NULL);
     mosquitto_lib_init();
     char payload[PAYLOAD];

@@ -98,14 +98,20 @@ void broker_uri(char *out, size_t len, const char *scheme, int port)
     snprintf(out, len, "%s://127.0.0.1:%d", scheme, port);
 }
 
+esp_mqtt_client_handle_t started_client(const esp_mqtt_client_config_t *cfg, recorder_t *r)
+{
+    esp_mqtt_client_handle_t client = esp_mqtt_client_init(cfg);
+    assert_non_null(client);
+    recorder_attach(r, client);
+    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    return client;
+}
+
 esp_mqtt_client_handle_t connected_client(const char *uri, recorder_t *r)
 {
     esp_mqtt_client_config_t cfg = { .broker.address.uri = uri,
                                      .broker.verification.certificate = (const char *)pki("ca.pem")->data };
-    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    assert_non_null(client);
-    recorder_attach(r, client);
-    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    esp_mqtt_client_handle_t client = started_client(&cfg, r);
     assert_true(recorder_wait(r, MQTT_EVENT_CONNECTED, 1));
     return client;
 }

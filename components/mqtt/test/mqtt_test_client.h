@@ -42,6 +42,9 @@ void recorder_attach(recorder_t *r, esp_mqtt_client_handle_t client);
  * 20 s. @return whether it did. */
 bool recorder_wait(recorder_t *r, esp_mqtt_event_id_t id, int count);
 
+/* A client for cfg, recording into r, started (asserted). */
+esp_mqtt_client_handle_t started_client(const esp_mqtt_client_config_t *cfg, recorder_t *r);
+
 /* A client for uri ("mqtt://127.0.0.1:%d" etc.), trusting the test CA, recording into r,
  * started and connected (asserted). */
 esp_mqtt_client_handle_t connected_client(const char *uri, recorder_t *r);

@@ -47,9 +47,7 @@ static void test_mutual_auth(void **state)
     recorder_t r;
     recorder_init(&r);
     esp_mqtt_client_config_t cfg = mtls_config(uri, "client");
-    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    recorder_attach(&r, client);
-    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
     assert_true(esp_mqtt_client_subscribe(client, "mtls/echo", 1) > 0);
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
@@ -64,9 +62,7 @@ static void test_mutual_auth(void **state)
     for (int i = 0; i < 2; i++) {
         recorder_init(&r);
         cfg = mtls_config(uri, strangers[i]);
-        client = esp_mqtt_client_init(&cfg);
-        recorder_attach(&r, client);
-        assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+        client = started_client(&cfg, &r);
         assert_true(recorder_wait(&r, MQTT_EVENT_ERROR, 1));
         assert_int_equal(r.count[MQTT_EVENT_CONNECTED], 0);
         assert_int_equal(r.error.error_type, MQTT_ERROR_TYPE_TCP_TRANSPORT);
@@ -242,9 +238,7 @@ static void test_keepalive_detects_frozen_broker(void **state)
                                      .network.disable_auto_reconnect = true };
     recorder_t r;
     recorder_init(&r);
-    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    recorder_attach(&r, client);
-    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
     mosquitto_pause(&mosquitto_group, true);
     int64_t frozen = now_ms();
@@ -348,9 +342,7 @@ static void test_protocol_3_1(void **state)
     esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .session.protocol_ver = MQTT_PROTOCOL_V_3_1 };
     recorder_t r;
     recorder_init(&r);
-    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    recorder_attach(&r, client);
-    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
     assert_true(esp_mqtt_client_subscribe(client, "v31", 1) > 0);
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
@@ -371,9 +363,7 @@ static void test_connection_refused(void **state)
                                      .session.disable_clean_session = true, .network.disable_auto_reconnect = true };
     recorder_t r;
     recorder_init(&r);
-    esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    recorder_attach(&r, client);
-    assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+    esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_ERROR, 1));
     assert_int_equal(r.error.error_type, MQTT_ERROR_TYPE_CONNECTION_REFUSED);
     assert_int_equal(r.error.connect_return_code, MQTT_CONNECTION_REFUSE_ID_REJECTED);
@@ -438,9 +428,7 @@ static void test_malformed_packets_from_broker(void **state)
         esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .network.disable_auto_reconnect = true };
         recorder_t r;
         recorder_init(&r);
-        esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-        recorder_attach(&r, client);
-        assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+        esp_mqtt_client_handle_t client = started_client(&cfg, &r);
         assert_true(recorder_wait(&r, MQTT_EVENT_DISCONNECTED, 1));
         assert_int_equal(r.count[MQTT_EVENT_CONNECTED], 1);
         assert_int_equal(r.count[MQTT_EVENT_ERROR], 1);

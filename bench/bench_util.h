@@ -1,0 +1,14 @@
+/* What the benchmark programs share: a monotonic clock, medians, and their results file. */
+#pragma once
+
+#include <stdio.h>
+
+/* Milliseconds on the monotonic clock. */
+double bench_now_ms(void);
+
+/* The median of v[0..n) (v is sorted in place). */
+double bench_median(double *v, int n);
+
+/* argv[1], the JSON results file, opened for writing; exits with a usage line (status 2) or the
+ * reason (status 1) when that fails. */
+FILE *bench_results_open(int argc, char **argv);
