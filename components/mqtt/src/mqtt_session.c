@@ -88,12 +88,16 @@ static int transport_failed(esp_mqtt_client_handle_t client)
 
 /* ---- reading packets ---- */
 
-/* Exactly len bytes within the network timeout. @return 0, or -1 (the error is noted). */
+/* Exactly len bytes within the network timeout. A read that returns nothing (a WebSocket control
+ * frame the transport answered itself) is tried again until then. @return 0, or -1 (the error
+ * is noted and reported). */
 static int read_exact(esp_mqtt_client_handle_t client, uint8_t *buf, size_t len)
 {
+    int64_t deadline = mqtt_now_ms() + client->config.timeout_ms;
     while (len > 0) {
-        int n = esp_transport_read(client->transport, (char *)buf, (int)len, client->config.timeout_ms);
-        if (n <= 0) {
+        int64_t left = deadline - mqtt_now_ms();
+        int n = left > 0 ? esp_transport_read(client->transport, (char *)buf, (int)len, (int)left) : 0;
+        if (n < 0 || (n == 0 && left <= 0)) {
             ESP_LOGE(TAG, "%s while reading from the broker", n == 0 ? "timeout" : "failure or close");
             return transport_failed(client);
         }
@@ -103,10 +107,11 @@ static int read_exact(esp_mqtt_client_handle_t client, uint8_t *buf, size_t len)
     return 0;
 }
 
-/* The fixed header, a byte at a time into the receive buffer. @return 0, or -1. */
-static int read_fixed_header(esp_mqtt_client_handle_t client, mqtt_fixed_header_t *h)
+/* The fixed header into the receive buffer, after the first have bytes already there, a byte
+ * at a time. @return 0, or -1. */
+static int read_fixed_header(esp_mqtt_client_handle_t client, size_t have, mqtt_fixed_header_t *h)
 {
-    for (size_t len = 1; len <= MQTT_MAX_FIXED_HEADER; len++) {
+    for (size_t len = have + 1; len <= MQTT_MAX_FIXED_HEADER; len++) {
         if (read_exact(client, client->in + len - 1, 1) != 0) {
             return -1;
         }
@@ -256,11 +261,16 @@ static int handle_suback(esp_mqtt_client_handle_t client, const mqtt_fixed_heade
     return 0;
 }
 
-/* One packet from the broker. @return 0, or -1 (the connection must go). */
+/* One packet from the broker, when the socket is readable: nothing if what came was not for us
+ * (a WebSocket ping). @return 0, or -1 (the connection must go). */
 static int read_packet(esp_mqtt_client_handle_t client)
 {
+    int first = esp_transport_read(client->transport, (char *)client->in, 1, 0);
+    if (first <= 0) {
+        return first == 0 ? 0 : transport_failed(client);
+    }
     mqtt_fixed_header_t h;
-    if (read_fixed_header(client, &h) != 0) {
+    if (read_fixed_header(client, 1, &h) != 0) {
         return -1;
     }
     if (h.type == MQTT_PUBLISH) {
@@ -315,7 +325,7 @@ static int read_connack(esp_mqtt_client_handle_t client, bool *session_present)
         ESP_LOGE(TAG, "no CONNACK within %d ms", client->config.timeout_ms);
         return transport_failed(client);
     }
-    if (read_fixed_header(client, &h) != 0) {
+    if (read_fixed_header(client, 0, &h) != 0) {
         return -1;
     }
     if (h.type != MQTT_CONNACK || h.remaining != 2) {
@@ -342,6 +352,7 @@ static void connect_to_broker(esp_mqtt_client_handle_t client)
         client->state = client->config.c.network.disable_auto_reconnect ? MQTT_STATE_DISCONNECTED
                                                                           : MQTT_STATE_WAIT_RECONNECT;
         client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
+        mqtt_dispatch_simple(client, MQTT_EVENT_DISCONNECTED, 0); /* as esp-mqtt, also when never connected */
         return;
     }
     client->transport = t;
