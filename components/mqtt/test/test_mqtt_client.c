@@ -440,12 +440,33 @@ static void test_malformed_packets_from_broker(void **state)
     }
 }
 
+/* The msg_id of the last user event, set on the client's thread. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int value;
+} user_seen_t;
+
 static void on_user_event(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
     (void)base;
     (void)id;
-    const esp_mqtt_event_t *ev = data;
-    *(int *)arg = ev->msg_id; /* what the caller put in it */
+    user_seen_t *u = arg;
+    pthread_mutex_lock(&u->lock);
+    u->value = ((const esp_mqtt_event_t *)data)->msg_id; /* what the caller put in it */
+    pthread_cond_broadcast(&u->changed);
+    pthread_mutex_unlock(&u->lock);
+}
+
+static int wait_for_user_value(user_seen_t *u, int value)
+{
+    pthread_mutex_lock(&u->lock);
+    while (u->value != value) {
+        pthread_cond_wait(&u->changed, &u->lock);
+    }
+    int seen = u->value;
+    pthread_mutex_unlock(&u->lock);
+    return seen;
 }
 
 typedef struct {
@@ -475,8 +496,8 @@ static void test_enqueue_custom_events_and_config(void **state)
     recorder_init(&r);
     esp_mqtt_client_handle_t client = esp_mqtt_client_init(&re.cfg);
     recorder_attach(&r, client);
-    int user_value = 0;
-    assert_int_equal(esp_mqtt_client_register_event(client, MQTT_USER_EVENT, on_user_event, &user_value), ESP_OK);
+    user_seen_t user = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+    assert_int_equal(esp_mqtt_client_register_event(client, MQTT_USER_EVENT, on_user_event, &user), ESP_OK);
     assert_int_equal(esp_mqtt_client_register_event(client, MQTT_EVENT_BEFORE_CONNECT, before_connect_reconfigures,
                                                     &re), ESP_OK);
     assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
@@ -492,8 +513,7 @@ static void test_enqueue_custom_events_and_config(void **state)
 
     esp_mqtt_event_t custom = { .msg_id = 4242 };
     assert_int_equal(esp_mqtt_dispatch_custom_event(client, &custom), ESP_OK);
-    assert_true(recorder_wait(&r, MQTT_USER_EVENT, 1));
-    assert_int_equal(user_value, 4242);
+    assert_int_equal(wait_for_user_value(&user, 4242), 4242);
 
     assert_int_equal(esp_mqtt_client_disconnect(client), ESP_OK);
     assert_true(recorder_wait(&r, MQTT_EVENT_DISCONNECTED, 1));
@@ -503,8 +523,8 @@ static void test_enqueue_custom_events_and_config(void **state)
     assert_int_equal(esp_mqtt_client_reconnect(client), ESP_FAIL); /* connected */
     assert_int_equal(esp_mqtt_dispatch_custom_event(client, &(esp_mqtt_event_t){ .msg_id = 7 }), ESP_OK);
     assert_true(recorder_wait(&r, MQTT_USER_EVENT, 2));
-    assert_int_equal(user_value, 4242); /* unregistered: not called again */
-    assert_int_equal(esp_mqtt_client_stop(client), ESP_OK);
+    assert_int_equal(esp_mqtt_client_stop(client), ESP_OK); /* the thread is gone: its handlers ran */
+    assert_int_equal(user.value, 4242);                     /* unregistered: not called again */
     assert_true(esp_mqtt_client_is_stopped(client));
     esp_mqtt_client_destroy(client);
     recorder_free(&r);
