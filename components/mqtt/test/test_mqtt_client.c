@@ -333,6 +333,24 @@ static void test_websockets(void **state)
     }
 }
 
+/* refresh_connection_after_ms: the client drops its connection and makes a new one by itself. */
+static void test_refresh_connection(void **state)
+{
+    (void)state;
+    char uri[64];
+    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
+    esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .network.refresh_connection_after_ms = 300,
+                                     .network.reconnect_timeout_ms = 600000 };
+    recorder_t r;
+    recorder_init(&r);
+    esp_mqtt_client_handle_t client = started_client(&cfg, &r);
+    assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 3)); /* no reconnect timeout waited for */
+    assert_true(r.count[MQTT_EVENT_DISCONNECTED] >= 2);
+    assert_int_equal(r.count[MQTT_EVENT_ERROR], 0);
+    esp_mqtt_client_destroy(client);
+    recorder_free(&r);
+}
+
 /* MQTT 3.1 ("MQIsdp", level 3), which mosquitto still speaks. */
 static void test_protocol_3_1(void **state)
 {
@@ -583,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_keepalive_detects_frozen_broker),
         cmocka_unit_test(test_outbox_across_broker_restart),
         cmocka_unit_test(test_websockets),
+        cmocka_unit_test(test_refresh_connection),
         cmocka_unit_test(test_protocol_3_1),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_malformed_packets_from_broker),
