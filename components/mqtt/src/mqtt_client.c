@@ -361,12 +361,20 @@ static uint8_t *publish_header(const char *topic, size_t payload_len, int qos, i
     return header;
 }
 
-/* QoS 0 straight to the connection, without a copy. @return 0, or -1. */
+/* QoS 0 straight to the connection: in one write (one TLS record) when it fits in the send
+ * buffer, else the header and then the caller's data, uncopied. @return 0, or -1. */
 static int publish_now(esp_mqtt_client_handle_t client, const uint8_t *header, size_t header_len, const char *data,
                        size_t len)
 {
     if (client->state != MQTT_STATE_CONNECTED) {
         return -1;
+    }
+    if (header_len + len <= client->out_size) {
+        memcpy(client->out, header, header_len);
+        if (len > 0) {
+            memcpy(client->out + header_len, data, len); /* data may be NULL for an empty message */
+        }
+        return mqtt_write(client, client->out, header_len + len);
     }
     return mqtt_write(client, header, header_len) == 0 && mqtt_write(client, (const uint8_t *)data, len) == 0 ? 0 : -1;
 }
