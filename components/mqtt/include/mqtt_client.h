@@ -128,7 +128,8 @@ typedef struct esp_mqtt_client_config_t {
     struct broker_t {
         struct address_t {
             const char *uri;      /*!< "mqtt[s]://[user[:pass]@]host[:port]" or "ws[s]://host[:port]/path";
-                                       wins over the fields below */
+                                       its parts win over the fields below, which fill in the
+                                       port and path it lacks */
             const char *hostname; /*!< without uri: the host */
             esp_mqtt_transport_t transport; /*!< without uri: the transport */
             const char *path;     /*!< WebSocket path (default "/") */
@@ -209,7 +210,8 @@ typedef struct topic_t {
 /** A client for config (validated). @return NULL on a bad config or no memory (the log says why). */
 esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *config);
 
-/** Replaces the broker URI. @return ESP_OK; ESP_FAIL (not a URI this client can use). */
+/** Replaces the broker URI (without a port in it, the scheme's default port), for the next
+ * connect. @return ESP_OK; ESP_FAIL (not a URI this client can use). */
 esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t client, const char *uri);
 
 /** Starts the client's thread. @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_FAIL (already started). */

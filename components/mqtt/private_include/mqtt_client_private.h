@@ -65,8 +65,9 @@ struct esp_mqtt_client {
 esp_err_t mqtt_config_set(mqtt_config_t *dst, const esp_mqtt_client_config_t *src);
 void mqtt_config_free(mqtt_config_t *cfg);
 
-/* Takes the broker address from uri. @return ESP_OK; ESP_FAIL (not a URI of ours); ESP_ERR_NO_MEM. */
-esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri);
+/* Takes the broker address from uri; without a port in it, default_port (0: the scheme's).
+ * @return ESP_OK; ESP_FAIL (not a URI of ours); ESP_ERR_NO_MEM. */
+esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri, int default_port);
 
 /* The transports, configured from cfg: "mqtt", "mqtts", "ws", "wss" (or the custom one).
  * @return ESP_OK, or ESP_ERR_NO_MEM. */

@@ -211,7 +211,7 @@ esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t client, const char *u
         return ESP_ERR_INVALID_ARG;
     }
     lock(client);
-    esp_err_t err = mqtt_config_set_uri(&client->config, uri);
+    esp_err_t err = mqtt_config_set_uri(&client->config, uri, 0);
     unlock(client);
     return err == ESP_OK ? ESP_OK : ESP_FAIL;
 }

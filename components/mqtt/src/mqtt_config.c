@@ -68,7 +68,7 @@ static bool take_userinfo(mqtt_config_t *cfg, char *info)
     return ok;
 }
 
-esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri)
+esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri, int default_port)
 {
     struct http_parser_url u;
     http_parser_url_init(&u);
@@ -92,7 +92,7 @@ esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri)
     free(host);
     free(path);
     cfg->transport = schemes[index].transport;
-    cfg->port = (u.field_set & (1 << UF_PORT)) != 0 ? u.port : schemes[index].port;
+    cfg->port = (u.field_set & (1 << UF_PORT)) != 0 ? u.port : default_port > 0 ? default_port : schemes[index].port;
     return ok ? ESP_OK : ESP_ERR_NO_MEM;
 }
 
@@ -123,18 +123,16 @@ static esp_err_t check(const esp_mqtt_client_config_t *c)
     return c->buffer.size < 0 || c->buffer.out_size < 0 ? ESP_ERR_INVALID_ARG : ESP_OK;
 }
 
-/* The broker's address from uri, else from hostname, transport, port and path. */
+/* The broker's address from uri, with port and path filling in what it lacks (as esp-mqtt),
+ * else from hostname, transport, port and path. */
 static esp_err_t take_address(mqtt_config_t *cfg, const struct address_t *a)
 {
     if (a->uri != NULL) {
-        esp_err_t err = mqtt_config_set_uri(cfg, a->uri);
+        esp_err_t err = mqtt_config_set_uri(cfg, a->uri, (int)a->port);
         if (err != ESP_OK) {
             return err == ESP_FAIL ? ESP_ERR_INVALID_ARG : err;
         }
-        if (a->port != 0) {
-            cfg->port = (int)a->port;
-        }
-        return a->path == NULL || copy(&cfg->path, a->path) ? ESP_OK : ESP_ERR_NO_MEM;
+        return cfg->path != NULL || a->path == NULL || copy(&cfg->path, a->path) ? ESP_OK : ESP_ERR_NO_MEM;
     }
     cfg->transport = a->transport;
     cfg->port = a->port != 0 ? (int)a->port : schemes[scheme_index(a->transport)].port;

@@ -333,6 +333,36 @@ static void test_websockets(void **state)
     }
 }
 
+/* The broker's address three ways: a URI whose port comes from address.port, hostname +
+ * transport + port, and a URI replaced with set_uri() before the start. */
+static void test_address_forms(void **state)
+{
+    (void)state;
+    char wrong[64], right[64];
+    broker_uri(wrong, sizeof(wrong), "mqtt", 1);
+    broker_uri(right, sizeof(right), "mqtt", mosquitto_group.tcp_port);
+    esp_mqtt_client_config_t configs[] = {
+        { .broker.address = { .uri = "mqtt://127.0.0.1", .port = (uint32_t)mosquitto_group.tcp_port } },
+        { .broker.address = { .hostname = "localhost", .transport = MQTT_TRANSPORT_OVER_TCP,
+                              .port = (uint32_t)mosquitto_group.tcp_port } },
+        { .broker.address.uri = wrong },
+    };
+    for (int i = 0; i < 3; i++) {
+        recorder_t r;
+        recorder_init(&r);
+        esp_mqtt_client_handle_t client = esp_mqtt_client_init(&configs[i]);
+        assert_non_null(client);
+        if (i == 2) {
+            assert_int_equal(esp_mqtt_client_set_uri(client, right), ESP_OK);
+        }
+        recorder_attach(&r, client);
+        assert_int_equal(esp_mqtt_client_start(client), ESP_OK);
+        assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
+        esp_mqtt_client_destroy(client);
+        recorder_free(&r);
+    }
+}
+
 /* refresh_connection_after_ms: the client drops its connection and makes a new one by itself. */
 static void test_refresh_connection(void **state)
 {
@@ -601,6 +631,7 @@ int main(void)
         cmocka_unit_test(test_keepalive_detects_frozen_broker),
         cmocka_unit_test(test_outbox_across_broker_restart),
         cmocka_unit_test(test_websockets),
+        cmocka_unit_test(test_address_forms),
         cmocka_unit_test(test_refresh_connection),
         cmocka_unit_test(test_protocol_3_1),
         cmocka_unit_test(test_connection_refused),
