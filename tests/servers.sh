@@ -56,10 +56,12 @@ stop_portls_serve() {
     SERVE_PID=
 }
 
-# A loopback port that refuses connections, so nothing listens there.
+# A loopback port that refuses connections, so nothing listens there. Below the kernel's
+# ephemeral range, as peer_free_port() picks: no outgoing connection takes it meanwhile.
 free_port() {
-    local p
-    for p in $(shuf -i 20000-60999 -n 100); do
+    local p low
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    for p in $(shuf -i "10000-$((low - 1))" -n 100); do
         (exec 4<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
     done
     return 1

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -19,20 +20,49 @@
 #define MAX_ARGS 64
 #define START_TIMEOUT_MS 10000
 
-int peer_free_port(void)
+/* The kernel's ephemeral range starts here (outgoing connections take their ports above it). */
+static int ephemeral_low(void)
+{
+    int low = 32768, high = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%d %d", &low, &high) != 2) {
+            low = 32768;
+        }
+        fclose(f);
+    }
+    return low;
+}
+
+static bool port_is_free(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-        port = ntohs(a.sin_port);
-    }
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    bool free_now = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
     if (fd >= 0) {
         close(fd);
     }
-    return port;
+    return free_now;
+}
+
+/* A random free port below the ephemeral range: no outgoing connection can take it between this
+ * pick and the server's bind, nor before a server restarts on it. Tests running side by side
+ * pick from some 20000 ports, and a port in use is skipped. */
+int peer_free_port(void)
+{
+    const int low = 10000, high = ephemeral_low() - 1;
+    for (int tries = 0; high - low > 1000 && tries < 1000; tries++) {
+        unsigned r = 0;
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+            break;
+        }
+        int port = low + (int)(r % (unsigned)(high - low + 1));
+        if (port_is_free(port)) {
+            return port;
+        }
+    }
+    return -1;
 }
 
 static bool port_accepts(const char *host, int port)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +164,7 @@ static void test_last_will(void **state)
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test, whatever fails there */
         char uri[64];
         broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
         esp_mqtt_client_config_t cfg = { .broker.address.uri = uri, .session.last_will = { .topic = "will/portls",
