@@ -3,8 +3,6 @@
  * mqtt_ssl_mutual_auth example against the listener that requires client certificates. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "mqtt_test_client.h"
 #include "tls_test.h"
@@ -14,42 +12,21 @@ static void port_arg(char *out, size_t len, int port)
     snprintf(out, len, "%d", port);
 }
 
-/* portls mqtt sub in the background, once it said it is subscribed. */
-static void portls_sub_start(peer_t *p, const char *output, const char *const argv[])
-{
-    assert_int_equal(peer_spawn(p, argv, output), 0);
-    char text[4096] = "";
-    for (int waited = 0; strstr(text, "subscribed") == NULL && waited < 10000; waited += 20) {
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
-        FILE *f = fopen(output, "r");
-        size_t n = f != NULL ? fread(text, 1, sizeof(text) - 1, f) : 0;
-        text[n] = '\0';
-        if (f != NULL) {
-            fclose(f);
-        }
-    }
-    assert_non_null(strstr(text, "subscribed"));
-}
 
 static void test_sub_prints_messages(void **state)
 {
     (void)state;
-    char port[16], out[1 << 16];
+    char port[16];
     port_arg(port, sizeof(port), mosquitto_group.tcp_port);
     const char *file = "/tmp/portls-mqtt-tool-sub";
     const char *argv[] = { PORTLS_TOOL, "mqtt", "sub", "-h", "127.0.0.1", "-p", port, "-t", "tool/#", "-q", "1",
                            "-C", "2", "-v", NULL };
     peer_t sub;
-    portls_sub_start(&sub, file, argv);
+    assert_int_equal(peer_spawn(&sub, argv, file), 0);
+    wait_for_output(file, "subscribed");
     mosquitto_pub((const char *[]){ "-t", "tool/a", "-m", "first", "-q", "1", NULL });
     mosquitto_pub((const char *[]){ "-t", "tool/b", "-m", "second", NULL });
-    assert_int_equal(peer_wait(&sub), 0);
-    FILE *f = fopen(file, "r");
-    size_t n = fread(out, 1, sizeof(out) - 1, f);
-    out[n] = '\0';
-    fclose(f);
-    unlink(file);
-    assert_non_null(strstr(out, "tool/a first\ntool/b second\n"));
+    assert_non_null(strstr(spawned_finish(&sub, file), "tool/a first\ntool/b second\n"));
 }
 
 /* pub over mutual TLS reaches a subscriber on the plain listener. */
@@ -65,7 +42,7 @@ static void test_pub_over_mutual_tls(void **state)
                            "-m", "signed", "-q", "1", "--cafile", cert_path("ca.pem"), "--cert",
                            cert_path("client.pem"), "--key", cert_path("client.key"), NULL };
     assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
-    assert_non_null(strstr(mosquitto_sub_finish(&sub, file), "signed"));
+    assert_non_null(strstr(spawned_finish(&sub, file), "signed"));
 }
 
 /* pub -l: each line of stdin is a message, here at QoS 2 over secure WebSocket. */
@@ -80,7 +57,7 @@ static void test_pub_lines_over_wss(void **state)
     const char *argv[] = { PORTLS_TOOL, "mqtt", "pub", "--url", url, "-t", "tool/lines", "-l", "-q", "2",
                            "--cafile", cert_path("ca.pem"), NULL };
     assert_int_equal(run_program(argv, "one\ntwo\nthree\n", out, sizeof(out)), 0);
-    const char *seen = mosquitto_sub_finish(&sub, file);
+    const char *seen = spawned_finish(&sub, file);
     assert_non_null(strstr(seen, "one\n"));
     assert_non_null(strstr(seen, "two\n"));
     assert_non_null(strstr(seen, "three\n"));

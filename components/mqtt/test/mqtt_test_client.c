@@ -116,6 +116,14 @@ esp_mqtt_client_handle_t connected_client(const char *uri, recorder_t *r)
     return client;
 }
 
+esp_mqtt_client_handle_t connected_tcp_client(recorder_t *r)
+{
+    char uri[64];
+    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
+    recorder_init(r);
+    return connected_client(uri, r);
+}
+
 void mosquitto_pub(const char *const extra[])
 {
     char port[16];
@@ -151,16 +159,21 @@ void mosquitto_sub_start(peer_t *sub, const char *output, const char *topic, int
     const char *argv[] = { "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port, "-t", topic, "-q", q, "-C", c, "-W", "30",
                            "-d", NULL };
     assert_int_equal(peer_spawn(sub, argv, output), 0);
-    for (int waited = 0; !file_contains(output, "received SUBACK") && waited < 10000; waited += 20) {
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
-    }
-    assert_true(file_contains(output, "received SUBACK"));
+    wait_for_output(output, "received SUBACK");
 }
 
-const char *mosquitto_sub_finish(peer_t *sub, const char *output)
+void wait_for_output(const char *output, const char *text)
+{
+    for (int waited = 0; !file_contains(output, text) && waited < 10000; waited += 20) {
+        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+    }
+    assert_true(file_contains(output, text));
+}
+
+const char *spawned_finish(peer_t *p, const char *output)
 {
     static char out[1 << 20];
-    int status = peer_wait(sub);
+    int status = peer_wait(p);
     FILE *f = fopen(output, "r");
     assert_non_null(f);
     size_t n = fread(out, 1, sizeof(out) - 1, f);
@@ -168,7 +181,7 @@ const char *mosquitto_sub_finish(peer_t *sub, const char *output)
     fclose(f);
     unlink(output);
     if (status != 0) {
-        print_message("mosquitto_sub exited with %d:\n%s\n", status, out);
+        print_message("the program exited with %d:\n%s\n", status, out);
     }
     assert_int_equal(status, 0);
     return out;

@@ -49,6 +49,9 @@ esp_mqtt_client_handle_t started_client(const esp_mqtt_client_config_t *cfg, rec
  * started and connected (asserted). */
 esp_mqtt_client_handle_t connected_client(const char *uri, recorder_t *r);
 
+/* recorder_init(r), then connected_client() on the broker's plain TCP listener. */
+esp_mqtt_client_handle_t connected_tcp_client(recorder_t *r);
+
 /* "scheme://127.0.0.1:port" into out. */
 void broker_uri(char *out, size_t len, const char *scheme, int port);
 
@@ -59,5 +62,9 @@ void mosquitto_pub(const char *const extra[]);
  * once it is subscribed; it exits after count messages. */
 void mosquitto_sub_start(peer_t *sub, const char *output, const char *topic, int qos, int count);
 
-/* Waits for it to exit. @return its output (static buffer). */
-const char *mosquitto_sub_finish(peer_t *sub, const char *output);
+/* Waits (up to 10 s) until the file output contains text (asserted). */
+void wait_for_output(const char *output, const char *text);
+
+/* Waits for a program started with peer_spawn() to exit with status 0 (asserted).
+ * @return its output (a static buffer); the file is removed. */
+const char *spawned_finish(peer_t *p, const char *output);

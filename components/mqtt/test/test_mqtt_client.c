@@ -83,11 +83,8 @@ static void test_mutual_auth(void **state)
 static void test_qos_from_broker(void **state)
 {
     (void)state;
-    char uri[64];
-    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
     recorder_t r;
-    recorder_init(&r);
-    esp_mqtt_client_handle_t client = connected_client(uri, &r);
+    esp_mqtt_client_handle_t client = connected_tcp_client(&r);
     esp_mqtt_topic_t topics[] = { { "in/#", 2 }, { "other/+", 0 } };
     assert_true(esp_mqtt_client_subscribe(client, topics, 2) > 0); /* the macro picks subscribe_multiple */
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
@@ -109,11 +106,8 @@ static void test_qos_from_broker(void **state)
 static void test_qos_to_broker(void **state)
 {
     (void)state;
-    char uri[64];
-    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
     recorder_t r;
-    recorder_init(&r);
-    esp_mqtt_client_handle_t client = connected_client(uri, &r);
+    esp_mqtt_client_handle_t client = connected_tcp_client(&r);
     for (int qos = 0; qos <= 2; qos++) {
         peer_t sub;
         const char *out = "/tmp/portls-mqtt-sub-qos";
@@ -122,7 +116,7 @@ static void test_qos_to_broker(void **state)
         snprintf(text, sizeof(text), "from portls at QoS %d", qos);
         int id = esp_mqtt_client_publish(client, "out/qos", text, 0, qos, 0);
         assert_true(qos == 0 ? id == 0 : id > 0);
-        const char *seen = mosquitto_sub_finish(&sub, out);
+        const char *seen = spawned_finish(&sub, out);
         snprintf(flags, sizeof(flags), "received PUBLISH (d0, q%d, r0", qos);
         assert_non_null(strstr(seen, flags));
         assert_non_null(strstr(seen, text));
@@ -140,11 +134,8 @@ static void test_retained_message(void **state)
 {
     (void)state;
     mosquitto_pub((const char *[]){ "-t", "kept/state", "-r", "-q", "1", "-m", "on", NULL });
-    char uri[64];
-    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
     recorder_t r;
-    recorder_init(&r);
-    esp_mqtt_client_handle_t client = connected_client(uri, &r);
+    esp_mqtt_client_handle_t client = connected_tcp_client(&r);
     assert_true(esp_mqtt_client_subscribe(client, "kept/state", 1) > 0);
     assert_true(recorder_wait(&r, MQTT_EVENT_DATA, 1));
     assert_string_equal(r.messages[0].data, "on");
@@ -187,7 +178,7 @@ static void test_last_will(void **state)
     assert_int_equal(ok, '1');
     assert_int_equal(kill(child, SIGKILL), 0);
     assert_int_equal(waitpid(child, NULL, 0), child);
-    assert_non_null(strstr(mosquitto_sub_finish(&sub, out), "connection lost"));
+    assert_non_null(strstr(spawned_finish(&sub, out), "connection lost"));
     close(ready[0]);
     close(ready[1]);
 }
@@ -197,11 +188,8 @@ static void test_last_will(void **state)
 static void test_message_sizes(void **state)
 {
     (void)state;
-    char uri[64];
-    broker_uri(uri, sizeof(uri), "mqtt", mosquitto_group.tcp_port);
     recorder_t r;
-    recorder_init(&r);
-    esp_mqtt_client_handle_t client = connected_client(uri, &r);
+    esp_mqtt_client_handle_t client = connected_tcp_client(&r);
     assert_true(esp_mqtt_client_subscribe(client, "size/#", 1) > 0);
     assert_true(recorder_wait(&r, MQTT_EVENT_SUBSCRIBED, 1));
     const int sizes[] = { 1, 64 * 1024, 1024 * 1024 };
