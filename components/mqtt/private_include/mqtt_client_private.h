@@ -94,6 +94,9 @@ int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item);
  * poll first, when called from another thread. */
 void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next);
 
+/* A clean end: DISCONNECT when connected (so the broker drops the last will), then mqtt_close(). */
+void mqtt_end(esp_mqtt_client_handle_t client, mqtt_state_t next);
+
 /* ---- the connection's thread (mqtt_session.c) ---- */
 
 void *mqtt_thread(void *arg);

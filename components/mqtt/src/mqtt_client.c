@@ -281,12 +281,8 @@ esp_err_t esp_mqtt_client_disconnect(esp_mqtt_client_handle_t client)
     }
     lock(client);
     esp_err_t err = client->started ? ESP_OK : ESP_FAIL;
-    if (client->state == MQTT_STATE_CONNECTED) {
-        size_t len = mqtt_encode_empty(client->out, client->out_size, MQTT_DISCONNECT);
-        mqtt_write(client, client->out, len); /* the broker then drops the last will */
-        mqtt_close(client, MQTT_STATE_DISCONNECTED);
-    } else if (client->started) {
-        client->state = MQTT_STATE_DISCONNECTED;
+    if (client->started) {
+        mqtt_end(client, MQTT_STATE_DISCONNECTED);
     }
     unlock(client);
     return err;

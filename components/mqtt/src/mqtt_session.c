@@ -60,6 +60,21 @@ void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next)
     }
 }
 
+/* PINGREQ or DISCONNECT: a fixed header alone. @return as mqtt_write(). */
+static int send_empty(esp_mqtt_client_handle_t client, mqtt_packet_type_t type)
+{
+    uint8_t packet[2];
+    return mqtt_write(client, packet, mqtt_encode_empty(packet, sizeof(packet), type));
+}
+
+void mqtt_end(esp_mqtt_client_handle_t client, mqtt_state_t next)
+{
+    if (client->state == MQTT_STATE_CONNECTED) {
+        send_empty(client, MQTT_DISCONNECT); /* the broker then drops the last will */
+    }
+    mqtt_close(client, next);
+}
+
 /* The connection failed: DISCONNECTED, then reconnect later (or wait for reconnect()). */
 static void abort_connection(esp_mqtt_client_handle_t client)
 {
@@ -424,10 +439,9 @@ static int keep_alive(esp_mqtt_client_handle_t client, int64_t now)
     if (now - client->last_sent_ms < half) {
         return 0;
     }
-    uint8_t ping[2];
     client->ping_outstanding = true;
     client->ping_sent_ms = now;
-    return mqtt_write(client, ping, mqtt_encode_empty(ping, sizeof(ping), MQTT_PINGREQ)) == 0 ? 0 : transport_failed(client);
+    return send_empty(client, MQTT_PINGREQ) == 0 ? 0 : transport_failed(client);
 }
 
 static void run_connected(esp_mqtt_client_handle_t client)
@@ -498,11 +512,7 @@ void *mqtt_thread(void *arg)
         }
         dispatch_custom_events(client);
     }
-    if (client->state == MQTT_STATE_CONNECTED) {
-        uint8_t bye[2];
-        mqtt_write(client, bye, mqtt_encode_empty(bye, sizeof(bye), MQTT_DISCONNECT)); /* a clean stop: no will */
-    }
-    mqtt_close(client, MQTT_STATE_IDLE);
+    mqtt_end(client, MQTT_STATE_IDLE); /* a clean stop: no will */
     pthread_mutex_unlock(&client->lock);
     return NULL;
 }
