@@ -37,13 +37,14 @@ static int append(char **s, const char *at, size_t len)
  * cannot be kept (out of memory included) is not an error: the response goes on without it. */
 static void save_header(http_response_t *r, const char *value)
 {
-    bool fits = r->saved_count < CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS &&
+    bool is_new = http_header_get(r->saved, r->field) == NULL; /* a repeated name replaces the value */
+    bool fits = (!is_new || r->saved_count < CONFIG_ESP_HTTP_CLIENT_MAX_SAVED_RESPONSE_HEADERS) &&
                 strlen(value) < CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE;
     if (!fits) {
         ESP_LOGD(TAG, "response header %s not kept (count or size limit)", r->field);
         return;
     }
-    if (http_header_set(&r->saved, r->field, value) == ESP_OK) {
+    if (http_header_set(&r->saved, r->field, value) == ESP_OK && is_new) {
         r->saved_count++;
     }
 }
