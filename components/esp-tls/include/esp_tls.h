@@ -352,7 +352,9 @@ void *esp_tls_get_ssl_context(esp_tls_t *tls);
 
 /**
  * Returns the last esp_err_t and, where the pointers are not NULL, the mbedTLS code (positive)
- * and the verify flags; then clears the record.
+ * and the verify flags; then clears those three fields, and nothing beyond them: h may point at
+ * an esp_tls_last_error_t of the caller's (or esp-mqtt's esp_mqtt_error_codes_t, whose first
+ * fields are the same). The errno is left for esp_tls_get_and_clear_error_type(), as in ESP-IDF.
  * @return the last error, ESP_OK if none, or ESP_ERR_INVALID_STATE if h is NULL.
  */
 esp_err_t esp_tls_get_and_clear_last_error(esp_tls_error_handle_t h, int *esp_tls_code,
@@ -360,6 +362,9 @@ esp_err_t esp_tls_get_and_clear_last_error(esp_tls_error_handle_t h, int *esp_tl
 
 /**
  * Returns one slot of the record (for ESP_TLS_ERR_TYPE_SYSTEM, the errno) and clears that slot.
+ * The errno is kept beside the public record: ESP_TLS_ERR_TYPE_SYSTEM needs a handle from
+ * esp_tls_get_error_handle() or esp_transport_get_error_handle(), never a bare
+ * esp_tls_last_error_t of the caller's.
  * @return ESP_OK, or ESP_ERR_INVALID_ARG for a NULL argument or an unknown type.
  */
 esp_err_t esp_tls_get_and_clear_error_type(esp_tls_error_handle_t h, esp_tls_error_type_t err_type,

@@ -22,6 +22,12 @@
 
 static const char *TAG = "esp-tls-mbedtls";
 
+/* esp_tls_errors.h promises mbedTLS's values: callers compare either name. */
+_Static_assert(ESP_TLS_ERR_SSL_WANT_READ == MBEDTLS_ERR_SSL_WANT_READ &&
+                   ESP_TLS_ERR_SSL_WANT_WRITE == MBEDTLS_ERR_SSL_WANT_WRITE &&
+                   ESP_TLS_ERR_SSL_TIMEOUT == MBEDTLS_ERR_SSL_TIMEOUT,
+               "the ESP_TLS_ERR_SSL_* values are mbedTLS's");
+
 /* Pitfall 6: initialise PSA once, up front, so the first handshake does not carry it; free it
  * at exit so leak checkers see nothing in use. */
 static psa_status_t psa_status = PSA_ERROR_BAD_STATE;
