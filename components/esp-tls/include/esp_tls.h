@@ -390,8 +390,9 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
 const int *esp_tls_get_ciphersuites_list(void);
 
 /* ---- the global CA store: one set of trusted CAs for every connection that sets
- * use_global_ca_store. All four calls are thread-safe: a connection keeps the store it started
- * with, so a set or free during its handshake does not disturb it. ---- */
+ * use_global_ca_store. All four calls may be made from any thread at any time: sets made at the
+ * same time each add their certificates (none is lost), and a connection keeps the store it
+ * started with, so a set or free during its handshake does not disturb it. ---- */
 
 /** Creates the store, empty, if there is none. @return ESP_OK or ESP_ERR_NO_MEM. */
 esp_err_t esp_tls_init_global_ca_store(void);
@@ -406,12 +407,16 @@ esp_err_t esp_tls_init_global_ca_store(void);
 esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const unsigned int cacert_pem_bytes);
 
 /**
- * The store's current chain, or NULL if there is none. It stays valid until the next
- * esp_tls_set_global_ca_store() or esp_tls_free_global_ca_store(); do not modify it.
+ * The store's current chain, or NULL if there is none; do not modify it. It stays valid and
+ * unchanged until esp_tls_free_global_ca_store(), also when other threads set the store
+ * meanwhile: a set makes a new chain (get again to see what it added) and leaves this one be,
+ * so every chain get returned is kept until the free. The free ends them all: the caller must
+ * not use one once a free may have begun (order its uses before its own free).
  */
 mbedtls_x509_crt *esp_tls_get_global_ca_store(void);
 
-/** Drops the store. Connections that use it keep it until they are destroyed. */
+/** Drops the store, and the chains esp_tls_get_global_ca_store() returned. Connections that use
+ * the store keep it until they are destroyed. */
 void esp_tls_free_global_ca_store(void);
 
 /* ---- server sessions, on a socket the caller accepted and keeps owning ---- */
