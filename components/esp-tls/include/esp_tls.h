@@ -521,6 +521,37 @@ typedef struct {
 esp_err_t esp_tls_get_last_record_info(const esp_tls_t *tls, esp_tls_record_info_t *info);
 
 /**
+ * The alert the peer ended the connection with: its description (RFC 8446 section 6, e.g. 116
+ * for certificate_required), or -1 if none came. It counts whether mbedTLS decrypted it or the
+ * peer sent it unencrypted where an encrypted record was due (TLS 1.3 clients such as curl do
+ * so with unknown_ca; mbedTLS takes that record for a forged one). Set by a failed handshake or
+ * read, whose log line names it. -1 for NULL.
+ */
+int esp_tls_get_peer_alert(const esp_tls_t *tls);
+
+/**
+ * An alert description's name as RFC 8446 spells it ("bad_certificate", "unknown_ca"), or
+ * "unknown_alert" for a value no RFC in use defines. The string is static.
+ */
+const char *esp_tls_alert_name(int description);
+
+/** What the server asked of a client's certificate in the handshake. */
+typedef struct {
+    bool requested; /*!< the server sent a CertificateRequest */
+    bool sent;      /*!< the client answered it with its certificate (else with an empty list) */
+} esp_tls_client_cert_info_t;
+
+/**
+ * Whether the server asked this client for a certificate, and whether one went out; known once
+ * the handshake got past the server's CertificateRequest, also when it failed later. Under TLS
+ * 1.3 the server checks the certificate after the client's handshake is over: a refusal comes as
+ * an alert on the first read (esp_tls_get_peer_alert()), not from the connect.
+ * @return ESP_OK; ESP_ERR_INVALID_ARG for NULLs, a server session, plain TCP, or a connection
+ *         whose TLS state was never made.
+ */
+esp_err_t esp_tls_get_client_cert_info(const esp_tls_t *tls, esp_tls_client_cert_info_t *info);
+
+/**
  * Whether the completed handshake resumed a session (a ticket or a TLS 1.2 session ID) instead of
  * a full handshake. An external PSK is not a resumption. false for NULL or an unfinished handshake.
  */

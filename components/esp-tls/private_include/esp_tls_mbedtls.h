@@ -27,6 +27,8 @@ typedef struct {
     bool offered_session;          /* client: a saved session went into the ClientHello */
     bool external_psk;             /* a psk_hint_key is configured */
     bool saw_certificate;          /* the handshake went through the server certificate step */
+    bool cert_requested;           /* client: the server sent a CertificateRequest */
+    bool cert_sent;                /* client: and it got a certificate, not an empty list */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
     bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: a full input buffer after the handshake */
 #endif
