@@ -277,11 +277,8 @@ static esp_err_t set_version(esp_tls_t *tls, esp_tls_proto_ver_t version)
         mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
         return ESP_OK;
 #else
-        if (conf->endpoint == MBEDTLS_SSL_IS_CLIENT) {
-            ESP_LOGW(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3); using the default");
-            return ESP_OK;
-        }
-        ESP_LOGE(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)");
+        /* a pin is a requirement: never TLS 1.2 instead, at either end */
+        ESP_LOGE(TAG, "tls_version is TLS 1.3, which is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)");
         return esp_tls_mbedtls_fail(tls, ESP_ERR_NOT_SUPPORTED);
 #endif
     default:
