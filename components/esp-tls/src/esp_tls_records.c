@@ -204,8 +204,9 @@ void esp_tls_note_peer_alert(esp_tls_t *tls, int description)
     tls->peer_alert_received = true;
     tls->peer_alert = (uint8_t)description;
     const alert_t *a = find_alert(description);
-    ESP_LOGE(TAG, "the peer sent fatal alert %s (%d)%s%s", esp_tls_alert_name(description), description,
-             a != NULL && a->meaning != NULL ? ": " : "", a != NULL && a->meaning != NULL ? a->meaning : "");
+    const char *meaning = a != NULL ? a->meaning : NULL;
+    ESP_LOGE(TAG, "the peer sent alert %s (%d)%s%s", esp_tls_alert_name(description), description,
+             meaning != NULL ? ": " : "", meaning != NULL ? meaning : "");
 }
 
 int esp_tls_get_peer_alert(const esp_tls_t *tls)
