@@ -334,12 +334,28 @@ static int received_alert(const mbedtls_ssl_context *ssl)
     return ssl->in_msg[1];
 }
 
+/* A peer that refuses us while we are still sending sends its alert and closes with our bytes
+ * unread, which resets the connection: our send fails first, but the alert it sent before is
+ * still in the socket's receive queue. Takes what is there into the record tracker. */
+static void take_what_came_before_reset(esp_tls_t *tls, int ret)
+{
+    if (ret != MBEDTLS_ERR_NET_CONN_RESET && ret != MBEDTLS_ERR_NET_SEND_FAILED) {
+        return;
+    }
+    unsigned char buf[64]; /* an alert record is 7 bytes, or a few more when encrypted */
+    ssize_t n = recv(tls->sockfd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+        esp_tls_record_track(&tls->records, buf, (size_t)n);
+    }
+}
+
 /* The alert behind a failure, or -1: one mbedTLS decrypted, or one the peer sent unencrypted
  * where an encrypted record was due (curl and openssl s_client send unknown_ca so in TLS 1.3),
  * which mbedTLS reports as a MAC failure. Notes it, and returns the code to record instead of
  * ret: the alert itself, or BAD_PROTOCOL_VERSION for protocol_version, which is what it means. */
 static int name_alert(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
 {
+    take_what_came_before_reset(tls, ret);
     int alert = ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? received_alert(ssl)
                                                            : esp_tls_record_plaintext_alert(&tls->records);
     if (alert < 0) {
