@@ -7,6 +7,7 @@
 
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,21 +95,29 @@ static bool write_record(conn_t *c, const char *text)
     return SSL_write(c->ssl, text, (int)strlen(text)) == (int)strlen(text);
 }
 
-/* The exchange: whole records, then half a record (or none), then FIN. */
+/* Sends the first half of the record that carries text. */
+static bool send_half_record(tls_cut_peer_t *p, conn_t *c, const char *text)
+{
+    if (!write_record(c, text)) {
+        return false;
+    }
+    p->cut_record_len = (size_t)BIO_pending(c->out);
+    return flush_out(c, p->cut_record_len / 2);
+}
+
+/* The exchange: whole records, then half a record (or none); FIN comes after. */
 static void serve(tls_cut_peer_t *p, conn_t *c)
 {
-    if (!handshake(c) || (p->read_request && !read_request(c)) || !write_record(c, p->whole) ||
-        !flush_out(c, SIZE_MAX)) {
+    if (!handshake(c)) {
         return;
     }
-    if (p->cut != NULL) {
-        if (!write_record(c, p->cut)) {
-            return;
-        }
-        p->cut_record_len = (size_t)BIO_pending(c->out);
-        flush_out(c, p->cut_record_len / 2);
+    if (p->read_request && !read_request(c)) {
+        return;
     }
-    p->done = true;
+    if (!write_record(c, p->whole) || !flush_out(c, SIZE_MAX)) {
+        return;
+    }
+    p->done = p->cut == NULL || send_half_record(p, c, p->cut);
 }
 
 static SSL_CTX *new_ctx(const tls_cut_peer_t *p)

@@ -209,15 +209,25 @@ static verdict_t read_verdict(esp_tls_t *tls)
     return whole ? VERDICT_ACCEPTED : VERDICT_SILENT;
 }
 
-/* TLS 1.3: a server that asked for a certificate checks it after the client's handshake is over
- * and refuses it with an alert. Waits for that alert or for the first record that shows the
- * server went on. */
+/* TLS 1.3, and the server asked for a certificate: it checks it after the client's handshake is
+ * over, and refuses it with an alert. */
+static bool verdict_due(esp_tls_t *tls)
+{
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    if (ssl == NULL || mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3) {
+        return false;
+    }
+    esp_tls_client_cert_info_t info;
+    if (esp_tls_get_client_cert_info(tls, &info) != ESP_OK) {
+        return false;
+    }
+    return info.requested;
+}
+
+/* Waits for the server's alert, or for the first record that shows it went on. */
 static verdict_t await_verdict(esp_tls_t *tls)
 {
-    esp_tls_client_cert_info_t info;
-    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
-    if (ssl == NULL || mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3 ||
-        esp_tls_get_client_cert_info(tls, &info) != ESP_OK || !info.requested) {
+    if (!verdict_due(tls)) {
         return VERDICT_NONE_DUE;
     }
     int fd = -1;
@@ -226,7 +236,10 @@ static verdict_t await_verdict(esp_tls_t *tls)
     fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     verdict_t v = VERDICT_SILENT;
     struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    for (int i = 0; i < VERDICT_READS && v == VERDICT_SILENT && poll(&pfd, 1, VERDICT_WAIT_MS) > 0; i++) {
+    for (int i = 0; i < VERDICT_READS && v == VERDICT_SILENT; i++) {
+        if (poll(&pfd, 1, VERDICT_WAIT_MS) <= 0) {
+            break;
+        }
         v = read_verdict(tls);
     }
     fcntl(fd, F_SETFL, flags);
