@@ -325,10 +325,21 @@ esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls)
 
 /* ---- handshake ---- */
 
+/* Whether in_msg points into the input buffer. With dynamic buffers the buffer may have shrunk
+ * under a message already used (a step that reads nothing leaves in_msg as it was). */
+static bool message_in_buffer(const mbedtls_ssl_context *ssl)
+{
+#ifdef MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+    return ssl->in_msg != NULL && ssl->in_msg >= ssl->in_buf && ssl->in_msg < ssl->in_buf + ssl->in_buf_len;
+#else
+    return ssl->in_msg != NULL;
+#endif
+}
+
 /* The description of an alert the peer just sent, or -1. */
 static int received_alert(const mbedtls_ssl_context *ssl)
 {
-    if (ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || ssl->in_msg == NULL) {
+    if (ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || !message_in_buffer(ssl)) {
         return -1;
     }
     return ssl->in_msg[1];
@@ -418,7 +429,7 @@ static void note_certificate_request(const esp_tls_t *tls, mbedtls_state_t *st, 
         return;
     }
     const mbedtls_ssl_context *ssl = &st->ssl;
-    st->cert_requested = ssl->in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && ssl->in_msg != NULL &&
+    st->cert_requested = ssl->in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && message_in_buffer(ssl) &&
                          ssl->in_msg[0] == MBEDTLS_SSL_HS_CERTIFICATE_REQUEST;
     st->cert_sent = st->cert_requested && st->owncert != NULL; /* else an empty Certificate */
 }
@@ -475,6 +486,9 @@ static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     int ret = read_record(tls, data, datalen);
+    if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        ret = name_alert(tls, &esp_tls_mbedtls_state(tls)->ssl, ret); /* before the buffers shrink */
+    }
     esp_tls_mbedtls_buffers_settle(tls);
     return ret;
 }
@@ -502,14 +516,13 @@ static void explain_undecryptable(const esp_tls_t *tls, int ret)
     }
 }
 
-/* Logs and records a read that failed; an alert is named. @return the code recorded. */
+/* Logs and records a read that failed (an alert was named already). @return the code recorded. */
 static int read_failed(esp_tls_t *tls, int ret)
 {
     if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD) {
         esp_tls_record_explain(&tls->records);
     }
     explain_undecryptable(tls, ret);
-    ret = name_alert(tls, &esp_tls_mbedtls_state(tls)->ssl, ret);
     esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
     return ret;
 }
