@@ -77,6 +77,14 @@ for want in "requested by the server, sent" "Server: went on after the handshake
     grep -qF -- "$want" <<<"$out" || fail "client certificate: missing '$want' in: $out"
 done
 
+# A server that sends nothing after the handshake (no tickets): connect waits 1 s, and says so.
+stop_s_server
+start_s_server -tls1_3 -num_tickets 0 -Verify 1 -verify_return_error -CAfile "$pki/ca.pem" -cert "$pki/server_ec.pem" \
+    -key "$pki/server_ec.key" -www
+out=$("$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --cert "$pki/client.pem" \
+      --key "$pki/client.key") || fail "silent server: exit $?"
+grep -qF "Server: no refusal and no record within 1 s" <<<"$out" || fail "silent server: $out"
+
 # An mbedTLS 3.6 server encrypts that alert under the wrong keys: the client says what it means.
 start_portls_serve "$PORTLS" --cert "$pki/server_ec.pem" --key "$pki/server_ec.key" --cacert "$pki/ca.pem"
 rc=0
