@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # portls connect resolves names from the system's own files, as glibc's resolver does: the name
 # server, search domain and ndots of /etc/resolv.conf, /etc/hosts before DNS, and timeout_ms
-# over a name server that never answers. In private mount and network namespaces, test files are bound over
+# over a name server that never answers; CARES_HOSTS, but not in a set-id program. In private mount and network namespaces, test files are bound over
 # /etc/resolv.conf and /etc/hosts and dnsmasq serves 127.0.0.1:53; nothing outside changes.
 # Creating the namespaces needs root (as CI runs); without that the test is skipped (77).
 set -euo pipefail
@@ -61,6 +61,26 @@ connect unknown.test
 [ "$rc" -eq 1 ] && grep -qF ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME <<<"$out" ||
     fail "unknown.test: exit $rc: $out"
 
+# CARES_HOSTS names another hosts file, except to a set-id program (as glibc drops its resolver
+# variables there): run as nobody, a set-uid copy does not see the name, a plain copy does.
+suid=$work/suid
+mkdir "$suid"
+chmod 755 "$work" "$suid"
+cp "$PORTLS" "$suid/portls"
+cp "$PORTLS" "$suid/portls-setuid"
+chmod 4755 "$suid/portls-setuid"
+printf '127.0.0.1 env-only.test\n' > "$suid/hosts"
+chmod 644 "$suid/hosts"
+refused=$(free_port)
+for program in portls portls-setuid; do
+    rc=0
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env CARES_HOSTS="$suid/hosts" \
+          "$suid/$program" connect "env-only.test:$refused" 2>&1) || rc=$?
+    want=ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST
+    [ "$program" = portls ] || want=ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME
+    [ "$rc" -eq 1 ] && grep -qF "$want" <<<"$out" || fail "CARES_HOSTS, $program: exit $rc, not $want: $out"
+done
+
 # A name server that takes queries and never answers: the connect gives up at its timeout.
 stop_dns
 socat -u UDP-RECV:53,bind=127.0.0.1 OPEN:/dev/null &
@@ -82,4 +102,4 @@ connect_silent 1000
 [ "$ms" -ge 1000 ] && [ "$ms" -lt 4000 ] || fail "silent name server: gave up after $ms ms, not at 1000"
 connect hosts-only.test 1000
 [ "$rc" -eq 0 ] || fail "hosts-only.test with a silent name server: $out"
-echo "system resolver: resolv.conf's server, search domain and ndots, /etc/hosts first, timeout_ms over a silent server"
+echo "system resolver: resolv.conf's server, search domain and ndots, /etc/hosts first, CARES_HOSTS but not set-id, timeout_ms over a silent server"
