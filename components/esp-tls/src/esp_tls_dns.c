@@ -188,15 +188,16 @@ esp_err_t esp_tls_dns_start(const char *host, int hostlen, int port, const esp_t
     return ESP_OK;
 }
 
-/* The lookup's sockets and what c-ares waits for on each. @return how many. */
+/* The lookup's sockets and what c-ares waits for on each. @return how many. The bits are read
+ * unsigned: ARES_GETSOCK_WRITABLE() shifts a signed 1 by 31 for the last slot. */
 static int lookup_pollfds(const esp_tls_dns_t *dns, struct pollfd fds[ARES_GETSOCK_MAXNUM])
 {
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    int bits = ares_getsock(dns->channel, socks, ARES_GETSOCK_MAXNUM);
+    unsigned bits = (unsigned)ares_getsock(dns->channel, socks, ARES_GETSOCK_MAXNUM);
     int n = 0;
     for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-        short events = (short)((ARES_GETSOCK_READABLE(bits, i) ? POLLIN : 0) |
-                               (ARES_GETSOCK_WRITABLE(bits, i) ? POLLOUT : 0));
+        short events = (short)((((bits >> i) & 1u) ? POLLIN : 0) |
+                               (((bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u) ? POLLOUT : 0));
         if (events != 0) {
             fds[n++] = (struct pollfd){ .fd = socks[i], .events = events };
         }
