@@ -322,6 +322,35 @@ static void test_save_client_session(void **state)
     }
 }
 
+/* A session saved for localhost is not offered to 127.0.0.1 (the same nginx, the same port): the
+ * redirect there gets a full handshake and a 200, in TLS 1.2 (nginx would resume it, skipping
+ * the certificate check for the new name) and in TLS 1.3 (mbedTLS refuses a ticket for another
+ * name with BAD_INPUT_DATA). */
+static void test_saved_session_stays_with_its_origin(void **state)
+{
+    (void)state;
+    const esp_http_client_proto_ver_t versions[] = { ESP_HTTP_CLIENT_TLS_VER_TLS_1_2, ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 };
+    const char *markers[] = { "xhost12", "xhost13" };
+    for (int v = 0; v < 2; v++) {
+        char u[192], path[128];
+        snprintf(path, sizeof(path), "/goto?to=https://127.0.0.1:%d/hello.txt?%s", nginx_group.https_port, markers[v]);
+        url_of(u, sizeof(u), true, path);
+        seen_t seen = { 0 };
+        esp_http_client_config_t cfg = { .url = u, .cert_pem = (const char *)pki("ca.pem")->data, .event_handler = on_event,
+                                         .user_data = &seen, .save_client_session = true, .tls_version = versions[v] };
+        esp_http_client_handle_t client = esp_http_client_init(&cfg);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_get_status_code(client), 200);
+        assert_non_null(strstr(seen.body, "hello from nginx\n"));
+        assert_int_equal(seen.connected, 2);
+        esp_http_client_cleanup(client);
+        nginx_access_t log[4];
+        assert_int_equal(wait_for_log(&nginx_group, markers[v], log, 2), 2); /* /goto, then /hello.txt */
+        assert_int_not_equal(log[0].connection, log[1].connection);
+        assert_false(log[1].resumed);
+    }
+}
+
 static void test_chunked_response(void **state)
 {
     (void)state;
@@ -505,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_async_perform),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
         cmocka_unit_test(test_save_client_session),
+        cmocka_unit_test(test_saved_session_stays_with_its_origin),
         cmocka_unit_test(test_chunked_response),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_head_has_no_body),
