@@ -1,6 +1,7 @@
 /* portls get against curl on the same nginx URLs: the same body, byte for byte, and the same
  * final status, for plain and TLS requests, a large file, redirects with and without -L, a 404,
- * a form POST, Basic credentials and a gzip body; and -v's TLS summary. */
+ * a form POST, Basic credentials and a gzip body; credentials on redirects to another origin
+ * (-L, --location-trusted, --digest); and -v's TLS summary. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,38 @@ static void test_same_as_curl(void **state)
     }
 }
 
+/* -L -u as curl: the credentials and the Cookie header stay behind when a redirect leads to
+ * another port or host (a 401 there, or nginx's echo shows nothing arrived); --location-trusted
+ * sends them on; --digest never answers a Basic challenge. */
+static void test_credentials_on_redirect_as_curl(void **state)
+{
+    (void)state;
+    char to_port[192], to_host[192], to_same[192], secret[128];
+    snprintf(to_port, sizeof(to_port), "https://localhost:%d/goto?to=https://localhost:%d/private/secret.txt",
+             nginx_group.https_port, nginx_group.alt_port);
+    snprintf(to_host, sizeof(to_host), "https://localhost:%d/goto?to=https://127.0.0.1:%d/echo-auth",
+             nginx_group.https_port, nginx_group.https_port);
+    snprintf(to_same, sizeof(to_same), "https://localhost:%d/goto?to=https://localhost:%d/echo-auth",
+             nginx_group.https_port, nginx_group.https_port);
+    url(secret, sizeof(secret), true, "/private/secret.txt");
+    const struct {
+        const char *url;
+        const char *extra[7];
+    } cases[] = {
+        { to_port, { "-L", "-u", "portls:secret", NULL } },
+        { to_port, { "--location-trusted", "-u", "portls:secret", NULL } },
+        { to_host, { "-L", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { to_host, { "--location-trusted", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { to_same, { "-L", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { secret, { "--digest", "-u", "portls:secret", NULL } },
+    };
+    const int statuses[] = { 401, 200, 200, 200, 200, 401 };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("portls get vs curl: %s %s\n", cases[i].url, cases[i].extra[0]);
+        assert_int_equal(last_status(compare(cases[i].url, cases[i].extra)), statuses[i]);
+    }
+}
+
 /* A failed request: exit status 1 and the reason on stderr. */
 static void test_failure_is_reported(void **state)
 {
@@ -114,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_curl),
+        cmocka_unit_test(test_credentials_on_redirect_as_curl),
         cmocka_unit_test(test_failure_is_reported),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);

@@ -144,7 +144,8 @@ typedef struct {
     const char *username; /*!< for auth_type */
     const char *password; /*!< for auth_type */
     esp_http_client_auth_type_t auth_type; /*!< credentials to send up front; with username set,
-                                                a 401 asking for Basic or Digest is answered */
+                                                a 401 asking for Basic or Digest is answered
+                                                (by a Digest client only if it asks for Digest) */
     const char *path;     /*!< default "/" */
     const char *query;    /*!< without the '?' */
     const char *cert_pem; /*!< CA to verify the server: PEM (cert_len 0 or with the NUL) */
@@ -241,8 +242,22 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
  */
 esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
 
-/** Sets the URL for the next request: absolute, or relative to the current one. */
+/** Sets the URL for the next request: absolute, or relative to the current one. Its origin
+ * (scheme, host, port) is where the credentials go: see esp_http_client_set_location_trusted(). */
 esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *url);
+
+/**
+ * portls extension, curl's --location-trusted (CURLOPT_UNRESTRICTED_AUTH). By default, as in
+ * curl, the credentials (username and password, from the config or the URL) and any Authorization
+ * and Cookie request header go only to the origin of the URL given to init or set_url: after a
+ * redirect to another scheme, host (compared case-insensitively) or port they are not sent, and a
+ * 401 there is the answer; back at that origin they are sent again. trusted sends them wherever
+ * a redirect leads. Whatever this says, Basic credentials never go over plain http once the handle
+ * has sent a request over https (the request goes without them and the log says why), and a
+ * Digest client never answers a 401 that asks for Basic.
+ * @return ESP_OK, or ESP_ERR_INVALID_ARG (client NULL).
+ */
+esp_err_t esp_http_client_set_location_trusted(esp_http_client_handle_t client, bool trusted);
 
 /** The current URL, written into buf (len bytes with the NUL). */
 esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, const int len);

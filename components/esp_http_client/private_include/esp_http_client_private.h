@@ -58,6 +58,10 @@ struct esp_http_client {
     int auth_retries;
     char *auth_challenge;             /* the last Digest challenge */
     unsigned digest_nc;               /* requests made with its nonce */
+    char *trusted_origin;             /* the caller's URL's origin: credentials, Authorization and
+                                         Cookie go there only (curl's rule for redirects) */
+    bool location_trusted;            /* ... or anywhere a redirect leads (curl --location-trusted) */
+    bool used_https;                  /* a request went over https: Basic never goes over http */
     http_url_t url;
     http_header_t *headers;
     const char *post_data;
@@ -90,6 +94,11 @@ void http_header_free_all(http_header_t **list);
 /* URL (http_url.c). */
 esp_err_t http_url_set(esp_http_client_handle_t client, const char *url);
 void http_url_free(http_url_t *url);
+/* "scheme://host:port" of url, allocated; NULL when out of memory. */
+char *http_url_origin(const http_url_t *url);
+/* Whether url is at origin (as http_url_origin() gives it), the host compared case-insensitively
+ * as curl compares it. False when out of memory. */
+bool http_url_at_origin(const http_url_t *url, const char *origin);
 
 /* Response parsing (http_response.c). */
 void http_response_init(esp_http_client_handle_t client);
@@ -122,6 +131,13 @@ esp_transport_handle_t http_request_transport_for(esp_http_client_handle_t clien
  * ESP_ERR_NO_MEM. */
 esp_err_t http_auth_prepare(esp_http_client_handle_t client);
 esp_err_t http_auth_take_challenge(esp_http_client_handle_t client);
+/* Whether a 401 at the current URL may be answered with the credentials (its origin is trusted). */
+bool http_auth_may_answer(esp_http_client_handle_t client);
+/* Whether the request header key: value may go to the current URL: Authorization and Cookie only
+ * to a trusted origin, and Basic credentials not over http once the handle has used https. */
+bool http_auth_header_allowed(esp_http_client_handle_t client, const char *key, const char *value);
+/* The caller set the URL: its origin becomes the trusted one. ESP_OK or ESP_ERR_NO_MEM. */
+esp_err_t http_auth_trust_origin(esp_http_client_handle_t client);
 
 /* Events (esp_http_client.c): to the event handler, then to the default event loop if there is
  * one. emit fills in client and user_data; dispatch makes the event from its parts. */

@@ -1,7 +1,7 @@
 /*
  * perform(): one request with everything around it. A 3xx is followed (its body is delivered as
- * ON_DATA first, as ESP-IDF does); a 401 is answered with the credentials, once per retry; an
- * https URL never redirects to http.
+ * ON_DATA first, as ESP-IDF does); a 401 is answered with the credentials, once per retry, where
+ * they may go (http_auth.c); an https URL never redirects to http.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +129,7 @@ static esp_err_t after_redirect(esp_http_client_handle_t client, next_step_t *ne
 
 static esp_err_t after_unauthorized(esp_http_client_handle_t client, next_step_t *next)
 {
-    if (client->username == NULL || client->auth_retries >= client->max_auth_retries) {
+    if (client->username == NULL || client->auth_retries >= client->max_auth_retries || !http_auth_may_answer(client)) {
         return ESP_OK; /* the 401 is the answer */
     }
     esp_err_t err = http_auth_take_challenge(client);

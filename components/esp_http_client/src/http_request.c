@@ -126,17 +126,6 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
     return ESP_OK;
 }
 
-/* "scheme://host:port": a connection serves requests to the same one. */
-static char *origin(const http_url_t *url)
-{
-    size_t len = strlen(url->scheme) + strlen(url->host) + 16;
-    char *s = malloc(len);
-    if (s != NULL) {
-        snprintf(s, len, "%s://%s:%d", url->scheme, url->host, url->port);
-    }
-    return s;
-}
-
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation)
 {
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
@@ -164,7 +153,7 @@ static int connect_step(esp_http_client_handle_t client, esp_transport_handle_t 
  * ESP_ERR_HTTP_INVALID_TRANSPORT; ESP_ERR_NO_MEM. */
 static esp_err_t connect_transport(esp_http_client_handle_t client)
 {
-    char *want = origin(&client->url);
+    char *want = http_url_origin(&client->url); /* a connection serves requests to its origin */
     if (want == NULL) {
         return ESP_ERR_NO_MEM;
     }
@@ -226,7 +215,8 @@ static bool add(char **buf, size_t *len, size_t *cap, const char *a, const char 
     return true;
 }
 
-/* Request line, Host, User-Agent, the body's framing, the caller's headers, the blank line. */
+/* Request line, Host, User-Agent, the body's framing, the caller's headers (those that may go to
+ * this origin), the blank line. */
 static char *request_head(esp_http_client_handle_t client, int write_len, size_t *out_len)
 {
     size_t len = 0, cap = 256;
@@ -248,7 +238,9 @@ static char *request_head(esp_http_client_handle_t client, int write_len, size_t
               add(&buf, &len, &cap, " HTTP/1.1\r\nHost: ", client->url.host, port) &&
               add(&buf, &len, &cap, "\r\nUser-Agent: ", client->user_agent, "\r\n") && add(&buf, &len, &cap, framing, "", "");
     for (const http_header_t *h = client->headers; ok && h != NULL; h = h->next) {
-        ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");
+        if (http_auth_header_allowed(client, h->key, h->value)) {
+            ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");
+        }
     }
     if (!ok || !add(&buf, &len, &cap, "\r\n", "", "")) {
         free(buf);
@@ -288,6 +280,7 @@ esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int writ
         return ESP_ERR_HTTP_WRITE_DATA;
     }
     client->write_left = write_len;
+    client->used_https |= strcmp(client->url.scheme, "https") == 0;
     http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
     return ESP_OK;
 }

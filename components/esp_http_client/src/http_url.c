@@ -1,8 +1,10 @@
 /* The request URL: absolute URLs through http_parser's URL parser, relative ones (redirects)
  * resolved against the current URL. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
@@ -16,6 +18,24 @@ void http_url_free(http_url_t *url)
     free(url->path);
     free(url->query);
     *url = (http_url_t){ 0 };
+}
+
+char *http_url_origin(const http_url_t *url)
+{
+    size_t len = strlen(url->scheme) + strlen(url->host) + 16;
+    char *s = malloc(len);
+    if (s != NULL) {
+        snprintf(s, len, "%s://%s:%d", url->scheme, url->host, url->port);
+    }
+    return s;
+}
+
+bool http_url_at_origin(const http_url_t *url, const char *origin)
+{
+    char *here = http_url_origin(url);
+    bool same = here != NULL && strcasecmp(here, origin) == 0;
+    free(here);
+    return same;
 }
 
 static char *field(const char *url, const struct http_parser_url *u, enum http_parser_url_fields f)

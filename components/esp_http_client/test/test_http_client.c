@@ -193,6 +193,105 @@ static void test_basic_auth(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* A Basic client with a Cookie header, starting at start (on nginx_group) and redirected to
+ * target by /goto; performs and returns the final body (nginx's /echo-auth shows what arrived). */
+static const char *follow_with_credentials(const char *start, const char *target, bool trusted, seen_t *seen)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/goto?to=%s", start, target);
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret", .auth_type = HTTP_AUTH_TYPE_BASIC,
+                                     .event_handler = on_event, .user_data = seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_set_header(client, "Cookie", "c=1"), ESP_OK);
+    assert_int_equal(esp_http_client_set_location_trusted(client, trusted), ESP_OK);
+    *seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    esp_http_client_cleanup(client);
+    const char *final = strstr(seen->body, "auth=");
+    assert_non_null(final); /* the 302's own body comes first */
+    return final;
+}
+
+#define SENT_ALL "auth=Basic cG9ydGxzOnNlY3JldA== cookie=c=1\n" /* portls:secret */
+#define SENT_NONE "auth= cookie=\n"
+
+/* As curl: the credentials and the Authorization and Cookie headers go to the origin of the
+ * caller's URL only. A redirect to another port, host or scheme leaves them behind (a 401 there
+ * is the answer); back at the first origin they go again; location_trusted sends them on. */
+static void test_redirect_keeps_credentials_at_their_origin(void **state)
+{
+    (void)state;
+    char https[64], http[64], other_port[96], other_host[96], to_https[96], to_first[192];
+    snprintf(https, sizeof(https), "https://localhost:%d", nginx_group.https_port);
+    snprintf(http, sizeof(http), "http://localhost:%d", nginx_group.http_port);
+    snprintf(other_port, sizeof(other_port), "https://localhost:%d/echo-auth", nginx_group.alt_port);
+    snprintf(other_host, sizeof(other_host), "https://127.0.0.1:%d/echo-auth", nginx_group.https_port);
+    snprintf(to_https, sizeof(to_https), "%s/echo-auth", https);
+    snprintf(to_first, sizeof(to_first), "https://localhost:%d/goto?to=%s/echo-auth", nginx_group.alt_port, https);
+    seen_t seen;
+    assert_string_equal(follow_with_credentials(https, to_https, false, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_port, false, &seen), SENT_NONE);
+    assert_string_equal(follow_with_credentials(https, other_host, false, &seen), SENT_NONE);
+    assert_string_equal(follow_with_credentials(http, to_https, false, &seen), SENT_NONE); /* http to https */
+    assert_string_equal(follow_with_credentials(https, to_first, false, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_port, true, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_host, true, &seen), SENT_ALL);
+
+    char url[192];
+    snprintf(url, sizeof(url), "%s/goto?to=https://localhost:%d/private/secret.txt", https, nginx_group.alt_port);
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret" }; /* NONE: it would answer a 401 */
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+}
+
+/* A Digest client does not answer a 401 that asks for Basic (nginx's auth_basic), and a handle
+ * that has used https sends no Basic credentials over plain http. */
+static void test_basic_is_refused_where_it_would_leak(void **state)
+{
+    (void)state;
+    char url[128];
+    url_of(url, sizeof(url), true, "/private/secret.txt");
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret", .auth_type = HTTP_AUTH_TYPE_DIGEST };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+
+    seen_t seen = { 0 };
+    client = client_for("/echo-auth", true, &seen);
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_BASIC);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "auth=Basic cG9ydGxzOnNlY3JldA== cookie=\n");
+    url_of(url, sizeof(url), false, "/echo-auth");
+    assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
+    seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, SENT_NONE);
+    url_of(url, sizeof(url), false, "/private/secret.txt");
+    assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_NONE); /* a 401 asking for Basic is not answered */
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+
+    seen = (seen_t){ 0 }; /* a handle that never used https sends Basic over http, as asked */
+    client = client_for("/echo-auth", false, &seen);
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_BASIC);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "auth=Basic cG9ydGxzOnNlY3JldA== cookie=\n");
+    esp_http_client_cleanup(client);
+}
+
 /* The streaming calls answer a 401 by hand, as ESP-IDF's example does. */
 static void test_add_auth_by_hand(void **state)
 {
@@ -529,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_redirect_limits),
         cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_redirect_keeps_credentials_at_their_origin),
+        cmocka_unit_test(test_basic_is_refused_where_it_would_leak),
         cmocka_unit_test(test_add_auth_by_hand),
         cmocka_unit_test(test_cancel_request),
         cmocka_unit_test(test_async_perform),
