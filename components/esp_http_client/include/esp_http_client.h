@@ -235,7 +235,9 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
 /**
  * The whole request: open (or reuse the connection), send the post field, read the headers,
  * follow redirects, answer a 401, deliver the body as HTTP_EVENT_ON_DATA, then ON_FINISH.
- * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code().
+ * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code(). Interim 1xx
+ * responses (100 Continue, 103 Early Hints; not 101) are skipped, without events. With is_async,
+ * the post field goes out as the socket takes it, ESP_ERR_HTTP_EAGAIN in between.
  * @return ESP_OK; ESP_ERR_HTTP_EAGAIN (is_async: not done yet, call again); ESP_ERR_HTTP_CONNECT,
  *         _WRITE_DATA, _FETCH_HEADER, _MAX_REDIRECT, _REDIRECT_DOWNGRADE, _INVALID_TRANSPORT,
  *         _READ_TIMEOUT, _INCOMPLETE_DATA, _HEADER_TOO_LONG; ESP_FAIL.

@@ -74,6 +74,7 @@ struct esp_http_client {
     bool in_perform;                  /* a perform() returned ESP_ERR_HTTP_EAGAIN and goes on */
     char *connected_to;               /* "scheme://host:port" of that connection */
     int write_left;                   /* body bytes still to send; -1 chunked */
+    int post_sent;                    /* perform(): bytes of the post field sent */
 
     http_parser parser;
     http_parser_settings parser_settings;
@@ -114,6 +115,10 @@ int http_response_body(esp_http_client_handle_t client, const char **data, int m
 
 /* save_client_session: an esp_transport_session_ticket_operation_t on t, for https (http_request.c). */
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation);
+
+/* Writes body bytes on the connection, waiting up to wait_ms for room. @return the bytes written
+ * (0: no room in time), or -1 (not connected, or the connection failed). */
+int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms);
 
 /* "GET", "POST", ... (http_request.c). */
 const char *http_method_name(esp_http_client_method_t method);

@@ -297,16 +297,24 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
     return err == ESP_OK ? esp_http_client_request_send(client, write_len) : err;
 }
 
-int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
+int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms)
 {
-    if (client == NULL || client->transport == NULL || buffer == NULL || len < 0) {
+    if (client->transport == NULL) {
         return -1;
     }
-    int n = esp_transport_write(client->transport, buffer, len, client->timeout_ms);
+    int n = esp_transport_write(client->transport, data, len, wait_ms);
     if (n > 0 && client->write_left > 0) {
         client->write_left -= n;
     }
     return n >= 0 ? n : -1;
+}
+
+int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
+{
+    if (client == NULL || buffer == NULL || len < 0) {
+        return -1;
+    }
+    return http_request_write(client, buffer, len, client->timeout_ms);
 }
 
 esp_err_t esp_http_client_chunk_write_begin(esp_http_client_handle_t client, int size)

@@ -1,8 +1,10 @@
 /* esp_http_client against nginx on loopback (tests/support/nginx.h): plain and TLS requests,
- * streaming, POST, redirects, basic auth, keep-alive, chunked bodies, errors as ESP-IDF reports
- * them. */
+ * streaming, POST, redirects, basic auth and where credentials go, keep-alive, saved sessions,
+ * chunked bodies, errors as ESP-IDF reports them; against the C test server: Digest, failures,
+ * interim 1xx responses and an async POST larger than the socket buffers. */
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -601,6 +603,79 @@ static void expect_failure(ts_mode_t mode, int buffer_size, esp_err_t expected)
     test_server_stop(&ts);
 }
 
+/* 100 Continue and 103 Early Hints (with a Link header) come before the answer: they are skipped,
+ * events included; the 200 and its one header are the response. */
+static void test_interim_responses_are_skipped(void **state)
+{
+    (void)state;
+    test_server_t ts;
+    test_server_start(&ts, TS_INTERIM, NULL);
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_of_test_server(&ts, 0, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "received 0 bytes, as sent");
+    assert_int_equal(seen.headers, 1); /* Content-Length; not the 103's Link */
+    assert_int_equal(seen.finished, 1);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+}
+
+#define LARGE_POST_LEN (16 * 1024 * 1024) /* more than a loopback socket buffers, both ends */
+
+/* is_async, a POST body larger than the socket buffers: the server reads none of it until
+ * perform() has returned ESP_ERR_HTTP_EAGAIN with the head sent, so that EAGAIN came in the middle
+ * of the body; perform() carries on, every byte arrives, and the interim 100 and 103 are skipped.
+ * The same over https to nginx (mbedTLS's partial records). */
+static void test_async_large_post(void **state)
+{
+    (void)state;
+    char *body = malloc(LARGE_POST_LEN);
+    assert_non_null(body);
+    for (int i = 0; i < LARGE_POST_LEN; i++) {
+        body[i] = (char)(i % 251);
+    }
+    test_server_t ts;
+    test_server_start(&ts, TS_INTERIM, NULL);
+    atomic_store(&ts.hold_body, true);
+    char url[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload", ts.port);
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .is_async = true, .event_handler = on_event, .user_data = &seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_set_post_field(client, body, LARGE_POST_LEN), ESP_OK);
+    int waits_in_body = 0;
+    esp_err_t err;
+    while ((err = esp_http_client_perform(client)) == ESP_ERR_HTTP_EAGAIN) {
+        if (seen.heads_sent > 0 && atomic_load(&ts.hold_body)) {
+            waits_in_body++;
+            atomic_store(&ts.hold_body, false);
+        }
+        struct pollfd p = { .fd = esp_http_client_get_socket(client), .events = POLLIN | POLLOUT };
+        poll(&p, p.fd >= 0 ? 1 : 0, 10);
+    }
+    assert_int_equal(err, ESP_OK);
+    assert_int_equal(waits_in_body, 1);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "received 16777216 bytes, as sent");
+    assert_int_equal(seen.headers, 1);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+
+    seen = (seen_t){ 0 };
+    url_of(url, sizeof(url), true, "/post");
+    esp_http_client_config_t tls_cfg = { .url = url, .is_async = true, .event_handler = on_event, .user_data = &seen,
+                                         .cert_pem = (const char *)pki("ca.pem")->data };
+    client = esp_http_client_init(&tls_cfg);
+    assert_int_equal(esp_http_client_set_post_field(client, body, LARGE_POST_LEN), ESP_OK);
+    int again = 0;
+    assert_int_equal(perform_async(client, &again), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "POST 16777216");
+    esp_http_client_cleanup(client);
+    free(body);
+}
+
 static void test_server_failures(void **state)
 {
     (void)state;
@@ -642,6 +717,8 @@ int main(void)
         cmocka_unit_test(test_headers_and_bad_arguments),
         cmocka_unit_test(test_digest_auth),
         cmocka_unit_test(test_server_failures),
+        cmocka_unit_test(test_interim_responses_are_skipped),
+        cmocka_unit_test(test_async_large_post),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }
