@@ -43,6 +43,11 @@ struct esp_transport_item_t; /* esp_transport_handle_t, without making esp_trans
 #endif
 struct esp_tls; /* esp_tls_t (esp_tls.h) */
 
+/** HTTP_EVENT_ERROR and HTTP_EVENT_DISCONNECTED carry, as data, the error record of the
+ * connection's transport (an esp_tls_error_handle_t, owned by the handle): a handler reads the last
+ * ESP-TLS error with esp_tls_get_and_clear_last_error((esp_tls_error_handle_t)evt->data, ...), as
+ * ESP-IDF's example does; it says ESP_OK when nothing failed. The data is NULL when there is no
+ * transport for the URL's scheme. */
 typedef enum {
     HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
     HTTP_EVENT_ON_CONNECTED, /*!< connected, nothing exchanged yet */
@@ -53,7 +58,7 @@ typedef enum {
     HTTP_EVENT_ON_STATUS_CODE, /*!< the status code is known (esp_http_client_get_status_code()) */
     HTTP_EVENT_ON_DATA,      /*!< a piece of the body: data, data_len */
     HTTP_EVENT_ON_FINISH,    /*!< the response is complete */
-    HTTP_EVENT_DISCONNECTED, /*!< the connection is closed */
+    HTTP_EVENT_DISCONNECTED, /*!< a connection (open or being opened) is closed */
     HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: follow it with
                                   esp_http_client_set_redirection() */
 } esp_http_client_event_id_t;

@@ -120,6 +120,12 @@ void http_request_session(esp_http_client_handle_t client, esp_transport_handle_
  * (0: no room in time), or -1 (not connected, or the connection failed). */
 int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms);
 
+/* open() without its HTTP_EVENT_ERROR: connect (or reuse), prepare, send the head (http_request.c). */
+esp_err_t http_request_open(esp_http_client_handle_t client, int write_len);
+
+/* HTTP_EVENT_ERROR, with the error record of the transport the URL goes over as data (ESP-IDF's). */
+void http_request_failed(esp_http_client_handle_t client);
+
 /* "GET", "POST", ... (http_request.c). */
 const char *http_method_name(esp_http_client_method_t method);
 

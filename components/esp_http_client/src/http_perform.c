@@ -84,7 +84,7 @@ typedef enum {
 
 static esp_err_t step_send(esp_http_client_handle_t client)
 {
-    esp_err_t err = esp_http_client_open(client, client->post_len);
+    esp_err_t err = http_request_open(client, client->post_len);
     if (err == ESP_ERR_HTTP_CONNECTING) {
         return ESP_ERR_HTTP_EAGAIN;
     }
@@ -213,8 +213,8 @@ esp_err_t esp_http_client_perform(esp_http_client_handle_t client)
     }
     client->in_perform = false;
     if (err != ESP_OK) {
+        http_request_failed(client);
         esp_http_client_close(client);
-        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
     }
     return err;
 }

@@ -112,6 +112,7 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    esp_transport_handle_t open = client->transport != NULL ? client->transport : client->connecting;
     if (client->connecting != NULL) {
         esp_transport_close(client->connecting);
         client->connecting = NULL;
@@ -121,9 +122,17 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
         client->transport = NULL;
         free(client->connected_to);
         client->connected_to = NULL;
-        http_dispatch(client, HTTP_EVENT_DISCONNECTED, NULL, 0);
+    }
+    if (open != NULL) { /* as ESP-IDF: the data is the transport's error record, for the handler */
+        http_dispatch(client, HTTP_EVENT_DISCONNECTED, esp_transport_get_error_handle(open), 0);
     }
     return ESP_OK;
+}
+
+void http_request_failed(esp_http_client_handle_t client)
+{
+    esp_transport_handle_t t = http_request_transport_for(client, client->url.scheme);
+    http_dispatch(client, HTTP_EVENT_ERROR, esp_transport_get_error_handle(t), 0);
 }
 
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation)
@@ -176,7 +185,6 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     if (rc < 0) {
         ESP_LOGE(TAG, "%s %s", t != NULL ? "connection failed:" : "no transport for", want);
         free(want);
-        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
         return t != NULL ? ESP_ERR_HTTP_CONNECT : ESP_ERR_HTTP_INVALID_TRANSPORT;
     }
     client->transport = t;
@@ -285,16 +293,25 @@ esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int writ
     return ESP_OK;
 }
 
-esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
+esp_err_t http_request_open(esp_http_client_handle_t client, int write_len)
 {
-    if (client == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     esp_err_t err = connect_transport(client);
     if (err == ESP_OK) {
         err = esp_http_client_prepare(client);
     }
     return err == ESP_OK ? esp_http_client_request_send(client, write_len) : err;
+}
+
+esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = http_request_open(client, write_len);
+    if (err != ESP_OK && err != ESP_ERR_HTTP_CONNECTING) {
+       
+    }
+    return err;
 }
 
 int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms)
