@@ -51,7 +51,9 @@ struct esp_tls; /* esp_tls_t (esp_tls.h) */
 typedef enum {
     HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
     HTTP_EVENT_ON_CONNECTED, /*!< connected, nothing exchanged yet */
-    HTTP_EVENT_HEADERS_SENT, /*!< the request headers are sent */
+    HTTP_EVENT_HEADERS_SENT, /*!< the request headers are sent; portls extension: data and
+                                  data_len are the request line and headers as sent (valid
+                                  during the call) */
     HTTP_EVENT_HEADER_SENT = HTTP_EVENT_HEADERS_SENT, /*!< older name */
     HTTP_EVENT_ON_HEADER,    /*!< one response header: header_key, header_value */
     HTTP_EVENT_ON_HEADERS_COMPLETE, /*!< all response headers are in */
@@ -66,7 +68,8 @@ typedef enum {
 typedef struct esp_http_client_event {
     esp_http_client_event_id_t event_id; /*!< what happened */
     esp_http_client_handle_t client;     /*!< the handle */
-    void *data;                          /*!< ON_DATA: the bytes; valid during the call */
+    void *data;                          /*!< ON_DATA: the bytes; valid during the call (for the
+                                              other events, see their descriptions) */
     int data_len;                        /*!< their length */
     void *user_data;                     /*!< the config's user_data */
     char *header_key;                    /*!< ON_HEADER: the name */

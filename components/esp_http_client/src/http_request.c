@@ -280,16 +280,16 @@ esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int writ
     if (head == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    bool sent = send_all(client, head, len);
-    free(head);
-    if (!sent) {
+    if (!send_all(client, head, len)) {
+        free(head);
         ESP_LOGE(TAG, "sending the request failed");
         esp_http_client_close(client);
         return ESP_ERR_HTTP_WRITE_DATA;
     }
     client->write_left = write_len;
     client->used_https |= strcmp(client->url.scheme, "https") == 0;
-    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
+    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, head, (int)len);
+    free(head);
     return ESP_OK;
 }
 

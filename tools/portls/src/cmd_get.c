@@ -11,10 +11,12 @@
 #include "commands.h"
 #include "esp_crt_bundle.h"
 #include "esp_http_client.h"
+#include "esp_tls_private.h" /* esp_tls_now_us(): the project's monotonic clock */
 #include "report.h"
 
 #define MAX_HEADERS 32
 #define PROGRESS_MIN_BYTES (1024 * 1024)
+#define PROGRESS_REDRAW_US 100000 /* at most 10 redraws a second: a terminal is slow to write to */
 
 typedef struct {
     const char *url, *output, *cacert, *cert, *key, *method, *data, *userpass;
@@ -27,6 +29,7 @@ typedef struct {
     bool progress;        /* a bar on stderr: both ends are terminals and the body goes to a file */
     long long received;
     long long expected;   /* Content-Length, or -1 */
+    int64_t drawn_us;     /* when the bar was last drawn */
     bool write_failed;
 } get_opts_t;
 
@@ -146,8 +149,24 @@ static void on_data(get_opts_t *o, esp_http_client_event_t *evt)
         o->write_failed = true;
     }
     o->received += evt->data_len;
-    if (o->progress && o->expected >= PROGRESS_MIN_BYTES) {
+    int64_t now = esp_tls_now_us();
+    if (o->progress && o->expected >= PROGRESS_MIN_BYTES && now - o->drawn_us >= PROGRESS_REDRAW_US) {
         show_progress(o, false);
+        o->drawn_us = now;
+    }
+}
+
+/* curl -v's "> " lines: the request line and headers as they were sent. */
+static void print_request(const char *head, int len)
+{
+    const char *p = head, *end = head + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol != NULL ? eol : end;
+        int n = (int)(stop - p);
+        n -= n > 0 && p[n - 1] == '\r' ? 1 : 0;
+        fprintf(stderr, "> %.*s\n", n, p);
+        p = eol != NULL ? eol + 1 : end;
     }
 }
 
@@ -173,6 +192,11 @@ static esp_err_t on_event(esp_http_client_event_t *evt)
         break;
     case HTTP_EVENT_ON_DATA:
         on_data(o, evt);
+        break;
+    case HTTP_EVENT_HEADERS_SENT:
+        if (o->verbose) {
+            print_request(evt->data, evt->data_len);
+        }
         break;
     case HTTP_EVENT_ON_CONNECTED:
         if (o->verbose) {
