@@ -309,7 +309,7 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
     }
     esp_err_t err = http_request_open(client, write_len);
     if (err != ESP_OK && err != ESP_ERR_HTTP_CONNECTING) {
-       
+        http_request_failed(client);
     }
     return err;
 }

@@ -149,7 +149,7 @@ static int on_headers_complete(http_parser *p)
         header_done(client);
     }
     if (is_interim(p)) {
-        return 0; /* no body: http_parser completes it and reads the next response */
+        return 1; /* no body, whatever it says: http_parser completes it and reads the next response */
     }
     note_status(p);
     r->chunked = (p->flags & F_CHUNKED) != 0;

@@ -58,6 +58,8 @@ static void test_https_without_trust_anchor(void **state)
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
     assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_CONNECT);
     assert_int_equal(seen.errors, 1);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_ERR_HTTP_CONNECT); /* open() says it too */
+    assert_int_equal(seen.errors, 2);
     int code = 0;
     assert_int_equal(esp_http_client_get_and_clear_last_tls_error(client, &code, NULL), ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
     esp_http_client_cleanup(client);
