@@ -30,7 +30,7 @@ else()
     set(PORTLS_CMAKE_DEPENDENCY "")
 endif()
 
-# esp-tls and esp_http_client link http_parser privately; a static link of an outside program needs it too.
+# esp_common and esp_http_client link http_parser privately; a static link of an outside program needs it too.
 get_filename_component(http_parser_dir ${HTTP_PARSER_LIBRARY} DIRECTORY)
 configure_file(${CMAKE_SOURCE_DIR}/cmake/portls.pc.in ${CMAKE_BINARY_DIR}/portls.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/portls.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
