@@ -58,7 +58,7 @@ static void write_config(const nginx_t *n)
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
             "  default_type text/plain; keepalive_requests 100000;\n"
             "  server {\n"
-            "    listen 127.0.0.1:%d; listen 127.0.0.1:%d ssl;\n"
+            "    listen 127.0.0.1:%d; listen [::1]:%d; listen 127.0.0.1:%d ssl;\n"
             "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    root %s/www;\n"
             "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
@@ -77,6 +77,10 @@ static void write_config(const nginx_t *n)
             "    location = /chain2 { return 307 https://localhost:%d/chain3; }\n"
             "    location = /chain3 { return 308 /hello.txt; }\n"
             "    location = /chain-down { return 302 /downgrade; }\n"
+            "    location = /query-url { absolute_redirect off; return 302 /hello.txt?from=http://example.invalid/x; }\n"
+            "    location = /netpath { absolute_redirect off; return 302 //localhost:%d/hello.txt; }\n"
+            "    location = /dots/a { absolute_redirect off; return 302 ../hello.txt; }\n"
+            "    location = /host { return 200 $http_host; }\n"
             "  }\n"
             "  server {\n"
             "    listen 127.0.0.1:%d ssl;\n"
@@ -88,8 +92,8 @@ static void write_config(const nginx_t *n)
             "    }\n"
             "  }\n"
             "}\n",
-            d, d, d, d, d, d, d, d, n->http_port, n->https_port, cert_path("server_ec.pem"),
-            cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port, n->mtls_port,
+            d, d, d, d, d, d, d, d, n->http_port, n->http_port, n->https_port, cert_path("server_ec.pem"),
+            cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port, n->http_port, n->mtls_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
 }
