@@ -20,7 +20,7 @@ if(PORTLS_MBEDTLS_SYSTEM)
     return()
 endif()
 
-set(PORTLS_MBEDTLS_SOURCE_DIR "$ENV{HOME}/.cache/portls/mbedtls-src" CACHE PATH
+set(PORTLS_MBEDTLS_SOURCE_DIR "${PORTLS_CACHE_DIR}/mbedtls-src" CACHE PATH
     "mbedTLS 3.6 source tree (scripts/bootstrap puts it here)")
 set(src ${PORTLS_MBEDTLS_SOURCE_DIR})
 if(NOT EXISTS ${src}/include/mbedtls/build_info.h)
