@@ -43,10 +43,10 @@ else()
     # portls.pc cannot carry it (pkg-config shell-escapes the quotes, and `cc $(pkg-config ...)`
     # keeps the backslashes), so the installed default config ends by including ours.
     file(READ ${PORTLS_MBEDTLS_SOURCE_DIR}/include/mbedtls/mbedtls_config.h upstream_config)
-    file(WRITE ${CMAKE_BINARY_DIR}/install/mbedtls/mbedtls_config.h "${upstream_config}"
+    file(WRITE ${PROJECT_BINARY_DIR}/install/mbedtls/mbedtls_config.h "${upstream_config}"
          "\n/* portls: the adjustments the installed libraries were built with. */\n"
          "#include \"portls_mbedtls_config.h\"\n")
-    install(FILES ${CMAKE_BINARY_DIR}/install/mbedtls/mbedtls_config.h DESTINATION ${PORTLS_INCLUDE_DEST}/mbedtls)
+    install(FILES ${PROJECT_BINARY_DIR}/install/mbedtls/mbedtls_config.h DESTINATION ${PORTLS_INCLUDE_DEST}/mbedtls)
     string(APPEND PORTLS_PC_LIBS " -lportls_mbedtls -lportls_mbedx509 -lportls_mbedcrypto")
     set(PORTLS_CMAKE_DEPENDENCY "")
 endif()
@@ -59,11 +59,11 @@ foreach(lib ${PORTLS_PRIVATE_LIBRARIES})
 endforeach()
 string(APPEND PORTLS_PC_LIBS " -pthread")
 
-configure_file(${CMAKE_SOURCE_DIR}/cmake/portls.pc.in ${CMAKE_BINARY_DIR}/portls.pc @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/portls.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/portls.pc.in ${PROJECT_BINARY_DIR}/portls.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/portls.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(EXPORT portlsTargets NAMESPACE portls:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)
-configure_file(${CMAKE_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${CMAKE_BINARY_DIR}/portlsConfig.cmake @ONLY)
-write_basic_package_version_file(${CMAKE_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_BINARY_DIR}/portlsConfig.cmake ${CMAKE_BINARY_DIR}/portlsConfigVersion.cmake
+configure_file(${PROJECT_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${PROJECT_BINARY_DIR}/portlsConfig.cmake @ONLY)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/portlsConfig.cmake ${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)

@@ -102,5 +102,5 @@ elseif(NOT PORTLS_MBEDTLS STREQUAL "bundled")
     message(FATAL_ERROR "PORTLS_MBEDTLS must be bundled or system, not '${PORTLS_MBEDTLS}'")
 endif()
 
-set(PORTLS_CONFIG_DIR ${CMAKE_BINARY_DIR}/config)
-configure_file(${CMAKE_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)
+set(PORTLS_CONFIG_DIR ${PROJECT_BINARY_DIR}/config)
+configure_file(${PROJECT_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)
