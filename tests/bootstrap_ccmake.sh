@@ -4,6 +4,8 @@
 set -euo pipefail
 ccmake=$(command -v ccmake) || { echo "no ccmake: scripts/bootstrap did not install it"; exit 1; }
 pkg=$(dpkg -S "$(readlink -f "$ccmake")" | cut -d: -f1)
-"$SOURCE_DIR/scripts/bootstrap" --packages | grep -qx "$pkg" \
+# Read whole first: grep -q stops at the first match, and a writer cut short fails the pipeline.
+packages=$("$SOURCE_DIR/scripts/bootstrap" --packages)
+grep -qx "$pkg" <<<"$packages" \
     || { echo "scripts/bootstrap does not install $pkg, which provides ccmake"; exit 1; }
 ccmake --version
