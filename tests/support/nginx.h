@@ -38,6 +38,7 @@ typedef struct {
     int https_port;
     int mtls_port;
     char dir[64];
+    const char *tls13_suites; /* set before nginx_start(): the only TLS 1.3 suites offered (OpenSSL's names) */
 } nginx_t;
 
 /* Writes the configuration and files, and starts nginx (asserted). */
