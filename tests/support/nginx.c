@@ -48,6 +48,10 @@ static void write_config(const nginx_t *n)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     const char *d = n->dir;
+    char suites[160] = "";
+    if (n->tls13_suites != NULL) {
+        snprintf(suites, sizeof(suites), "ssl_conf_command Ciphersuites %s;", n->tls13_suites);
+    }
     fprintf(f,
             "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
             "events { worker_connections 64; }\n"
@@ -56,9 +60,9 @@ static void write_config(const nginx_t *n)
             "  access_log %s/access.log conn;\n"
             "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
-            "  default_type text/plain; keepalive_requests 100000;\n"
+            "  default_type text/plain; keepalive_requests 100000; %s\n"
             "  server {\n"
-            "    listen 127.0.0.1:%d; listen 127.0.0.1:%d ssl; listen 127.0.0.1:%d ssl;\n"
+            "    listen 127.0.0.1:%d; listen [::1]:%d; listen 127.0.0.1:%d ssl; listen 127.0.0.1:%d ssl;\n"
             "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    root %s/www;\n"
             "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
@@ -79,6 +83,10 @@ static void write_config(const nginx_t *n)
             "    location = /chain2 { return 307 https://localhost:%d/chain3; }\n"
             "    location = /chain3 { return 308 /hello.txt; }\n"
             "    location = /chain-down { return 302 /downgrade; }\n"
+            "    location = /query-url { absolute_redirect off; return 302 /hello.txt?from=http://example.invalid/x; }\n"
+            "    location = /netpath { absolute_redirect off; return 302 //localhost:%d/hello.txt; }\n"
+            "    location = /dots/a { absolute_redirect off; return 302 ../hello.txt; }\n"
+            "    location = /host { return 200 $http_host; }\n"
             "  }\n"
             "  server {\n"
             "    listen 127.0.0.1:%d ssl;\n"
@@ -90,8 +98,9 @@ static void write_config(const nginx_t *n)
             "    }\n"
             "  }\n"
             "}\n",
-            d, d, d, d, d, d, d, d, n->http_port, n->https_port, n->alt_port, cert_path("server_ec.pem"),
-            cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port, n->mtls_port,
+            d, d, d, d, d, d, d, d, suites, n->http_port, n->http_port, n->https_port, n->alt_port,
+            cert_path("server_ec.pem"), cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port,
+            n->http_port, n->mtls_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
 }

@@ -16,6 +16,11 @@
  *   /loop                 302 to itself
  *   /chain1               301 /chain2, 307 https://localhost:<https>/chain3, 308 /hello.txt
  *   /chain-down           302 /downgrade, which leaves https for http
+ *   /query-url            302 /hello.txt?from=http://example.invalid/x (relative, as sent)
+ *   /netpath              302 //localhost:<http>/hello.txt (a network-path reference, as sent)
+ *   /dots/a               302 ../hello.txt (relative, as sent)
+ *   /host                 answers the request's Host header
+ * The plain HTTP port listens on 127.0.0.1 and on [::1].
  *   /status/404 (any 404) a plain 404
  * On mtls_port, a TLS server that asks for a client certificate (verified against ca.pem):
  *   /mtls/...             200 "client <subject DN>\n" with a valid one, else 403 "<why>\n"
@@ -37,6 +42,7 @@ typedef struct {
     int alt_port; /* the site over TLS again: another origin */
     int mtls_port;
     char dir[64];
+    const char *tls13_suites; /* set before nginx_start(): the only TLS 1.3 suites offered (OpenSSL's names) */
 } nginx_t;
 
 /* Writes the configuration and files, and starts nginx (asserted). */

@@ -252,8 +252,14 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
  */
 esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
 
-/** Sets the URL for the next request: absolute, or relative to the current one. Its origin
- * (scheme, host, port) is where the credentials go: see esp_http_client_set_location_trusted(). */
+/**
+ * Sets the URL for the next request: absolute, or a reference resolved against the current one as
+ * RFC 3986 5.2 says ("/p?q", "../p", "//host:port/p"); dot segments are removed, a fragment is
+ * dropped, user:password@ becomes the credentials. An IPv6 host is written in brackets. Its origin
+ * (scheme, host, port) is where the credentials go: see esp_http_client_set_location_trusted().
+ * @return ESP_OK; ESP_ERR_INVALID_ARG (not a URL, a space or control character in it, a reference
+ *         with no current URL, or no host); ESP_ERR_NO_MEM.
+ */
 esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *url);
 
 /**
@@ -269,7 +275,9 @@ esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *u
  */
 esp_err_t esp_http_client_set_location_trusted(esp_http_client_handle_t client, bool trusted);
 
-/** The current URL, written into buf (len bytes with the NUL). */
+/** The current URL, "scheme://host:port/path?query" (an IPv6 host in brackets), written into url
+ * (len bytes with the NUL). @return ESP_OK; ESP_ERR_INVALID_SIZE when it does not fit (url holds
+ * as much as fits); ESP_ERR_INVALID_ARG; ESP_ERR_NO_MEM. */
 esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, const int len);
 
 /** The body of the next requests; not copied. Sets POST unless the method is already set, and a
@@ -366,8 +374,9 @@ bool esp_http_client_is_complete_data_received(esp_http_client_handle_t client);
 /** The server allows the connection to stay open after this response. */
 bool esp_http_client_is_persistent_connection(esp_http_client_handle_t client);
 
-/** After a 3xx: the Location becomes the URL of the next request.
- * @return ESP_OK; ESP_ERR_INVALID_ARG (no Location); ESP_ERR_HTTP_REDIRECT_DOWNGRADE. */
+/** After a 3xx: the Location, resolved against the current URL as in esp_http_client_set_url(),
+ * becomes the URL of the next request. @return ESP_OK; ESP_ERR_INVALID_ARG (no Location, or not a
+ * URL); ESP_ERR_HTTP_REDIRECT_DOWNGRADE (the resolved URL leaves https); ESP_ERR_NO_MEM. */
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client);
 
 /** Sets the redirect count back to 0, so that a handle that made requests can follow

@@ -3,6 +3,7 @@
 
 #include "esp_http_client.h"
 #include "esp_transport.h"
+#include "esp_url.h"
 #include "http_parser.h"
 
 typedef struct http_header {
@@ -11,14 +12,6 @@ typedef struct http_header {
     struct http_header *next;
 } http_header_t;
 
-/* The parts of the current URL. */
-typedef struct {
-    char *scheme; /* "http" or "https" */
-    char *host;
-    int port;
-    char *path;
-    char *query;
-} http_url_t;
 
 /* What the parser found in the response. */
 typedef struct {
@@ -62,7 +55,7 @@ struct esp_http_client {
                                          Cookie go there only (curl's rule for redirects) */
     bool location_trusted;            /* ... or anywhere a redirect leads (curl --location-trusted) */
     bool used_https;                  /* a request went over https: Basic never goes over http */
-    http_url_t url;
+    esp_url_t url;                    /* the current URL, as http_url_resolve() leaves it */
     http_header_t *headers;
     const char *post_data;
     int post_len;
@@ -92,14 +85,22 @@ const char *http_header_get(const http_header_t *list, const char *key);
 esp_err_t http_header_set(http_header_t **list, const char *key, const char *value);
 void http_header_free_all(http_header_t **list);
 
-/* URL (http_url.c). */
-esp_err_t http_url_set(esp_http_client_handle_t client, const char *url);
-void http_url_free(http_url_t *url);
-/* "scheme://host:port" of url, allocated; NULL when out of memory. */
-char *http_url_origin(const http_url_t *url);
+/* URL (http_url.c). resolve: text (a URL, or a reference resolved against the current URL)
+ * into *next, with a host, a lower-case scheme, a port (the scheme's when text names none), a
+ * path ("/" at least) and no fragment; ESP_OK, ESP_ERR_INVALID_ARG (logged), ESP_ERR_NO_MEM.
+ * adopt: *next becomes the current URL (it is moved, *next zeroed), its userinfo the
+ * credentials; ESP_OK or ESP_ERR_NO_MEM (*next freed). set: resolve, then adopt. */
+esp_err_t http_url_resolve(esp_http_client_handle_t client, const char *text, esp_url_t *next);
+esp_err_t http_url_adopt(esp_http_client_handle_t client, esp_url_t *next);
+esp_err_t http_url_set(esp_http_client_handle_t client, const char *text);
+/* The Host header's value: the host (an IPv6 literal in brackets), ":port" unless it is the
+ * scheme's. @return malloc'd, or NULL when out of memory. */
+char *http_url_host_header(const esp_url_t *url);
+/* "scheme://host:port" of url (an IPv6 host in brackets), allocated; NULL when out of memory. */
+char *http_url_origin(const esp_url_t *url);
 /* Whether url is at origin (as http_url_origin() gives it), the host compared case-insensitively
  * as curl compares it. False when out of memory. */
-bool http_url_at_origin(const http_url_t *url, const char *origin);
+bool http_url_at_origin(const esp_url_t *url, const char *origin);
 
 /* Response parsing (http_response.c). */
 void http_response_init(esp_http_client_handle_t client);

@@ -117,7 +117,7 @@ static const mbedtls_md_info_t *digest_md(const char *algorithm)
 
 static char *request_uri(esp_http_client_handle_t client)
 {
-    const http_url_t *u = &client->url;
+    const esp_url_t *u = &client->url;
     size_t len = strlen(u->path) + (u->query != NULL ? strlen(u->query) + 1 : 0) + 1;
     char *uri = malloc(len);
     if (uri != NULL) {

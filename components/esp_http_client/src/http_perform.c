@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
@@ -19,10 +18,9 @@ static bool is_redirect(int status)
 }
 
 /* https to anything else: the credentials and the data would travel in the clear. */
-static bool downgrades(const esp_http_client_handle_t client, const char *location)
+static bool downgrades(const esp_url_t *from, const esp_url_t *to)
 {
-    return strcmp(client->url.scheme, "https") == 0 && strstr(location, "://") != NULL &&
-           strncasecmp(location, "https://", 8) != 0;
+    return strcmp(from->scheme, "https") == 0 && strcmp(to->scheme, "https") != 0;
 }
 
 esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
@@ -30,11 +28,17 @@ esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
     if (client == NULL || client->response.location == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    if (downgrades(client, client->response.location)) {
+    esp_url_t next; /* Location is a URI reference: "/p?u=http://x" stays on this origin */
+    esp_err_t err = http_url_resolve(client, client->response.location, &next);
+    if (err != ESP_OK) {
+        return err;
+    }
+    if (downgrades(&client->url, &next)) {
         ESP_LOGE(TAG, "refused: a redirect from https to %s", client->response.location);
+        esp_url_free(&next);
         return ESP_ERR_HTTP_REDIRECT_DOWNGRADE;
     }
-    esp_err_t err = http_url_set(client, client->response.location);
+    err = http_url_adopt(client, &next);
     if (err == ESP_OK && client->response.status_code == 303) {
         client->method = HTTP_METHOD_GET; /* see other: fetch it, send nothing */
         client->post_data = NULL;

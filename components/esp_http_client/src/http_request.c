@@ -228,13 +228,11 @@ static bool add(char **buf, size_t *len, size_t *cap, const char *a, const char 
 static char *request_head(esp_http_client_handle_t client, int write_len, size_t *out_len)
 {
     size_t len = 0, cap = 256;
-    char *buf = malloc(cap), port[32] = "", framing[48] = "";
-    if (buf == NULL) {
+    char *buf = malloc(cap), *host = http_url_host_header(&client->url), framing[48] = "";
+    if (buf == NULL || host == NULL) {
+        free(buf);
+        free(host);
         return NULL;
-    }
-    bool default_port = client->url.port == (strcmp(client->url.scheme, "https") == 0 ? 443 : 80);
-    if (!default_port) {
-        snprintf(port, sizeof(port), ":%d", client->url.port);
     }
     if (write_len > 0) {
         snprintf(framing, sizeof(framing), "Content-Length: %d\r\n", write_len);
@@ -243,8 +241,9 @@ static char *request_head(esp_http_client_handle_t client, int write_len, size_t
     }
     bool ok = add(&buf, &len, &cap, method_names[client->method], " ", client->url.path) &&
               (client->url.query == NULL || add(&buf, &len, &cap, "?", client->url.query, "")) &&
-              add(&buf, &len, &cap, " HTTP/1.1\r\nHost: ", client->url.host, port) &&
+              add(&buf, &len, &cap, " HTTP/1.1\r\nHost: ", host, "") &&
               add(&buf, &len, &cap, "\r\nUser-Agent: ", client->user_agent, "\r\n") && add(&buf, &len, &cap, framing, "", "");
+    free(host);
     for (const http_header_t *h = client->headers; ok && h != NULL; h = h->next) {
         if (http_auth_header_allowed(client, h->key, h->value)) {
             ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");

@@ -149,6 +149,104 @@ static void test_redirects(void **state)
     }
 }
 
+/* Follows start_url's redirects on nginx: the answer is hello.txt, and the URL it came from is
+ * want_url. */
+static void check_followed(const char *start_url, const char *want_url)
+{
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = start_url, .event_handler = on_event, .user_data = &seen,
+                                     .cert_pem = (const char *)pki("ca.pem")->data };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_non_null(strstr(seen.body, "hello from nginx\n"));
+    char url[160];
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, want_url);
+    esp_http_client_cleanup(client);
+}
+
+/* A Location is a URI reference (RFC 3986 5.2): "://" in its query does not make it absolute, a
+ * network-path reference names another host, and dot segments are resolved. */
+static void test_redirect_references(void **state)
+{
+    (void)state;
+    char start[128], want[160];
+    for (int tls = 0; tls < 2; tls++) { /* over https, the query's "http://" is no downgrade */
+        url_of(start, sizeof(start), tls, "/query-url");
+        url_of(want, sizeof(want), tls, "/hello.txt?from=http://example.invalid/x");
+        check_followed(start, want);
+    }
+    snprintf(start, sizeof(start), "http://127.0.0.1:%d/netpath", nginx_group.http_port);
+    snprintf(want, sizeof(want), "http://localhost:%d/hello.txt", nginx_group.http_port);
+    check_followed(start, want);
+    url_of(start, sizeof(start), false, "/dots/a");
+    url_of(want, sizeof(want), false, "/hello.txt");
+    check_followed(start, want);
+}
+
+/* An IPv6 literal keeps its brackets in the Host header and in the URL. */
+static void test_ipv6_host(void **state)
+{
+    (void)state;
+    char url[96], want[64];
+    snprintf(url, sizeof(url), "http://[::1]:%d/host", nginx_group.http_port);
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .event_handler = on_event, .user_data = &seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    snprintf(want, sizeof(want), "[::1]:%d", nginx_group.http_port);
+    assert_string_equal(seen.body, want); /* what nginx received as Host */
+    char got[96];
+    assert_int_equal(esp_http_client_get_url(client, got, sizeof(got)), ESP_OK);
+    assert_string_equal(got, url);
+    esp_http_client_cleanup(client);
+
+    esp_http_client_config_t by_host = { .host = "::1", .port = nginx_group.http_port, .path = "/host",
+                                         .event_handler = on_event, .user_data = &seen };
+    seen = (seen_t){ 0 };
+    client = esp_http_client_init(&by_host);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, want);
+    esp_http_client_cleanup(client);
+}
+
+/* set_url's contract, without a request: references resolve against the current URL, dot
+ * segments and the fragment go, user:password@ become the credentials, and bad URLs change
+ * nothing. */
+static void test_set_url_and_get_url(void **state)
+{
+    (void)state;
+    esp_http_client_config_t cfg = { .url = "http://Example.com:8080/a/b/../c?q#frag" };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    char url[96];
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, "http://Example.com:8080/a/c?q");
+    assert_int_equal(esp_http_client_set_url(client, "../d?x=http://y"), ESP_OK);
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, "http://Example.com:8080/d?x=http://y");
+    assert_int_equal(esp_http_client_set_url(client, "//[::1]:81/e"), ESP_OK);
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, "http://[::1]:81/e");
+    assert_int_equal(esp_http_client_set_url(client, "HTTPS://u:p@h"), ESP_OK);
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, "https://h:443/");
+    char *user = NULL;
+    assert_int_equal(esp_http_client_get_username(client, &user), ESP_OK);
+    assert_string_equal(user, "u");
+    assert_int_equal(esp_http_client_set_url(client, "/a b"), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_http_client_set_url(client, "mailto:x@h"), ESP_ERR_INVALID_ARG); /* no host */
+    assert_int_equal(esp_http_client_get_url(client, url, sizeof(url)), ESP_OK);
+    assert_string_equal(url, "https://h:443/"); /* unchanged */
+    assert_int_equal(esp_http_client_get_url(client, url, 8), ESP_ERR_INVALID_SIZE);
+    esp_http_client_cleanup(client);
+}
+
 static void test_redirect_limits(void **state)
 {
     (void)state;
@@ -706,6 +804,9 @@ int main(void)
         cmocka_unit_test(test_chunked_request),
         cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_redirect_limits),
+        cmocka_unit_test(test_redirect_references),
+        cmocka_unit_test(test_set_url_and_get_url),
+        cmocka_unit_test(test_ipv6_host),
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_redirect_keeps_credentials_at_their_origin),
         cmocka_unit_test(test_basic_is_refused_where_it_would_leak),
