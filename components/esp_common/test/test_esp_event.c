@@ -38,7 +38,8 @@ static struct timespec deadline_in(int ms)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     long long ns = now.tv_nsec + ms * 1000000LL;
-    return (struct timespec){ .tv_sec = now.tv_sec + (time_t)(ns / 1000000000LL), .tv_nsec = (long)(ns % 1000000000LL) };
+    return (struct timespec){ .tv_sec = now.tv_sec + (time_t)(ns / 1000000000LL),
+                              .tv_nsec = (long)(ns % 1000000000LL) };
 }
 
 static void logging_handler(void *arg, esp_event_base_t base, int32_t id, void *data)
@@ -463,7 +464,8 @@ int __wrap_pthread_mutex_lock(pthread_mutex_t *mutex)
 /* loop, or the default loop when it is NULL. */
 static esp_err_t post_on(esp_event_loop_handle_t loop, int32_t id, TickType_t ticks)
 {
-    return loop != NULL ? esp_event_post_to(loop, TEST_A, id, "data", 5, ticks) : esp_event_post(TEST_A, id, "data", 5, ticks);
+    return loop != NULL ? esp_event_post_to(loop, TEST_A, id, "data", 5, ticks)
+                        : esp_event_post(TEST_A, id, "data", 5, ticks);
 }
 
 typedef struct {

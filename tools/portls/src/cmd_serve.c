@@ -207,7 +207,8 @@ static int listen_on(const struct addrinfo *ai)
 static void format_address(const struct sockaddr_storage *a, socklen_t len, char *out, size_t size)
 {
     char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
-    getnameinfo((const struct sockaddr *)a, len, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    getnameinfo((const struct sockaddr *)a, len, host, sizeof(host), port, sizeof(port),
+                NI_NUMERICHOST | NI_NUMERICSERV);
     bool v6 = a->ss_family == AF_INET6;
     snprintf(out, size, "%s%s%s:%s", v6 ? "[" : "", host, v6 ? "]" : "", port);
 }
