@@ -17,7 +17,8 @@
  * of it is still running on another thread, so its argument may be freed (ESP-IDF's guarantee):
  * the unregister waits for such a call to return. Called from inside the handler's own call, it
  * does not wait for that call. A handler may register, unregister (itself or others) and post.
- * Two handlers running at once on two threads must not unregister each other: each would wait
+ * So an unregister must not come from a thread holding a lock that the handler waits for, and
+ * two handlers running at once on two threads must not unregister each other: each would wait
  * for the other.
  */
 #pragma once
