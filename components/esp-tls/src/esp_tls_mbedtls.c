@@ -9,6 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#ifndef __linux__ /* a port to another POSIX host starts here (SO_NOSIGPIPE, say) */
+#error "Linux-only here: MSG_NOSIGNAL (send() without SIGPIPE)"
+#endif
+
 #include "mbedtls/debug.h"
 #include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"

@@ -1,6 +1,8 @@
 #include <string.h>
+#include <time.h>
 
 #include "esp_log.h"
+#include "esp_timer.h"
 #include "esp_tls_errors.h"
 #include "tls_test.h"
 
@@ -57,6 +59,24 @@ static void test_log_levels_per_tag_and_default(void **state)
     esp_log_level_set("*", ESP_LOG_NONE);
 }
 
+/* esp_timer_get_time() is CLOCK_MONOTONIC in microseconds: between two readings of that clock,
+ * and never going back. */
+static void test_timer_is_the_monotonic_clock(void **state)
+{
+    (void)state;
+    struct timespec before, after;
+    clock_gettime(CLOCK_MONOTONIC, &before);
+    int64_t t = esp_timer_get_time();
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    assert_true(t >= (int64_t)before.tv_sec * 1000000 + before.tv_nsec / 1000);
+    assert_true(t <= (int64_t)after.tv_sec * 1000000 + after.tv_nsec / 1000);
+    for (int i = 0; i < 1000; i++) {
+        int64_t next = esp_timer_get_time();
+        assert_true(next >= t);
+        t = next;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -64,6 +84,7 @@ int main(void)
         cmocka_unit_test(test_values_match_esp_idf),
         cmocka_unit_test(test_unknown_code_is_unknown_error),
         cmocka_unit_test(test_log_levels_per_tag_and_default),
+        cmocka_unit_test(test_timer_is_the_monotonic_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
