@@ -74,6 +74,31 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* esp_tls_get_client_session() until the server's TLS 1.3 ticket has come, waiting for the
+ * socket between tries (the call takes a ticket that is there); NULL after 10 s. */
+static esp_tls_client_session_t *await_session(esp_tls_t *tls)
+{
+    int fd;
+    assert_int_equal(esp_tls_get_conn_sockfd(tls, &fd), ESP_OK);
+    int64_t deadline = now_ms() + 10000;
+    for (;;) {
+        esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+        int64_t left = deadline - now_ms();
+        if (session != NULL || left <= 0) {
+            return session;
+        }
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        poll(&pfd, 1, (int)left);
+    }
+}
+
 /* TLS 1.3: the ticket arrives after the handshake. Before any read, get_client_session takes it
  * from the socket if it is there, and leaves application data alone. */
 static void test_tls13_session_without_a_read(void **state)
@@ -85,8 +110,7 @@ static void test_tls13_session_without_a_read(void **state)
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls;
     assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
-    sleep_ms(200); /* let the server's NewSessionTicket reach our socket */
-    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    esp_tls_client_session_t *session = await_session(tls);
     assert_non_null(session);
     char page[4096];
     assert_true(www_get(tls, page, sizeof(page)) > 0); /* the connection still works */
