@@ -41,7 +41,9 @@ asan: $(STAMP)
 # optional feature off; and each fuzz target for 10 s.
 test: test-normal test-asan test-small check-minimal test-fuzz
 
+# The log starts with the mbedTLS the build is made of (version, tarballs' SHA-256, patches).
 test-normal: build
+	$(BUILD)/tools/portls/portls --version
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: asan
