@@ -83,6 +83,10 @@ if(NOT CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN)
     set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN ${CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN})
 endif()
 
+# --- heap figures and budget (esp_tls_heap.h) ---
+option(PORTLS_HEAP_ACCOUNTING
+       "Count every mbedTLS and ESP-TLS allocation (esp_tls_heap.h); needs MBEDTLS_PLATFORM_MEMORY" ON)
+
 # --- where mbedTLS comes from ---
 set(PORTLS_MBEDTLS bundled CACHE STRING
     "bundled: build the 3.6 source fetched by scripts/bootstrap with our config; system: an installed mbedTLS >= 3.6")

@@ -8,7 +8,7 @@ set -euo pipefail
 work=$S_SERVER_WORK
 
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
-export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
+export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 
 # build NAME N: the README's N-th C block as $work/NAME (pkg-config) and $work/NAME-cmake/build/NAME.
 build() {
