@@ -7,6 +7,7 @@ MINIMAL_BUILD ?= build-minimal
 SMALL_BUILD ?= build-small
 SMALL_BENCH_BUILD ?= build-small-bench
 FUZZ_BUILD ?= build-fuzz
+SYSTEM_BUILD ?= build-system
 SMALL_OPTIONS := -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=ON \
 	-DCONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT=ON
 BUILD_TYPE ?= RelWithDebInfo
@@ -19,8 +20,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan small small-bench test test-normal test-asan test-small check-minimal demo bench bench-mem bench-http bench-mqtt install \
-	clean bootstrap fuzz fuzz-build test-fuzz
+.PHONY: all build asan small small-bench test test-normal test-asan test-small check-minimal check-system demo bench bench-mem \
+	bench-http bench-mqtt install clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
 
@@ -39,10 +40,12 @@ asan: $(STAMP)
 
 # The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; the
 # tests that apply once more with the free-after-use options on; the library with every
-# optional feature off; and each fuzz target for 10 s.
-test: test-normal test-asan test-small check-minimal test-fuzz
+# optional feature off; the suite on Debian's own mbedTLS packages; and each fuzz target for 10 s.
+test: test-normal test-asan test-small check-minimal check-system test-fuzz
 
+# The log starts with the mbedTLS the build is made of (version, tarballs' SHA-256, patches).
 test-normal: build
+	$(BUILD)/tools/portls/portls --version
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 test-asan: asan
@@ -75,6 +78,19 @@ check-minimal: $(STAMP)
 		-DCONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT=OFF -DCONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS=OFF $(CMAKE_ARGS)
 	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls tcp_transport esp_http_client $(MINIMAL_TESTS)
 	cd $(MINIMAL_BUILD) && ctest --output-on-failure -j$(JOBS) -R '^($(subst $(space),|,$(MINIMAL_TESTS)))$$'
+
+# PORTLS_MBEDTLS=system on Debian's binary mbedTLS 3.6 packages (scripts/bootstrap unpacks them into
+# the cache; nothing is installed), then every test that applies there. Their config has neither
+# MBEDTLS_PLATFORM_MEMORY nor the trusted-certificate callback, so heap accounting and the
+# built-in bundle are off, and the record lengths are the library's.
+SYSTEM_OPTIONS := -DPORTLS_MBEDTLS=system -DCMAKE_PREFIX_PATH=$(CACHE)/mbedtls-system/usr -DPORTLS_HEAP_ACCOUNTING=OFF \
+	-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=16384
+check-system: $(STAMP)
+	scripts/bootstrap --system-mbedtls
+	cmake -S . -B $(SYSTEM_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(SYSTEM_OPTIONS) $(CMAKE_ARGS)
+	cmake --build $(SYSTEM_BUILD) -j$(JOBS)
+	$(SYSTEM_BUILD)/tools/portls/portls --version
+	cd $(SYSTEM_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 demo: build
 	scripts/demo $(BUILD)
@@ -118,4 +134,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD) $(SYSTEM_BUILD)

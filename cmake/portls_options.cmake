@@ -83,6 +83,10 @@ if(NOT CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN)
     set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN ${CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN})
 endif()
 
+# --- heap figures and budget (esp_tls_heap.h) ---
+option(PORTLS_HEAP_ACCOUNTING
+       "Count every mbedTLS and ESP-TLS allocation (esp_tls_heap.h); needs MBEDTLS_PLATFORM_MEMORY" ON)
+
 # --- where mbedTLS comes from ---
 # The cache scripts/bootstrap fills (the mbedTLS source, npm's ws package), found as bootstrap and
 # the Makefile find it: PORTLS_CACHE, else XDG_CACHE_HOME/portls, else ~/.cache/portls.

@@ -10,7 +10,7 @@ set -euo pipefail
 work=$S_SERVER_WORK
 
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
-export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
+export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 
 # build NAME N TARGET: the README's N-th C block as $work/NAME (pkg-config), and as
 # $work/NAME-cmake/build/NAME (linked to portls::TARGET) and .../NAME-all (portls::portls).

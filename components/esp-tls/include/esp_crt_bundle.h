@@ -28,7 +28,7 @@ extern "C" {
  * @return ESP_OK; ESP_ERR_INVALID_ARG if conf is NULL; ESP_ERR_INVALID_STATE if there is no
  *         bundle (a build without CONFIG_MBEDTLS_CERTIFICATE_BUNDLE and no esp_crt_bundle_set());
  *         ESP_ERR_NOT_SUPPORTED if mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
- *         (a system mbedTLS).
+ *         (a system mbedTLS such as Debian's; such a build has no built-in bundle).
  */
 esp_err_t esp_crt_bundle_attach(void *conf);
 
@@ -39,7 +39,8 @@ void esp_crt_bundle_detach(mbedtls_ssl_config *conf);
  * Replaces the bundle used by later attaches. The bytes are checked (offsets, lengths, order,
  * at most CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS entries) and not copied: they must stay
  * valid and unchanged as long as a connection may use them.
- * @return ESP_OK, or ESP_ERR_INVALID_ARG for NULL or a malformed bundle (the log says how).
+ * @return ESP_OK; ESP_ERR_INVALID_ARG for NULL or a malformed bundle (the log says how);
+ *         ESP_ERR_NOT_SUPPORTED if mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK.
  */
 esp_err_t esp_crt_bundle_set(const uint8_t *x509_bundle, size_t bundle_size);
 

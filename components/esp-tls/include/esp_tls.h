@@ -351,7 +351,20 @@ esp_err_t esp_tls_get_conn_state(esp_tls_t *tls, esp_tls_conn_state_t *conn_stat
 /** Moves the state machine; ESP_ERR_INVALID_ARG if tls is NULL or the state is out of range. */
 esp_err_t esp_tls_set_conn_state(esp_tls_t *tls, esp_tls_conn_state_t conn_state);
 
-/** The mbedtls_ssl_context * of the connection, or NULL if tls is NULL or plain TCP. */
+/**
+ * The mbedtls_ssl_context * of the connection, or NULL if tls is NULL or plain TCP. Owned by tls
+ * and valid until esp_tls_conn_destroy().
+ *
+ * The getters of mbedTLS work on it, and so do mbedtls_ssl_read() and mbedtls_ssl_write(), in
+ * both TLS versions and in every build, mixed with esp_tls_conn_read()/_write() on the same
+ * connection: TLS 1.3 tickets are taken whichever call reads them (mbedtls_ssl_read() then
+ * returns MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET, and MBEDTLS_ERR_SSL_WANT_READ while one is
+ * parked, as mbedTLS documents). A ticket taken that way is the caller's to export with
+ * mbedtls_ssl_get_session(); esp_tls_get_client_session() reports those that portls's own calls
+ * took. With CONFIG_MBEDTLS_DYNAMIC_BUFFER a record buffer that a direct call grew is shrunk again
+ * by the next esp_tls_conn_read() or _write(). Do not free, reset or reconfigure the context, nor
+ * change its BIO: portls owns them.
+ */
 void *esp_tls_get_ssl_context(esp_tls_t *tls);
 
 /**

@@ -8,6 +8,10 @@
  * esp_tls_t, in the calling thread. The resolver's own memory (c-ares's, some 75 KB with c-ares
  * 1.18 for the length of a lookup) is not counted, as a device's resolver uses static tables;
  * the lookup's state and answer, a few hundred bytes, are.
+ *
+ * This needs a build with PORTLS_HEAP_ACCOUNTING (the default), which needs an mbedTLS with
+ * MBEDTLS_PLATFORM_MEMORY (the bundled one has it; Debian's does not). Without it nothing is
+ * counted, and every call below that returns an esp_err_t returns ESP_ERR_NOT_SUPPORTED.
  */
 #pragma once
 
@@ -30,32 +34,36 @@ typedef struct {
 
 /**
  * The heap figures of one connection, from esp_tls_init() on; the handle itself is included.
- * @return ESP_OK, or ESP_ERR_INVALID_ARG for NULLs.
+ * @return ESP_OK, ESP_ERR_INVALID_ARG for NULLs, or ESP_ERR_NOT_SUPPORTED (zero figures) in a
+ * build without heap accounting.
  */
 esp_err_t esp_tls_get_heap_stats(const esp_tls_t *tls, esp_tls_heap_stats_t *stats);
 
 /** Starts the connection's peak again from its current use (e.g. after the handshake).
- * @return ESP_OK, or ESP_ERR_INVALID_ARG if tls is NULL. */
+ * @return ESP_OK, ESP_ERR_INVALID_ARG if tls is NULL, or ESP_ERR_NOT_SUPPORTED. */
 esp_err_t esp_tls_reset_heap_peak(esp_tls_t *tls);
 
-/** The process-wide figures of the same allocator. stats must not be NULL. */
-void portls_heap_get_stats(esp_tls_heap_stats_t *stats);
+/** The process-wide figures of the same allocator. stats must not be NULL.
+ * @return ESP_OK, or ESP_ERR_NOT_SUPPORTED (zero figures) without heap accounting. */
+esp_err_t portls_heap_get_stats(esp_tls_heap_stats_t *stats);
 
 /**
  * Sets a budget: an allocation that would take the process-wide use above `bytes` fails, as it
  * would on a device with that much heap. The connection then fails with ESP_ERR_NO_MEM and the
  * log says how much was in use. 0 removes the budget (the default).
+ * @return ESP_OK, or ESP_ERR_NOT_SUPPORTED (no budget is set) without heap accounting.
  */
-void portls_heap_set_limit(size_t bytes);
+esp_err_t portls_heap_set_limit(size_t bytes);
 
-/** The budget, or 0 if there is none. */
+/** The budget, or 0 if there is none (always, without heap accounting). */
 size_t portls_heap_get_limit(void);
 
 /**
  * Fault injection, for tests: the n-th allocation from now made by the calling thread fails
  * (n = 1: the next one). 0 turns it off. Only that one allocation fails.
+ * @return ESP_OK, or ESP_ERR_NOT_SUPPORTED (nothing will fail) without heap accounting.
  */
-void portls_heap_fail_nth(unsigned long n);
+esp_err_t portls_heap_fail_nth(unsigned long n);
 
 #ifdef __cplusplus
 }

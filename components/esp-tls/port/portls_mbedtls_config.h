@@ -59,8 +59,8 @@
 
 /* CONFIG_MBEDTLS_DYNAMIC_BUFFER: portls sizes the record buffers itself (esp_tls_mbedtls_dynbuf.c),
  * so mbedTLS must bound its reads and writes by their real lengths. The input buffer starts with
- * room for the sequence number and one record header only; cmake/portls_mbedtls.cmake makes
- * mbedtls_ssl_setup() use this length instead of a full 16 KiB record. */
+ * room for the sequence number and one record header only; patch 0003 (cmake/mbedtls-patches)
+ * makes mbedtls_ssl_setup() use this length instead of a full 16 KiB record. */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
 #define MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
 #define PORTLS_SSL_IN_BUFFER_SETUP_LEN (8 + 5)

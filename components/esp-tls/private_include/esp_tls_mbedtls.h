@@ -22,7 +22,8 @@ typedef struct {
     unsigned char *session;        /* client: the session as last exported, serialized; made only
                                       when asked for, so unused sessions cost no heap */
     size_t session_len;
-    bool ticket_arrived;           /* client: a TLS 1.3 ticket came since the last export */
+    bool ticket_arrived;           /* client: a TLS 1.3 ticket came through our reads or writes
+                                      since the last export */
     bool verify_peer;              /* a trust anchor is configured: verify flags are worth recording */
     bool offered_session;          /* client: a saved session went into the ClientHello */
     bool external_psk;             /* a psk_hint_key is configured */
@@ -88,34 +89,13 @@ int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t data
 void esp_tls_mbedtls_free_after_step(esp_tls_t *tls, int from, int to);
 void esp_tls_mbedtls_free_after_handshake(esp_tls_t *tls);
 
-/* Around each mbedtls_ssl_read(): a post-handshake message (a TLS 1.3 ticket) that mbedTLS has
- * taken into its handshake code gets a zeroed handshake structure (begin; @return 0 or
- * MBEDTLS_ERR_SSL_ALLOC_FAILED), which goes again once the handshake is over (end). No-ops with
- * a system mbedTLS, whose internals are not at hand; it then keeps its handshake state. */
-#ifndef PORTLS_MBEDTLS_SYSTEM
-int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls);
-void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls);
-#else
-static inline int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls)
-{
-    (void)tls;
-    return 0;
-}
-static inline void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls)
-{
-    (void)tls;
-}
-#endif
-
 /* Dynamic record buffers (esp_tls_mbedtls_dynbuf.c); without CONFIG_MBEDTLS_DYNAMIC_BUFFER the
  * buffers keep their full size and these do nothing. */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
 /* From the socket BIO after it read n bytes to got: when they complete a record header, grows
- * the input buffer to hold the record. @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
+ * the input buffer to hold the record. @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. The output
+ * buffer needs no such call: mbedTLS grows it before each record (patch 0005). */
 int esp_tls_mbedtls_rx_fit(esp_tls_t *tls, const unsigned char *got, size_t n);
-/* Before a write of payload bytes: grows the output buffer to take them, up to OUT_CONTENT_LEN
- * (larger writes go out in several records). @return 0 or MBEDTLS_ERR_SSL_ALLOC_FAILED. */
-int esp_tls_mbedtls_tx_fit(esp_tls_t *tls, size_t payload);
 /* After a handshake step, a read or a write: shrinks whatever buffer holds nothing pending. */
 void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls);
 #else
@@ -124,12 +104,6 @@ static inline int esp_tls_mbedtls_rx_fit(esp_tls_t *tls, const unsigned char *go
     (void)tls;
     (void)got;
     (void)n;
-    return 0;
-}
-static inline int esp_tls_mbedtls_tx_fit(esp_tls_t *tls, size_t payload)
-{
-    (void)tls;
-    (void)payload;
     return 0;
 }
 static inline void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls)

@@ -15,6 +15,7 @@
 
 static const char *TAG = "esp-x509-crt-bundle";
 
+#ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
 static const uint8_t *active; /* checked bundle bytes, or NULL */
 
@@ -55,6 +56,20 @@ esp_err_t esp_crt_bundle_set(const uint8_t *x509_bundle, size_t bundle_size)
     pthread_mutex_unlock(&bundle_lock);
     return ESP_OK;
 }
+#else
+static esp_err_t no_callback(void)
+{
+    ESP_LOGE(TAG, "this mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK, which the bundle needs");
+    return ESP_ERR_NOT_SUPPORTED;
+}
+
+esp_err_t esp_crt_bundle_set(const uint8_t *x509_bundle, size_t bundle_size)
+{
+    (void)x509_bundle;
+    (void)bundle_size;
+    return no_callback();
+}
+#endif
 
 bool esp_crt_bundle_in_use(const mbedtls_x509_crt *ca_chain)
 {
@@ -121,8 +136,7 @@ esp_err_t esp_crt_bundle_attach(void *conf)
     mbedtls_ssl_conf_ca_cb(conf, esp_crt_bundle_ca_cb, (void *)bundle);
     return ESP_OK;
 #else
-    ESP_LOGE(TAG, "this mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK, which the bundle needs");
-    return ESP_ERR_NOT_SUPPORTED;
+    return no_callback();
 #endif
 }
 

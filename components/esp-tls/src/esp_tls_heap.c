@@ -2,7 +2,8 @@
  * The counting allocator under mbedTLS and ESP-TLS. Each block carries a small header with its
  * size and its owner's account, so a free is charged back to whoever allocated, in any thread.
  * Installed before main() runs, so that no block is ever allocated by one allocator and freed
- * by the other.
+ * by the other. Without PORTLS_HEAP_ACCOUNTING (an mbedTLS without MBEDTLS_PLATFORM_MEMORY) there
+ * is nothing to install: the accounts count nothing, and the public calls say so.
  */
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -35,6 +36,9 @@ static esp_tls_heap_account_t process; /* the whole process; never freed */
 static atomic_size_t limit;
 static _Thread_local esp_tls_heap_account_t *thread_owner;
 static _Thread_local unsigned long thread_fail_countdown;
+
+#ifdef PORTLS_HEAP_ACCOUNTING
+#define HEAP_COUNTED ESP_OK
 
 static void raise_peak(esp_tls_heap_account_t *a, size_t now)
 {
@@ -116,6 +120,9 @@ __attribute__((constructor)) static void install(void)
 {
     mbedtls_platform_set_calloc_free(counting_calloc, counting_free);
 }
+#else
+#define HEAP_COUNTED ESP_ERR_NOT_SUPPORTED /* nothing to install: mbedTLS calls calloc() itself */
+#endif
 
 esp_tls_heap_account_t *esp_tls_heap_account_new(void)
 {
@@ -181,7 +188,7 @@ esp_err_t esp_tls_get_heap_stats(const esp_tls_t *tls, esp_tls_heap_stats_t *sta
         return ESP_ERR_INVALID_ARG;
     }
     read_account(tls->heap, stats);
-    return ESP_OK;
+    return HEAP_COUNTED;
 }
 
 esp_err_t esp_tls_reset_heap_peak(esp_tls_t *tls)
@@ -190,17 +197,21 @@ esp_err_t esp_tls_reset_heap_peak(esp_tls_t *tls)
         return ESP_ERR_INVALID_ARG;
     }
     atomic_store(&tls->heap->peak, atomic_load(&tls->heap->current));
-    return ESP_OK;
+    return HEAP_COUNTED;
 }
 
-void portls_heap_get_stats(esp_tls_heap_stats_t *stats)
+esp_err_t portls_heap_get_stats(esp_tls_heap_stats_t *stats)
 {
     read_account(&process, stats);
+    return HEAP_COUNTED;
 }
 
-void portls_heap_set_limit(size_t bytes)
+esp_err_t portls_heap_set_limit(size_t bytes)
 {
-    atomic_store(&limit, bytes);
+    if (HEAP_COUNTED == ESP_OK) {
+        atomic_store(&limit, bytes);
+    }
+    return HEAP_COUNTED;
 }
 
 size_t portls_heap_get_limit(void)
@@ -208,7 +219,10 @@ size_t portls_heap_get_limit(void)
     return atomic_load(&limit);
 }
 
-void portls_heap_fail_nth(unsigned long n)
+esp_err_t portls_heap_fail_nth(unsigned long n)
 {
-    thread_fail_countdown = n;
+    if (HEAP_COUNTED == ESP_OK) {
+        thread_fail_countdown = n;
+    }
+    return HEAP_COUNTED;
 }

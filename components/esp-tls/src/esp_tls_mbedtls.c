@@ -1,6 +1,6 @@
 /* The mbedTLS 3.6 engine: state, socket BIO, handshake and records, shared by client and server. */
 /* The received alert and the handshake state have no public getter in 3.6; portls pins 3.6, so
- * it reads those fields. */
+ * it reads those fields (cmake/mbedtls-probes.c checks them at configure time). */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 
 #include <errno.h>
@@ -473,11 +473,7 @@ static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     for (;;) {
         tls->io_blocked = false;
-        int ret = esp_tls_mbedtls_post_handshake_begin(tls);
-        if (ret == 0) {
-            ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
-        }
-        esp_tls_mbedtls_post_handshake_end(tls);
+        int ret = mbedtls_ssl_read(&esp_tls_mbedtls_state(tls)->ssl, data, datalen);
         if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
             esp_tls_mbedtls_state(tls)->ticket_arrived = true; /* a TLS 1.3 ticket, not data */
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ || tls->io_blocked) {
@@ -559,6 +555,11 @@ static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)
     while (written < datalen) {
         size_t len = datalen - written < chunk ? datalen - written : chunk;
         int ret = mbedtls_ssl_write(ssl, (const unsigned char *)data + written, len);
+        if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            /* a ticket that a read on esp_tls_get_ssl_context() left parked, taken now */
+            esp_tls_mbedtls_state(tls)->ticket_arrived = true;
+            continue;
+        }
         if (ret <= 0) {
             if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
                 esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
@@ -573,11 +574,6 @@ static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)
 
 static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
 {
-    int ret = esp_tls_mbedtls_tx_fit(tls, datalen);
-    if (ret != 0) {
-        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_WRITE_FAILED, ret);
-        return ret;
-    }
     ssize_t n = write_records(tls, data, datalen);
     esp_tls_mbedtls_buffers_settle(tls);
     return n;

@@ -8,12 +8,15 @@
  *
  * Output: handshake messages are written with the full OUT_CONTENT_LEN in mind, so the output
  * buffer keeps its size until the handshake is over. Then it shrinks to what an alert needs
- * (a read may have to answer with one), and grows for each write to what that write sends.
+ * (a read may have to answer with one), and mbedTLS grows it for each record to what that record
+ * sends (patch 0005), for our writes and for mbedtls_ssl_write() on esp_tls_get_ssl_context().
+ * Reads on the context size the input buffer through our socket BIO, as ours do. Only the
+ * shrinking needs one of our calls: a buffer a direct call grew stays until the next one.
  *
  * mbedTLS is built with MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH, so every bounds check uses the
- * buffers' real lengths, and mbedtls_ssl_setup() starts the input buffer small (see
- * cmake/portls_mbedtls.cmake). The record pointers are private fields of mbedTLS 3.6, which
- * portls pins.
+ * buffers' real lengths, and mbedtls_ssl_setup() starts the input buffer small (patch 0003, in
+ * cmake/mbedtls-patches). The record pointers are private fields of mbedTLS 3.6, which portls
+ * pins (cmake/mbedtls-probes.c checks them at configure time).
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 
@@ -112,24 +115,16 @@ static void rx_shrink(esp_tls_t *tls)
     } /* else the bigger buffer stays: nothing lost */
 }
 
-static int resize_out(mbedtls_ssl_context *ssl, size_t len)
+/* Shrinks an output buffer with nothing pending in it to what an alert needs. */
+static void tx_shrink(mbedtls_ssl_context *ssl)
 {
-    int ret = move_buffer(&ssl->out_buf, &ssl->out_buf_len, len);
-    if (ret == 0) {
+    if (ssl->out_buf == NULL || ssl->out_left != 0 || ssl->out_buf_len <= OUT_IDLE_LEN) {
+        return;
+    }
+    if (move_buffer(&ssl->out_buf, &ssl->out_buf_len, OUT_IDLE_LEN) == 0) {
         mbedtls_ssl_reset_out_pointers(ssl);
         mbedtls_ssl_update_out_pointers(ssl, ssl->transform_out);
-    }
-    return ret;
-}
-
-int esp_tls_mbedtls_tx_fit(esp_tls_t *tls, size_t payload)
-{
-    mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
-    size_t need = OUT_OVERHEAD + (payload < MBEDTLS_SSL_OUT_CONTENT_LEN ? payload : MBEDTLS_SSL_OUT_CONTENT_LEN);
-    if (ssl->out_buf == NULL || ssl->out_left != 0 || need <= ssl->out_buf_len) {
-        return 0; /* a record still going out keeps the buffer it is in */
-    }
-    return resize_out(ssl, need);
+    } /* else the bigger buffer stays */
 }
 
 void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls)
@@ -143,9 +138,7 @@ void esp_tls_mbedtls_buffers_settle(esp_tls_t *tls)
         grow_in(ssl, MBEDTLS_SSL_IN_BUFFER_LEN); /* on failure, records keep being sized one by one */
     }
     rx_shrink(tls);
-    if (ssl->out_buf != NULL && ssl->out_left == 0 && ssl->out_buf_len > OUT_IDLE_LEN) {
-        resize_out(ssl, OUT_IDLE_LEN); /* on failure the bigger buffer stays */
-    }
+    tx_shrink(ssl);
 }
 
 #endif

@@ -12,7 +12,9 @@
  * frees it after a TLS 1.2 handshake but keeps it for the life of a TLS 1.3 connection (about
  * 3.4 KB plus the handshake traffic keys, and an unused TLS 1.2 transform), only because a client
  * takes NewSessionTickets through its handshake code. That code reads nothing from the state but
- * a field it resets, so a zeroed structure is made for each ticket and freed after it.
+ * a field it resets, so mbedTLS, patched, lends a zeroed structure for each ticket and frees it
+ * after (cmake/mbedtls-patches/0004-tls13-ticket-without-handshake-state.patch). That holds
+ * wherever the ticket is read: in esp_tls_conn_read() or on esp_tls_get_ssl_context().
  */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS /* the session's peer certificate, the handshake state */
 
@@ -25,9 +27,6 @@
 
 static void drop_handshake_state(mbedtls_ssl_context *ssl)
 {
-    if (ssl->state != MBEDTLS_SSL_HANDSHAKE_OVER) {
-        return;
-    }
     if (ssl->handshake != NULL) {
         mbedtls_ssl_handshake_free(ssl);
         mbedtls_free(ssl->handshake);
@@ -38,21 +37,6 @@ static void drop_handshake_state(mbedtls_ssl_context *ssl)
         mbedtls_free(ssl->transform_negotiate);
         ssl->transform_negotiate = NULL;
     }
-}
-
-int esp_tls_mbedtls_post_handshake_begin(esp_tls_t *tls)
-{
-    mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
-    if (ssl->state == MBEDTLS_SSL_HANDSHAKE_OVER || ssl->handshake != NULL) {
-        return 0;
-    }
-    ssl->handshake = mbedtls_calloc(1, sizeof(*ssl->handshake));
-    return ssl->handshake != NULL ? 0 : MBEDTLS_ERR_SSL_ALLOC_FAILED;
-}
-
-void esp_tls_mbedtls_post_handshake_end(esp_tls_t *tls)
-{
-    drop_handshake_state(&esp_tls_mbedtls_state(tls)->ssl);
 }
 #endif
 

@@ -2,7 +2,7 @@
  * CA, own and peer certificates and, while idle, of its record buffers, and still reads, writes
  * and resumes. Run by the build that turns the options on (make test's test-small); elsewhere
  * the tests skip. */
-#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* to look at the config's CA chain */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS /* to look at the config's CA chain and the output buffer */
 
 #include <string.h>
 
@@ -91,6 +91,32 @@ static void test_dynamic_buffers(void **state)
         echo_server_join(&srv);
     }
 }
+
+/* mbedtls_ssl_write() on esp_tls_get_ssl_context() gets an output buffer that takes its record
+ * (mbedTLS grows it: patch 0005), and the next esp_tls call shrinks it to idle again. */
+static void test_direct_write_buffer_shrinks_again(void **state)
+{
+    (void)state;
+    static unsigned char out[4000]; /* one record */
+    esp_tls_cfg_server_t scfg = server_cfg();
+    echo_server_t srv = { .mode = ECHO_SINK, .bytes = sizeof(out) + 4 };
+    echo_server_start(&srv, &scfg, 1);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls = esp_tls_init();
+    assert_int_equal(esp_tls_conn_new_sync("localhost", 9, srv.port, &cfg, tls), 1);
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    size_t idle = ssl->out_buf_len;
+    assert_true(idle < 1024);
+    memset(out, 'd', sizeof(out));
+    assert_int_equal(mbedtls_ssl_write(ssl, out, sizeof(out)), (int)sizeof(out));
+    assert_true(ssl->out_buf_len > sizeof(out));
+    assert_int_equal(esp_tls_conn_write(tls, "done", 4), 4);
+    assert_int_equal(ssl->out_buf_len, idle);
+    esp_tls_conn_destroy(tls);
+    echo_server_join(&srv);
+    assert_int_equal(srv.moved, sizeof(out) + 4);
+}
 #endif
 
 /* The bundle and the global store are shared, so freeing leaves them alone. */
@@ -119,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_global_store_survives),
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
         cmocka_unit_test(test_dynamic_buffers),
+        cmocka_unit_test(test_direct_write_buffer_shrinks_again),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

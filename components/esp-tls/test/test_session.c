@@ -74,6 +74,31 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* esp_tls_get_client_session() until the server's TLS 1.3 ticket has come, waiting for the
+ * socket between tries (the call takes a ticket that is there); NULL after 10 s. */
+static esp_tls_client_session_t *await_session(esp_tls_t *tls)
+{
+    int fd;
+    assert_int_equal(esp_tls_get_conn_sockfd(tls, &fd), ESP_OK);
+    int64_t deadline = now_ms() + 10000;
+    for (;;) {
+        esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+        int64_t left = deadline - now_ms();
+        if (session != NULL || left <= 0) {
+            return session;
+        }
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        poll(&pfd, 1, (int)left);
+    }
+}
+
 /* TLS 1.3: the ticket arrives after the handshake. Before any read, get_client_session takes it
  * from the socket if it is there, and leaves application data alone. */
 static void test_tls13_session_without_a_read(void **state)
@@ -85,14 +110,126 @@ static void test_tls13_session_without_a_read(void **state)
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls;
     assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
-    sleep_ms(200); /* let the server's NewSessionTicket reach our socket */
-    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    esp_tls_client_session_t *session = await_session(tls);
     assert_non_null(session);
     char page[4096];
     assert_true(www_get(tls, page, sizeof(page)) > 0); /* the connection still works */
     esp_tls_conn_destroy(tls);
 
     tls = get_page(&p, session, page, sizeof(page));
+    assert_true(esp_tls_session_was_resumed(tls));
+    esp_tls_conn_destroy(tls);
+    esp_tls_free_client_session(session);
+    peer_stop(&p);
+}
+
+/* openssl s_server -rev sends each line back reversed. TLS 1.3, four tickets, which it sends
+ * right after the handshake. */
+static void start_rev_peer(peer_t *p)
+{
+    const char *extra[] = { "-rev", "-tls1_3", "-num_tickets", "4", NULL };
+    assert_int_equal(peer_start_s_server(p, "server_ec.pem", "server_ec.key", extra), 0);
+}
+
+/* mbedtls_ssl_write() on the context, as a caller of esp_tls_get_ssl_context() would, until all
+ * of buf went. WANT_READ comes without the socket blocking when mbedTLS parked a ticket. */
+static void direct_write(mbedtls_ssl_context *ssl, const char *buf, size_t len, int *tickets)
+{
+    size_t done = 0;
+    for (int retries = 0; done < len && retries < 8;) {
+        int ret = mbedtls_ssl_write(ssl, (const unsigned char *)buf + done, len - done);
+        if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            (*tickets)++;
+        } else if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            retries++;
+        } else {
+            assert_true(ret > 0);
+            done += (size_t)ret;
+        }
+    }
+    assert_int_equal(done, len);
+}
+
+/* mbedtls_ssl_read() on the context until len bytes came, counting the tickets it reports. The
+ * socket's receive timeout (timeout_ms) bounds each wait. */
+static void direct_read(mbedtls_ssl_context *ssl, char *buf, size_t len, int *tickets)
+{
+    size_t got = 0;
+    for (int retries = 0; got < len && retries < 8;) {
+        int ret = mbedtls_ssl_read(ssl, (unsigned char *)buf + got, len - got);
+        if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
+            (*tickets)++;
+        } else if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
+            retries++;
+        } else {
+            assert_true(ret > 0);
+            got += (size_t)ret;
+        }
+    }
+    assert_int_equal(got, len);
+}
+
+/* Reads exactly len bytes with esp_tls_conn_read(). */
+static void conn_read_exactly(esp_tls_t *tls, char *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = esp_tls_conn_read(tls, buf + got, len - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+}
+
+/* esp_tls_get_ssl_context() serves mbedtls_ssl_read() and mbedtls_ssl_write() on TLS 1.3 while
+ * and after tickets arrive, though portls freed the handshake state, and portls's own calls
+ * carry on between them: a ticket a direct read parked is taken by esp_tls_conn_write() and
+ * saved; the direct reads report the other three. The long line is larger than the idle output
+ * buffer of a dynamic-buffer build (make test-small runs this too). */
+static void test_tls13_direct_context_use_with_tickets(void **state)
+{
+    (void)state;
+    peer_t p;
+    start_rev_peer(&p);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    assert_non_null(ssl);
+    int fd;
+    assert_int_equal(esp_tls_get_conn_sockfd(tls, &fd), ESP_OK);
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, 10000), 1); /* the tickets are on their way */
+    unsigned char none[1];
+    assert_int_equal(mbedtls_ssl_read(ssl, none, sizeof(none)), MBEDTLS_ERR_SSL_WANT_READ); /* parked */
+
+    assert_int_equal(esp_tls_conn_write(tls, "xyz\n", 4), 4);
+    char reply[4];
+    int tickets = 0;
+    direct_read(ssl, reply, sizeof(reply), &tickets);
+    assert_memory_equal(reply, "zyx\n", 4);
+    assert_int_equal(tickets, 3);
+    esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
+    assert_non_null(session);
+
+    static char line[3001], back[3001];
+    for (size_t i = 0; i + 1 < sizeof(line); i++) {
+        line[i] = (char)('a' + i % 26);
+    }
+    line[sizeof(line) - 1] = '\n';
+    direct_write(ssl, line, sizeof(line), &tickets);
+    direct_read(ssl, back, sizeof(back), &tickets);
+    for (size_t i = 0; i + 1 < sizeof(line); i++) {
+        assert_int_equal(back[i], line[sizeof(line) - 2 - i]);
+    }
+    assert_int_equal(esp_tls_conn_write(tls, line, sizeof(line)), (ssize_t)sizeof(line));
+    conn_read_exactly(tls, back, sizeof(back));
+    assert_int_equal(back[0], line[sizeof(line) - 2]);
+    assert_int_equal(tickets, 3);
+    esp_tls_conn_destroy(tls);
+
+    cfg.client_session = session; /* the ticket the write took resumes */
+    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), 1);
     assert_true(esp_tls_session_was_resumed(tls));
     esp_tls_conn_destroy(tls);
     esp_tls_free_client_session(session);
@@ -237,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_resume_tls12_session_id),
         cmocka_unit_test(test_resume_tls13_ticket),
         cmocka_unit_test(test_tls13_session_without_a_read),
+        cmocka_unit_test(test_tls13_direct_context_use_with_tickets),
         cmocka_unit_test(test_tampered_ticket_gives_full_handshake),
         cmocka_unit_test(test_no_session_before_connect),
         cmocka_unit_test(test_s_client_resumes_with_portls_server),

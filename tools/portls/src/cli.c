@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "esp_tls.h"
 
 int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
               void *ctx)
@@ -25,4 +26,13 @@ int cli_load(const char *cmd, const char *path, cert_file_t *f)
         return -1;
     }
     return 0;
+}
+
+const char *cli_default_ca_file(void)
+{
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+    return NULL;
+#else
+    return ESP_TLS_SYSTEM_TRUST_STORE;
+#endif
 }

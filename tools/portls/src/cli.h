@@ -16,3 +16,8 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
 /* Loads path into f if path is not NULL; says why not on stderr, prefixed with cmd.
  * @return 0 or -1. */
 int cli_load(const char *cmd, const char *path, cert_file_t *f);
+
+/* What the tools verify a server with when given no CA: NULL when the build has the built-in
+ * certificate bundle (they attach it), else the system's trust store, ESP_TLS_SYSTEM_TRUST_STORE
+ * (a build on a system mbedTLS without the trusted-certificate callback has no bundle). */
+const char *cli_default_ca_file(void);

@@ -41,7 +41,8 @@ static int usage(FILE *out)
           "peer chain, the verification result and the time spent in DNS, TCP and TLS. The server is\n"
           "verified with --cacert (a PEM/DER file, read into cacert_buf), --capath (trust_store_path,\n"
           "e.g. " ESP_TLS_SYSTEM_TRUST_STORE "), or else the built-in certificate bundle\n"
-          "(the Mozilla CA set the library was built with).\n"
+          "(the Mozilla CA set the library was built with); a build without one (on a system mbedTLS)\n"
+          "uses the system trust store.\n"
           "--reconnect connects a second time offering the first connection's session, and says\n"
           "whether the server resumed it. --heap-limit fails allocations beyond BYTES in all, as a\n"
           "device with that much heap would. The heap line gives the connection's peak and what it\n"
@@ -102,7 +103,8 @@ static int load_files(connect_opts_t *o)
         return -1;
     }
     if (o->cacert == NULL && o->cfg.trust_store_path == NULL) {
-        o->cfg.crt_bundle_attach = esp_crt_bundle_attach;
+        o->cfg.trust_store_path = cli_default_ca_file();
+        o->cfg.crt_bundle_attach = o->cfg.trust_store_path == NULL ? esp_crt_bundle_attach : NULL;
     }
     o->cfg.cacert_buf = o->ca_file.data;
     o->cfg.cacert_bytes = o->ca_file.len;
@@ -136,6 +138,17 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* @return 0, or -1 (said why) in a build without heap accounting. */
+static int set_heap_limit(const char *arg)
+{
+    if (portls_heap_set_limit(strtoul(arg, NULL, 10)) != ESP_OK) {
+        fputs("portls connect: --heap-limit needs a build with heap accounting (PORTLS_HEAP_ACCOUNTING, which "
+              "needs an mbedTLS with MBEDTLS_PLATFORM_MEMORY)\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
 /* @return 0 to go on, or an exit status + 1. */
 static int parse_option(int opt, char *arg, void *ctx)
 {
@@ -153,7 +166,7 @@ static int parse_option(int opt, char *arg, void *ctx)
     case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
     case OPT_TIMEOUT: o->cfg.timeout_ms = atoi(arg); break;
     case OPT_RECONNECT: o->reconnect = true; break;
-    case OPT_HEAP_LIMIT: portls_heap_set_limit(strtoul(arg, NULL, 10)); break;
+    case OPT_HEAP_LIMIT: return set_heap_limit(arg) ? 3 : 0;
     case OPT_HELP: return usage(stdout) + 1;
     default: return usage(stderr) + 1;
     }

@@ -43,7 +43,8 @@ static int usage(FILE *out)
           "Cookie headers behind when one leads to another scheme, host or port (--location-trusted\n"
           "sends them on); -d sends DATA as a form POST; -u sends Basic credentials (--digest: answers\n"
           "a Digest challenge instead, never a Basic one); -v prints the request and the response\n"
-          "headers on stderr. HTTPS is verified with --cacert, or else the built-in bundle.\n"
+          "headers on stderr. HTTPS is verified with --cacert, or else the built-in bundle (a build\n"
+          "without one, on a system mbedTLS, uses the system trust store).\n"
           "A large download to a file shows progress when stdout and stderr are terminals.\n"
           "Exit status: 0 a response came (whatever its status), 1 the request failed, 2 bad usage.\n", out);
     return out == stdout ? 0 : 2;
@@ -215,6 +216,9 @@ static int load_files(get_opts_t *o)
     if ((o->cert == NULL) != (o->key == NULL)) {
         fputs("portls get: --cert and --key go together\n", stderr);
         return -1;
+    }
+    if (o->cacert == NULL) {
+        o->cacert = cli_default_ca_file(); /* NULL: the built-in bundle */
     }
     return cli_load("get", o->cacert, &o->ca_file) || cli_load("get", o->cert, &o->cert_file) ||
                    cli_load("get", o->key, &o->key_file)

@@ -2,7 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mbedtls/version.h"
+
 #include "commands.h"
+#include "portls_build_info.h"
 
 static const struct {
     const char *name;
@@ -22,8 +25,21 @@ static int usage(FILE *out)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     }
-    fputs("\n'portls COMMAND --help' describes a command.\n", out);
+    fputs("\n'portls COMMAND --help' describes a command; 'portls --version' what portls is built on.\n", out);
     return out == stdout ? 0 : 2;
+}
+
+/* The portls version, and which mbedTLS the build was made of: version, source package, the
+ * tarballs' SHA-256, the patches, and whether the suite was verified on it. */
+static int version(void)
+{
+    printf("portls %s\n%s", PORTLS_VERSION, PORTLS_MBEDTLS_BUILD_INFO);
+#ifdef MBEDTLS_VERSION_C
+    char running[18];
+    mbedtls_version_get_string_full(running);
+    printf("  at run time: %s\n", running);
+#endif
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -33,6 +49,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         return usage(stdout);
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        return version();
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
