@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "esp_timer.h"
 #include "esp_tls.h"
 #include "esp_tls_heap_private.h"
 #include "esp_tls_stack.h"
@@ -68,9 +69,7 @@ void esp_tls_error_capture_errno(esp_tls_error_handle_t h, esp_err_t err, int sy
 
 static inline int64_t esp_tls_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return esp_timer_get_time(); /* the library's one monotonic clock */
 }
 
 /* Milliseconds left until deadline_us, rounded up; 0 once it has passed. */

@@ -1,6 +1,8 @@
 #include <string.h>
+#include <time.h>
 
 #include "esp_log.h"
+#include "esp_timer.h"
 #include "esp_tls_errors.h"
 #include "tls_test.h"
 
@@ -57,6 +59,25 @@ static void test_log_levels_per_tag_and_default(void **state)
     esp_log_level_set("*", ESP_LOG_NONE);
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* esp_timer_get_time() reads CLOCK_MONOTONIC (not the wall clock) in microseconds. */
+static void test_timer_is_the_monotonic_clock(void **state)
+{
+    (void)state;
+    int64_t before = monotonic_us();
+    int64_t t = esp_timer_get_time();
+    int64_t after = monotonic_us();
+    assert_true(before <= t && t <= after);
+    nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+    assert_true(esp_timer_get_time() - t >= 20000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -64,6 +85,7 @@ int main(void)
         cmocka_unit_test(test_values_match_esp_idf),
         cmocka_unit_test(test_unknown_code_is_unknown_error),
         cmocka_unit_test(test_log_levels_per_tag_and_default),
+        cmocka_unit_test(test_timer_is_the_monotonic_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
