@@ -97,6 +97,11 @@ void report_error(FILE *out, esp_tls_t *tls)
     int sys_errno = 0, code = 0, flags = 0;
     esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &sys_errno);
     esp_err_t err = esp_tls_get_and_clear_last_error(h, &code, &flags);
+    report_error_codes(out, err, code, flags, sys_errno);
+}
+
+void report_error_codes(FILE *out, esp_err_t err, int code, int flags, int sys_errno)
+{
     fprintf(out, "  error:        %s (0x%x)\n", esp_err_to_name(err), (unsigned)err);
     if (code != 0) {
         char text[200];

@@ -17,3 +17,6 @@ void report_heap(FILE *out, const esp_tls_t *tls);
 /* The error record decoded: esp_err name, mbedTLS text, verify flags as words, errno.
  * Reading it clears it. */
 void report_error(FILE *out, esp_tls_t *tls);
+
+/* The same, from the codes themselves (an MQTT error event's, say); 0 leaves a line out. */
+void report_error_codes(FILE *out, esp_err_t err, int code, int flags, int sys_errno);
