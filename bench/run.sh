@@ -38,15 +38,22 @@ bench_mem() {
     fi
     echo "ESP-TLS configuration: $config"
     results=$here/results/mem-$(date -u +%Y%m%dT%H%M%SZ).json
-    printf '%-22s %-6s %-8s %14s %10s %12s\n' connection TLS side "handshake peak" idle "read peak"
+    echo "process: the whole process's heap, counted for both clients by the same malloc replacement"
+    echo "(bench/malloc_count.c: usable bytes, the context, CA, key and name resolution included);"
+    echo "account: the ESP-TLS connection's own account (esp_tls_heap.h: requested bytes of mbedTLS and ESP-TLS)"
+    printf '%-22s %-6s %-8s | %-30s | %-30s\n' "" "" "" "process" "account"
+    printf '%-22s %-6s %-8s | %9s %9s %10s | %9s %9s %10s\n' connection TLS side \
+        "hs peak" idle "read peak" "hs peak" idle "read peak"
     echo "[" > "$results"
     first=1
-    emit() { # name version side handshake_peak idle read_peak bytes_read
-        printf '%-22s %-6s %-8s %14s %10s %12s\n' "$1" "$2" "$3" "$4" "$5" "$6"
+    emit() { # name version side p_peak p_idle p_read a_peak a_idle a_read bytes_read ("-": not measured)
+        printf '%-22s %-6s %-8s | %9s %9s %10s | %9s %9s %10s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9"
         [ $first = 1 ] || echo "," >> "$results"
         first=0
-        printf '  {"connection": "%s", "tls": "%s", "client": "%s", "handshake_peak": %s, "idle": %s, "read_peak": %s, "bytes_read": %s, "config": "%s"}' \
-            "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$config" >> "$results"
+        json_num() { [ "$1" = - ] && echo null || echo "$1"; }
+        printf '  {"connection": "%s", "tls": "%s", "side": "%s", "process_handshake_peak": %s, "process_idle": %s, "process_read_peak": %s, "account_handshake_peak": %s, "account_idle": %s, "account_read_peak": %s, "bytes_read": %s, "config": "%s"}' \
+            "$1" "$2" "$3" "$(json_num "$4")" "$(json_num "$5")" "$(json_num "$6")" "$(json_num "$7")" \
+            "$(json_num "$8")" "$(json_num "$9")" "${10}" "$config" >> "$results"
     }
     run_case() { # name server_cert server_key [mtls]
         local name=$1 cert=$2 key=$3 mtls=${4:-} extra=() client_cert=() v client bin
@@ -56,12 +63,10 @@ bench_mem() {
         fi
         for v in 1.2 1.3; do
             S_SERVER_DIR=$www start_s_server -WWW "-tls${v/./_}" -cert "$pki/$cert" -key "$pki/$key" "${extra[@]}"
-            for client in esp-tls openssl; do
-                bin=$build/bench/bench_esp_tls_heap
-                [ "$client" = openssl ] && bin=$build/bench/bench_openssl_heap
-                # shellcheck disable=SC2046
-                emit "$name" "$v" "$client" $("$bin" "$S_SERVER_PORT" "$pki/ca.pem" "$v" "${client_cert[@]}")
-            done
+            # shellcheck disable=SC2046
+            emit "$name" "$v" esp-tls $("$build/bench/bench_esp_tls_heap" "$S_SERVER_PORT" "$pki/ca.pem" "$v" "${client_cert[@]}")
+            read -r p_peak p_idle p_read bytes < <("$build/bench/bench_openssl_heap" "$S_SERVER_PORT" "$pki/ca.pem" "$v" "${client_cert[@]}")
+            emit "$name" "$v" openssl "$p_peak" "$p_idle" "$p_read" - - - "$bytes"
             stop_s_server
         done
     }
@@ -86,8 +91,8 @@ bench_mem() {
                     openssl s_client -connect "127.0.0.1:$port" "-tls${v/./_}" "${client_cert[@]}" > /dev/null 2>&1 || true
             done
             wait "$pid"
-            # shellcheck disable=SC2046
-            emit "$name" "$v" server $(tail -1 "$out")
+            read -r a_peak a_idle a_read bytes < <(tail -1 "$out")
+            emit "$name" "$v" server - - - "$a_peak" "$a_idle" "$a_read" "$bytes"
         done
     }
     run_case "ECDSA P-256 chain" server_ec.pem server_ec.key

@@ -1,5 +1,6 @@
-# make install PREFIX=dir: static libraries, public headers (ours, sdkconfig.h, mbedTLS's and
-# our mbedTLS config), portls.pc for pkg-config and a CMake package (find_package(portls)).
+# What an outside program links, and `make install PREFIX=dir`: static libraries, public headers
+# (ours, sdkconfig.h, mbedTLS's and our mbedTLS config), portls.pc for pkg-config and a CMake
+# package (find_package(portls)). Both link every component portls_component() made.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -7,12 +8,32 @@ set(PORTLS_INCLUDE_DEST ${CMAKE_INSTALL_INCLUDEDIR}/portls)
 get_property(components GLOBAL PROPERTY PORTLS_COMPONENTS)
 get_property(public_headers GLOBAL PROPERTY PORTLS_PUBLIC_HEADERS)
 
-install(TARGETS ${components} ${PORTLS_MBEDTLS_TARGETS} EXPORT portlsTargets
+# The libraries the components link privately, as files (find_library's results). A static link
+# of an outside program needs them too: portls.pc lists them here, and the CMake package's targets
+# carry them in their link interface. A component's new private library goes into this list.
+set(PORTLS_PRIVATE_LIBRARIES ${HTTP_PARSER_LIBRARY})
+
+# portls::portls, every component at once (in the build tree too, for add_subdirectory and
+# FetchContent). The name portls is the tool's, hence portls_all.
+add_library(portls_all INTERFACE)
+target_link_libraries(portls_all INTERFACE ${components})
+set_target_properties(portls_all PROPERTIES EXPORT_NAME portls)
+add_library(portls::portls ALIAS portls_all)
+
+install(TARGETS ${components} portls_all ${PORTLS_MBEDTLS_TARGETS} EXPORT portlsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${public_headers} ${PORTLS_CONFIG_DIR}/sdkconfig.h DESTINATION ${PORTLS_INCLUDE_DEST})
 
+# portls.pc's Libs: the components, highest layer first as a static link takes them, then mbedTLS
+# (bundled; a system one comes through Requires), the private libraries and threads.
+set(PORTLS_PC_LIBS "")
+set(highest_first ${components})
+list(REVERSE highest_first)
+foreach(c ${highest_first})
+    string(APPEND PORTLS_PC_LIBS " -lportls_${c}")
+endforeach()
+
 if(PORTLS_MBEDTLS_SYSTEM)
-    set(PORTLS_PC_MBEDTLS_LIBS "")
     set(PORTLS_CMAKE_DEPENDENCY "find_dependency(MbedTLS 3.6 CONFIG)")
 else()
     install(DIRECTORY ${PORTLS_MBEDTLS_SOURCE_DIR}/include/mbedtls ${PORTLS_MBEDTLS_SOURCE_DIR}/include/psa
@@ -22,21 +43,27 @@ else()
     # portls.pc cannot carry it (pkg-config shell-escapes the quotes, and `cc $(pkg-config ...)`
     # keeps the backslashes), so the installed default config ends by including ours.
     file(READ ${PORTLS_MBEDTLS_SOURCE_DIR}/include/mbedtls/mbedtls_config.h upstream_config)
-    file(WRITE ${CMAKE_BINARY_DIR}/install/mbedtls/mbedtls_config.h "${upstream_config}"
+    file(WRITE ${PROJECT_BINARY_DIR}/install/mbedtls/mbedtls_config.h "${upstream_config}"
          "\n/* portls: the adjustments the installed libraries were built with. */\n"
          "#include \"portls_mbedtls_config.h\"\n")
-    install(FILES ${CMAKE_BINARY_DIR}/install/mbedtls/mbedtls_config.h DESTINATION ${PORTLS_INCLUDE_DEST}/mbedtls)
-    set(PORTLS_PC_MBEDTLS_LIBS "-lportls_mbedtls -lportls_mbedx509 -lportls_mbedcrypto")
+    install(FILES ${PROJECT_BINARY_DIR}/install/mbedtls/mbedtls_config.h DESTINATION ${PORTLS_INCLUDE_DEST}/mbedtls)
+    string(APPEND PORTLS_PC_LIBS " -lportls_mbedtls -lportls_mbedx509 -lportls_mbedcrypto")
     set(PORTLS_CMAKE_DEPENDENCY "")
 endif()
 
-# esp-tls and esp_http_client link http_parser privately; a static link of an outside program needs it too.
-get_filename_component(http_parser_dir ${HTTP_PARSER_LIBRARY} DIRECTORY)
-configure_file(${CMAKE_SOURCE_DIR}/cmake/portls.pc.in ${CMAKE_BINARY_DIR}/portls.pc @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/portls.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+foreach(lib ${PORTLS_PRIVATE_LIBRARIES})
+    get_filename_component(dir ${lib} DIRECTORY)
+    get_filename_component(name ${lib} NAME_WE)
+    string(REGEX REPLACE "^lib" "" name ${name})
+    string(APPEND PORTLS_PC_LIBS " -L${dir} -l${name}")
+endforeach()
+string(APPEND PORTLS_PC_LIBS " -pthread")
+
+configure_file(${PROJECT_SOURCE_DIR}/cmake/portls.pc.in ${PROJECT_BINARY_DIR}/portls.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/portls.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 install(EXPORT portlsTargets NAMESPACE portls:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)
-configure_file(${CMAKE_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${CMAKE_BINARY_DIR}/portlsConfig.cmake @ONLY)
-write_basic_package_version_file(${CMAKE_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
-install(FILES ${CMAKE_BINARY_DIR}/portlsConfig.cmake ${CMAKE_BINARY_DIR}/portlsConfigVersion.cmake
+configure_file(${PROJECT_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${PROJECT_BINARY_DIR}/portlsConfig.cmake @ONLY)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/portlsConfig.cmake ${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)

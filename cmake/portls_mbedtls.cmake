@@ -20,7 +20,7 @@ if(PORTLS_MBEDTLS_SYSTEM)
     return()
 endif()
 
-set(PORTLS_MBEDTLS_SOURCE_DIR "$ENV{HOME}/.cache/portls/mbedtls-src" CACHE PATH
+set(PORTLS_MBEDTLS_SOURCE_DIR "${PORTLS_CACHE_DIR}/mbedtls-src" CACHE PATH
     "mbedTLS 3.6 source tree (scripts/bootstrap puts it here)")
 set(src ${PORTLS_MBEDTLS_SOURCE_DIR})
 if(NOT EXISTS ${src}/include/mbedtls/build_info.h)
@@ -40,7 +40,7 @@ function(portls_mbedtls_copy name text fixed out_var)
         set(${out_var} ${src}/library/${name} PARENT_SCOPE)
         return()
     endif()
-    set(copy ${CMAKE_BINARY_DIR}/mbedtls-fixed/${name})
+    set(copy ${PROJECT_BINARY_DIR}/mbedtls-fixed/${name})
     file(WRITE ${copy}.tmp "${fixed}")
     configure_file(${copy}.tmp ${copy} COPYONLY)
     set(${out_var} ${copy} PARENT_SCOPE)
@@ -109,7 +109,7 @@ foreach(f ${all_sources})
     endif()
 endforeach()
 
-set(PORTLS_MBEDTLS_CONFIG_HEADER ${CMAKE_SOURCE_DIR}/components/esp-tls/port/portls_mbedtls_config.h)
+set(PORTLS_MBEDTLS_CONFIG_HEADER ${PROJECT_SOURCE_DIR}/components/esp-tls/port/portls_mbedtls_config.h)
 foreach(lib mbedcrypto mbedx509 mbedtls)
     string(REPLACE "mbed" "" kind ${lib})
     add_library(${lib} STATIC ${${kind}_sources})
@@ -118,7 +118,7 @@ foreach(lib mbedcrypto mbedx509 mbedtls)
     target_include_directories(${lib} SYSTEM PUBLIC
         $<BUILD_INTERFACE:${src}/include>
         $<BUILD_INTERFACE:${PORTLS_CONFIG_DIR}>
-        $<BUILD_INTERFACE:${CMAKE_SOURCE_DIR}/components/esp-tls/port>
+        $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/components/esp-tls/port>
         $<INSTALL_INTERFACE:include/portls>)
     target_include_directories(${lib} PRIVATE ${src}/library)
     # Pitfall: code that includes mbedTLS headers must see the same config, or struct layouts differ.

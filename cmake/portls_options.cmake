@@ -84,6 +84,15 @@ if(NOT CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN)
 endif()
 
 # --- where mbedTLS comes from ---
+# The cache scripts/bootstrap fills (the mbedTLS source, npm's ws package), found as bootstrap and
+# the Makefile find it: PORTLS_CACHE, else XDG_CACHE_HOME/portls, else ~/.cache/portls.
+if(NOT "$ENV{PORTLS_CACHE}" STREQUAL "")
+    set(PORTLS_CACHE_DIR "$ENV{PORTLS_CACHE}")
+elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+    set(PORTLS_CACHE_DIR "$ENV{XDG_CACHE_HOME}/portls")
+else()
+    set(PORTLS_CACHE_DIR "$ENV{HOME}/.cache/portls")
+endif()
 set(PORTLS_MBEDTLS bundled CACHE STRING
     "bundled: build the 3.6 source fetched by scripts/bootstrap with our config; system: an installed mbedTLS >= 3.6")
 set_property(CACHE PORTLS_MBEDTLS PROPERTY STRINGS bundled system)
@@ -93,5 +102,5 @@ elseif(NOT PORTLS_MBEDTLS STREQUAL "bundled")
     message(FATAL_ERROR "PORTLS_MBEDTLS must be bundled or system, not '${PORTLS_MBEDTLS}'")
 endif()
 
-set(PORTLS_CONFIG_DIR ${CMAKE_BINARY_DIR}/config)
-configure_file(${CMAKE_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)
+set(PORTLS_CONFIG_DIR ${PROJECT_BINARY_DIR}/config)
+configure_file(${PROJECT_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's C examples (the ESP-TLS one, then the esp_http_client one), each built against an
-# installed portls with pkg-config and with the CMake package, then run against
-# openssl s_server -www: the documented way in, end to end.
+# Every C example of the README (ESP-TLS, esp_http_client, esp-mqtt), each built against an
+# installed portls with the README's pkg-config command and with the CMake package (linked to
+# its component's target, and again to portls::portls), then run: the first two against
+# openssl s_server -www, the MQTT one against the tests' mosquitto. The documented way in, end
+# to end.
 set -euo pipefail
 # shellcheck source=servers.sh
 . "$(dirname "$0")/servers.sh"
@@ -10,13 +12,15 @@ work=$S_SERVER_WORK
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
 export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
 
-# build NAME N: the README's N-th C block as $work/NAME (pkg-config) and $work/NAME-cmake/build/NAME.
+# build NAME N TARGET: the README's N-th C block as $work/NAME (pkg-config), and as
+# $work/NAME-cmake/build/NAME (linked to portls::TARGET) and .../NAME-all (portls::portls).
 build() {
-    local name=$1 n=$2 src=$work/$1.c
+    local name=$1 n=$2 target=$3 src=$work/$1.c
     awk -v n="$n" '/^```c$/ {k++; on = k == n; next} /^```$/ {on = 0} on' "$SOURCE_DIR/README.md" > "$src"
     [ -s "$src" ] || { echo "no C example $n in README.md"; exit 1; }
+    # The README's command, as it is written there (no --static: the libraries are static anyway).
     # shellcheck disable=SC2046
-    cc -std=c11 -Wall -Werror -o "$work/$name" "$src" $(pkg-config --cflags --libs --static portls) ${SANITIZE_FLAGS:-}
+    cc -std=c11 -Wall -Werror -o "$work/$name" "$src" $(pkg-config --cflags --libs portls) ${SANITIZE_FLAGS:-}
     mkdir -p "$work/$name-cmake"
     cp "$src" "$work/$name-cmake/"
     cat > "$work/$name-cmake/CMakeLists.txt" <<CM
@@ -24,24 +28,42 @@ cmake_minimum_required(VERSION 3.16)
 project($name C)
 find_package(portls REQUIRED)
 add_executable($name $name.c)
-target_link_libraries($name PRIVATE portls::esp_http_client)
+target_link_libraries($name PRIVATE portls::$target)
+add_executable($name-all $name.c)
+target_link_libraries($name-all PRIVATE portls::portls)
 CM
     cmake -S "$work/$name-cmake" -B "$work/$name-cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
         -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
     cmake --build "$work/$name-cmake/build" >/dev/null
 }
 
-build tls_example 1
-build http_example 2
+# the three ways each example was built
+builds() {
+    echo "$work/$1" "$work/$1-cmake/build/$1" "$work/$1-cmake/build/$1-all"
+}
+
+examples=$(grep -c '^```c$' "$SOURCE_DIR/README.md")
+[ "$examples" -eq 3 ] || { echo "README.md has $examples C examples; this test builds 3"; exit 1; }
+build tls_example 1 esp-tls
+build http_example 2 esp_http_client
+build mqtt_example 3 mqtt
 start_s_server -www -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
 
-for exe in "$work/tls_example" "$work/tls_example-cmake/build/tls_example"; do
+for exe in $(builds tls_example); do
     out=$("$exe" localhost "$S_SERVER_PORT" "$PORTLS_TEST_CERTS/ca.pem")
     grep -q "200 ok" <<<"$out" || { echo "$exe: unexpected answer: $out"; exit 1; }
 done
-for exe in "$work/http_example" "$work/http_example-cmake/build/http_example"; do
+for exe in $(builds http_example); do
     out=$("$exe" "https://localhost:$S_SERVER_PORT/" "$PORTLS_TEST_CERTS/ca.pem" 2>&1)
     grep -q "HTTP status 200" <<<"$out" && grep -q "Ciphers supported in s_server binary" <<<"$out" \
         || { echo "$exe: unexpected answer: $out"; exit 1; }
 done
-echo "README examples: built with pkg-config and with find_package(portls), and fetched a page"
+
+start_mosquitto "$MOSQUITTO_RUN"
+for exe in $(builds mqtt_example); do
+    # The bound only stops a hung client; the round trip takes milliseconds.
+    out=$(timeout 120 "$exe" "mqtt://127.0.0.1:$MQTT_PORT" 2>"$work/mqtt.err") \
+        || { echo "$exe failed: $out $(cat "$work/mqtt.err")"; exit 1; }
+    [ "$out" = "portls/example: hello" ] || { echo "$exe: unexpected output: $out $(cat "$work/mqtt.err")"; exit 1; }
+done
+echo "README examples: built with pkg-config, find_package(portls) and portls::portls, and each talked to its server"

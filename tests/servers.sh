@@ -5,20 +5,25 @@
 #   start_portls_serve PORTLS ARGS...   starts `PORTLS serve --port 0 ARGS` and waits for it to
 #                            listen; sets SERVE_PORT, SERVE_PID and SERVE_LOG (its stderr).
 #   stop_portls_serve SIGNAL  stops it with SIGNAL; sets SERVE_EXIT.
+#   start_mosquitto RUNNER   starts the MQTT tests' mosquitto through RUNNER (the mosquitto_run
+#                            helper) and waits for its ports: MQTT_PORT (plain MQTT) and
+#                            MQTT_TLS_PORT (TLS, anonymous); stopped on exit.
 # Sets S_SERVER_PORT and S_SERVER_WORK (a scratch directory removed on exit).
 S_SERVER_WORK=$(mktemp -d)
 S_SERVER_PID=
 SERVE_PID=
+MOSQUITTO_PID=
 
 stop_servers() {
     local pid
-    for pid in "$S_SERVER_PID" "$SERVE_PID"; do
+    for pid in "$S_SERVER_PID" "$SERVE_PID" "$MOSQUITTO_PID"; do
         [ -n "$pid" ] || continue
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     S_SERVER_PID=
     SERVE_PID=
+    MOSQUITTO_PID=
     exec 3>&- || true
     rm -rf "$S_SERVER_WORK"
 }
@@ -54,6 +59,24 @@ stop_portls_serve() {
     SERVE_EXIT=0
     wait "$SERVE_PID" || SERVE_EXIT=$?
     SERVE_PID=
+}
+
+start_mosquitto() {
+    local out=$S_SERVER_WORK/mosquitto.out ports
+    "$1" >"$out" 2>"$S_SERVER_WORK/mosquitto.err" &
+    MOSQUITTO_PID=$!
+    for _ in $(seq 600); do
+        ports=$(head -n 1 "$out")
+        if [[ $ports =~ tcp=([0-9]+).*\ tls=([0-9]+) ]]; then
+            MQTT_PORT=${BASH_REMATCH[1]}
+            MQTT_TLS_PORT=${BASH_REMATCH[2]}
+            return 0
+        fi
+        kill -0 "$MOSQUITTO_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "mosquitto did not start: $(cat "$S_SERVER_WORK/mosquitto.err")" >&2
+    return 1
 }
 
 # A loopback port that refuses connections, so nothing listens there. Below the kernel's

@@ -1,6 +1,7 @@
 // The WebSocket peer of the tests: npm's ws package on loopback, plain and TLS.
 //   node ws_server.js CERT KEY PORT_FILE
-// Writes "<ws port> <wss port>" to PORT_FILE once both listen. Every connection echoes each
+// Writes "<ws port> <wss port> <ws port on ::1>" to PORT_FILE once all listen (the first two on
+// 127.0.0.1). Every connection echoes each
 // message as it came (text or binary, reassembled from fragments), except:
 //   "ping-me"  the server sends a PING with payload "hello"; a PONG back is reported as "pong:<data>"
 //   "headers"  the server answers with the upgrade request's headers as JSON
@@ -43,13 +44,18 @@ function upgrade(req, socket, head) {
 }
 
 const plain = http.createServer((req, res) => res.writeHead(404).end());
+const plain6 = http.createServer((req, res) => res.writeHead(404).end());
 const secure = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync(key) },
                                   (req, res) => res.writeHead(404).end());
 plain.on('upgrade', upgrade);
+plain6.on('upgrade', upgrade);
 secure.on('upgrade', upgrade);
 plain.listen(0, '127.0.0.1', () => {
     secure.listen(0, '127.0.0.1', () => {
-        fs.writeFileSync(portFile + '.tmp', `${plain.address().port} ${secure.address().port}\n`);
-        fs.renameSync(portFile + '.tmp', portFile);
+        plain6.listen(0, '::1', () => {
+            const ports = [plain, secure, plain6].map((s) => s.address().port).join(' ');
+            fs.writeFileSync(portFile + '.tmp', `${ports}\n`);
+            fs.renameSync(portFile + '.tmp', portFile);
+        });
     });
 });

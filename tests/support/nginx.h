@@ -1,18 +1,26 @@
 /*
  * nginx for the HTTP tests: a generated configuration in a scratch directory, loopback ports
- * chosen at start, run in the foreground as a child. Locations:
+ * chosen at start, run in the foreground as a child. The site is served over http on http_port
+ * and over TLS on https_port and alt_port (a second origin of the same site). Locations:
  *   /hello.txt            "hello from nginx\n"
  *   /big.bin              NGINX_BIG_LEN bytes, byte i = i % 251
  *   /private/secret.txt   basic auth: user "portls", password "secret"
  *   /gzip.txt             gzip-encoded, hence chunked, for a client that accepts gzip
  *   /gzip/<file>          any file of the site, the same way (big.bin: several chunks)
- *   /post                 answers "<method> <content-length>"
+ *   /post                 answers "<method> <content-length>" (a body of any size is read)
+ *   /echo-auth            answers "auth=<Authorization> cookie=<Cookie>\n", as they arrived
+ *   /goto?to=URL          302 to URL (any URL, for redirects to another host, port or scheme)
  *   /r301 /r302 /r303 /r307 /r308   redirects to /hello.txt (relative)
  *   /abs                  302 to https://localhost:<https>/hello.txt
  *   /downgrade            302 to http://localhost:<http>/hello.txt
  *   /loop                 302 to itself
  *   /chain1               301 /chain2, 307 https://localhost:<https>/chain3, 308 /hello.txt
  *   /chain-down           302 /downgrade, which leaves https for http
+ *   /query-url            302 /hello.txt?from=http://example.invalid/x (relative, as sent)
+ *   /netpath              302 //localhost:<http>/hello.txt (a network-path reference, as sent)
+ *   /dots/a               302 ../hello.txt (relative, as sent)
+ *   /host                 answers the request's Host header
+ * The plain HTTP port listens on 127.0.0.1 and on [::1].
  *   /status/404 (any 404) a plain 404
  * On mtls_port, a TLS server that asks for a client certificate (verified against ca.pem):
  *   /mtls/...             200 "client <subject DN>\n" with a valid one, else 403 "<why>\n"
@@ -31,8 +39,10 @@ typedef struct {
     peer_t peer;
     int http_port;
     int https_port;
+    int alt_port; /* the site over TLS again: another origin */
     int mtls_port;
     char dir[64];
+    const char *tls13_suites; /* set before nginx_start(): the only TLS 1.3 suites offered (OpenSSL's names) */
 } nginx_t;
 
 /* Writes the configuration and files, and starts nginx (asserted). */

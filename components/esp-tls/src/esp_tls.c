@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http_parser.h"
 #include "mbedtls/platform.h"
 
 #include "esp_log.h"
 #include "esp_tls_private.h"
+#include "esp_url.h"
 
 static const char *TAG = "esp-tls";
 
@@ -256,22 +256,23 @@ int esp_tls_conn_new_async(const char *host, int hostlen, int port, const esp_tl
 
 static int conn_http_new(const char *url, const esp_tls_cfg_t *cfg, esp_tls_t *tls, connect_fn connect)
 {
-    struct http_parser_url u;
-    http_parser_url_init(&u);
     if (tls == NULL) {
         return -1;
     }
-    if (url == NULL || http_parser_parse_url(url, strlen(url), 0, &u) != 0 || !(u.field_set & (1 << UF_HOST))) {
+    esp_url_t u;
+    esp_err_t err = esp_url_parse(url, &u);
+    if (err == ESP_OK && u.host == NULL) {
+        esp_url_free(&u);
+        err = ESP_ERR_INVALID_ARG;
+    }
+    if (err != ESP_OK) {
         ESP_LOGE(TAG, "invalid URL: %s", url ? url : "(null)");
-        return fail(tls, ESP_ERR_INVALID_ARG);
+        return fail(tls, err);
     }
-    int port = u.port;
-    if (!(u.field_set & (1 << UF_PORT))) {
-        bool https = (u.field_set & (1 << UF_SCHEMA)) && u.field_data[UF_SCHEMA].len == 5 &&
-                     strncasecmp(url + u.field_data[UF_SCHEMA].off, "https", 5) == 0;
-        port = https ? 443 : 80;
-    }
-    return connect(url + u.field_data[UF_HOST].off, u.field_data[UF_HOST].len, port, cfg, tls);
+    int port = u.port != 0 ? u.port : u.scheme != NULL && strcmp(u.scheme, "https") == 0 ? 443 : 80;
+    int rc = connect(u.host, (int)strlen(u.host), port, cfg, tls); /* an IPv6 host comes without brackets */
+    esp_url_free(&u);
+    return rc;
 }
 
 int esp_tls_conn_http_new_sync(const char *url, const esp_tls_cfg_t *cfg, esp_tls_t *tls)

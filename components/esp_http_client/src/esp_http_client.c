@@ -280,7 +280,17 @@ esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *u
     if (client == NULL || url == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    return http_url_set(client, url);
+    esp_err_t err = http_url_set(client, url);
+    return err == ESP_OK ? http_auth_trust_origin(client) : err; /* the caller's URL, not a redirect */
+}
+
+esp_err_t esp_http_client_set_location_trusted(esp_http_client_handle_t client, bool trusted)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    client->location_trusted = trusted;
+    return ESP_OK;
 }
 
 esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, const int len)
@@ -288,9 +298,12 @@ esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, co
     if (client == NULL || url == NULL || len <= 0 || client->url.host == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    const char *q = client->url.query != NULL ? "?" : "";
-    int n = snprintf(url, (size_t)len, "%s://%s:%d%s%s%s", client->url.scheme, client->url.host, client->url.port,
-                     client->url.path, q, client->url.query != NULL ? client->url.query : "");
+    char *text = esp_url_to_string(&client->url); /* "scheme://host:port/path?query" */
+    if (text == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    int n = snprintf(url, (size_t)len, "%s", text);
+    free(text);
     return n < len ? ESP_OK : ESP_ERR_INVALID_SIZE;
 }
 
@@ -313,7 +326,7 @@ static esp_err_t config_url(esp_http_client_handle_t client, const esp_http_clie
     }
     bool tls = config->transport_type == HTTP_TRANSPORT_OVER_SSL;
     client->url.scheme = strdup(tls ? "https" : "http");
-    client->url.host = strdup(config->host);
+    client->url.host = strdup(config->host); /* an IPv6 literal without brackets, as getaddrinfo takes it */
     client->url.path = strdup(config->path != NULL ? config->path : "/");
     client->url.query = config->query != NULL ? strdup(config->query) : NULL;
     client->url.port = or_default(config->port, tls ? 443 : 80);
@@ -375,6 +388,9 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
         err = config_url(client, config);
     }
     if (err == ESP_OK) {
+        err = http_auth_trust_origin(client);
+    }
+    if (err == ESP_OK) {
         err = http_request_transports(client);
     }
     if (err != ESP_OK) {
@@ -394,12 +410,13 @@ esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client)
     esp_transport_list_destroy(client->transports);
     esp_http_client_delete_all_headers(client);
     http_response_free(client);
-    http_url_free(&client->url);
+    esp_url_free(&client->url);
     free(client->username);
     free(client->password);
     free(client->user_agent);
     free(client->connected_to);
     free(client->auth_challenge);
+    free(client->trusted_origin);
     free(client->raw);
     free(client->body);
     free(client);

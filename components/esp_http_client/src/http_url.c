@@ -1,35 +1,43 @@
-/* The request URL: absolute URLs through http_parser's URL parser, relative ones (redirects)
- * resolved against the current URL. */
-#include <ctype.h>
+/* The request URL: esp_url's parser, with references (redirects) resolved against the current
+ * URL as RFC 3986 says, then what a request needs of it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
 
 static const char *TAG = "http_url";
 
-void http_url_free(http_url_t *url)
+static int default_port(const char *scheme)
 {
-    free(url->scheme);
-    free(url->host);
-    free(url->path);
-    free(url->query);
-    *url = (http_url_t){ 0 };
+    return strcmp(scheme, "https") == 0 ? 443 : 80;
 }
 
-static char *field(const char *url, const struct http_parser_url *u, enum http_parser_url_fields f)
+char *http_url_origin(const esp_url_t *url)
 {
-    if ((u->field_set & (1 << f)) == 0) {
-        return NULL;
+    int host_len = esp_url_format_host(NULL, 0, url->host, url->port);
+    size_t len = strlen(url->scheme) + 3 + (size_t)host_len + 1;
+    char *s = malloc(len);
+    if (s != NULL) {
+        int n = snprintf(s, len, "%s://", url->scheme);
+        esp_url_format_host(s + n, len - (size_t)n, url->host, url->port);
     }
-    return strndup(url + u->field_data[f].off, u->field_data[f].len);
+    return s;
+}
+
+bool http_url_at_origin(const esp_url_t *url, const char *origin)
+{
+    char *here = http_url_origin(url);
+    bool same = here != NULL && strcasecmp(here, origin) == 0;
+    free(here);
+    return same;
 }
 
 /* "user:password" of the URL becomes the handle's credentials. */
-static esp_err_t take_userinfo(esp_http_client_handle_t client, const char *url, const struct http_parser_url *u)
+static esp_err_t take_userinfo(esp_http_client_handle_t client, char *info)
 {
-    char *info = field(url, u, UF_USERINFO);
     if (info == NULL) {
         return ESP_OK;
     }
@@ -41,80 +49,67 @@ static esp_err_t take_userinfo(esp_http_client_handle_t client, const char *url,
     if (err == ESP_OK) {
         err = esp_http_client_set_password(client, colon != NULL ? colon + 1 : "");
     }
-    free(info);
     return err;
 }
 
-static esp_err_t set_absolute(esp_http_client_handle_t client, const char *url)
+esp_err_t http_url_resolve(esp_http_client_handle_t client, const char *text, esp_url_t *next)
 {
-    struct http_parser_url u;
-    http_parser_url_init(&u);
-    if (http_parser_parse_url(url, strlen(url), 0, &u) != 0 || (u.field_set & (1 << UF_HOST)) == 0 ||
-        (u.field_set & (1 << UF_SCHEMA)) == 0) {
-        ESP_LOGE(TAG, "not a URL: %s", url);
-        return ESP_ERR_INVALID_ARG;
+    const esp_url_t *base = client->url.host != NULL ? &client->url : NULL;
+    esp_err_t err = esp_url_resolve(base, text, next);
+    if (err == ESP_OK && next->host == NULL) {
+        esp_url_free(next);
+        err = ESP_ERR_INVALID_ARG; /* "mailto:x", say: nothing to connect to */
     }
-    http_url_t next = { .scheme = field(url, &u, UF_SCHEMA), .host = field(url, &u, UF_HOST),
-                        .path = field(url, &u, UF_PATH), .query = field(url, &u, UF_QUERY) };
-    if (next.path == NULL) {
-        next.path = strdup("/");
+    if (err == ESP_ERR_INVALID_ARG) {
+        ESP_LOGE(TAG, "not a URL%s with a host: %s", base != NULL ? " or reference" : "", text);
     }
-    if (next.scheme == NULL || next.host == NULL || next.path == NULL) {
-        http_url_free(&next);
-        return ESP_ERR_NO_MEM;
-    }
-    for (char *c = next.scheme; *c != '\0'; c++) {
-        *c = (char)tolower((unsigned char)*c);
-    }
-    next.port = (u.field_set & (1 << UF_PORT)) != 0 ? u.port : strcmp(next.scheme, "https") == 0 ? 443 : 80;
-    esp_err_t err = take_userinfo(client, url, &u);
     if (err != ESP_OK) {
-        http_url_free(&next);
         return err;
     }
-    http_url_free(&client->url);
-    client->url = next;
+    free(next->fragment); /* never sent */
+    next->fragment = NULL;
+    next->port = next->port != 0 ? next->port : default_port(next->scheme);
+    if (next->path[0] == '\0') {
+        char *root = strdup("/");
+        if (root == NULL) {
+            esp_url_free(next);
+            return ESP_ERR_NO_MEM;
+        }
+        free(next->path);
+        next->path = root;
+    }
     return ESP_OK;
 }
 
-/* "/a/b?q" replaces path and query; "b?q" replaces the last segment of the current path. */
-static esp_err_t set_relative(esp_http_client_handle_t client, const char *url)
+esp_err_t http_url_adopt(esp_http_client_handle_t client, esp_url_t *next)
 {
-    const char *q = strchr(url, '?');
-    size_t path_len = q != NULL ? (size_t)(q - url) : strlen(url);
-    size_t dir_len = 0;
-    if (url[0] != '/') {
-        const char *slash = strrchr(client->url.path, '/');
-        dir_len = slash != NULL ? (size_t)(slash - client->url.path) + 1 : 0;
+    esp_err_t err = take_userinfo(client, next->userinfo);
+    free(next->userinfo); /* the credentials live in the handle, not in the URL */
+    next->userinfo = NULL;
+    if (err != ESP_OK) {
+        esp_url_free(next);
+        return err;
     }
-    char *path = malloc(dir_len + path_len + 2);
-    char *query = q != NULL ? strdup(q + 1) : NULL;
-    if (path == NULL || (q != NULL && query == NULL)) {
-        free(path);
-        free(query);
-        return ESP_ERR_NO_MEM;
-    }
-    memcpy(path, client->url.path, dir_len);
-    memcpy(path + dir_len, url, path_len);
-    path[dir_len + path_len] = '\0';
-    if (path[0] == '\0') {
-        strcpy(path, "/");
-    }
-    free(client->url.path);
-    free(client->url.query);
-    client->url.path = path;
-    client->url.query = query;
+    esp_url_free(&client->url);
+    client->url = *next;
+    *next = (esp_url_t){ 0 };
     return ESP_OK;
 }
 
-esp_err_t http_url_set(esp_http_client_handle_t client, const char *url)
+esp_err_t http_url_set(esp_http_client_handle_t client, const char *text)
 {
-    if (strstr(url, "://") != NULL) {
-        return set_absolute(client, url);
+    esp_url_t next;
+    esp_err_t err = http_url_resolve(client, text, &next);
+    return err == ESP_OK ? http_url_adopt(client, &next) : err;
+}
+
+char *http_url_host_header(const esp_url_t *url)
+{
+    int port = url->port != default_port(url->scheme) ? url->port : 0;
+    int len = esp_url_format_host(NULL, 0, url->host, port);
+    char *host = malloc((size_t)len + 1);
+    if (host != NULL) {
+        esp_url_format_host(host, (size_t)len + 1, url->host, port);
     }
-    if (client->url.host == NULL) {
-        ESP_LOGE(TAG, "a relative URL needs a current one: %s", url);
-        return ESP_ERR_INVALID_ARG;
-    }
-    return set_relative(client, url);
+    return host;
 }

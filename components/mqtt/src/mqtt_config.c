@@ -1,18 +1,18 @@
 /*
  * The client's configuration: validation, the client's copies of the strings, the broker URI
- * (through http_parser's URL parser, as esp-mqtt does), and the transports it calls for.
+ * (through esp_url, which is http_parser's URL parser underneath, as in esp-mqtt), and the
+ * transports it calls for.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 
 #include "esp_log.h"
 #include "esp_transport_ssl.h"
 #include "esp_transport_tcp.h"
 #include "esp_transport_ws.h"
-#include "http_parser.h"
+#include "esp_url.h"
 #include "mqtt_client_private.h"
 
 static const char *TAG = "mqtt_config";
@@ -51,11 +51,6 @@ static bool copy(char **slot, const char *value)
     return value == NULL || *slot != NULL;
 }
 
-static char *url_field(const char *uri, const struct http_parser_url *u, enum http_parser_url_fields f)
-{
-    return (u->field_set & (1 << f)) != 0 ? strndup(uri + u->field_data[f].off, u->field_data[f].len) : NULL;
-}
-
 /* user[:password] from the URI become the credentials. */
 static bool take_userinfo(mqtt_config_t *cfg, char *info)
 {
@@ -63,36 +58,48 @@ static bool take_userinfo(mqtt_config_t *cfg, char *info)
     if (colon != NULL) {
         *colon = '\0';
     }
-    bool ok = copy(&cfg->username, info) && (colon == NULL || copy(&cfg->password, colon + 1));
-    free(info);
-    return ok;
+    return copy(&cfg->username, info) && (colon == NULL || copy(&cfg->password, colon + 1));
+}
+
+/* The transport the URI's scheme names, or -1. */
+static int scheme_of(const esp_url_t *u)
+{
+    for (size_t i = 0; u->scheme != NULL && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strcmp(u->scheme, schemes[i].scheme) == 0) { /* esp_url lowers the scheme */
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* The URI's parts into cfg: host, path (none when empty), credentials and port. */
+static bool take_uri(mqtt_config_t *cfg, esp_url_t *u, int index, int default_port)
+{
+    cfg->transport = schemes[index].transport;
+    cfg->port = u->port != 0 ? u->port : default_port > 0 ? default_port : schemes[index].port;
+    return copy(&cfg->host, u->host) && copy(&cfg->path, u->path[0] != '\0' ? u->path : NULL) &&
+           (u->userinfo == NULL || take_userinfo(cfg, u->userinfo));
 }
 
 esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri, int default_port)
 {
-    struct http_parser_url u;
-    http_parser_url_init(&u);
-    if (uri == NULL || http_parser_parse_url(uri, strlen(uri), 0, &u) != 0 || (u.field_set & (1 << UF_HOST)) == 0) {
+    esp_url_t u;
+    esp_err_t err = esp_url_parse(uri, &u);
+    if (err == ESP_ERR_NO_MEM) {
+        return err;
+    }
+    if (err != ESP_OK || u.host == NULL) {
         ESP_LOGE(TAG, "not a broker URI: %s", uri != NULL ? uri : "(null)");
+        esp_url_free(&u);
         return ESP_FAIL;
     }
-    char *scheme = url_field(uri, &u, UF_SCHEMA);
-    int index = -1;
-    for (size_t i = 0; scheme != NULL && i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-        index = strcasecmp(scheme, schemes[i].scheme) == 0 ? (int)i : index;
-    }
-    free(scheme);
+    int index = scheme_of(&u);
+    bool ok = index >= 0 && take_uri(cfg, &u, index, default_port);
+    esp_url_free(&u);
     if (index < 0) {
         ESP_LOGE(TAG, "no transport for the scheme of %s (mqtt, mqtts, ws or wss)", uri);
         return ESP_FAIL;
     }
-    char *host = url_field(uri, &u, UF_HOST), *path = url_field(uri, &u, UF_PATH);
-    char *info = url_field(uri, &u, UF_USERINFO);
-    bool ok = host != NULL && copy(&cfg->host, host) && copy(&cfg->path, path) && (info == NULL || take_userinfo(cfg, info));
-    free(host);
-    free(path);
-    cfg->transport = schemes[index].transport;
-    cfg->port = (u.field_set & (1 << UF_PORT)) != 0 ? u.port : default_port > 0 ? default_port : schemes[index].port;
     return ok ? ESP_OK : ESP_ERR_NO_MEM;
 }
 

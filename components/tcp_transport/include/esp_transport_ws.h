@@ -1,13 +1,20 @@
 /*
  * WebSocket transport (RFC 6455) over a TCP or TLS transport, as ESP-IDF's esp_transport_ws.h.
  *
- * connect() connects the parent and upgrades: a GET with a random Sec-WebSocket-Key, and the
- * server's Sec-WebSocket-Accept checked. write() sends one masked binary frame; send_raw() any
- * opcode, with WS_TRANSPORT_OPCODES_FIN or without it (a fragment to be continued with
- * WS_TRANSPORT_OPCODES_CONT). read() returns payload bytes: a frame larger than the buffer comes
- * over several reads, and get_read_payload_len()/get_read_opcode()/get_fin_flag() describe the
- * frame being read. A PING is answered with a PONG and a CLOSE with a CLOSE, unless
- * propagate_control_frames hands them to the caller (read returns their payload, possibly 0 bytes).
+ * connect() connects the parent and upgrades: a GET with a random Sec-WebSocket-Key (the Host
+ * header writes an IPv6 host in brackets). It succeeds only on a 101 with exactly one
+ * Sec-WebSocket-Accept of exactly the value the key calls for, exactly one "Upgrade: websocket"
+ * and a Connection list holding "Upgrade" (RFC 6455 4.1; names and tokens in any case).
+ * read() fails (ERR_TCP_TRANSPORT_CONNECTION_FAILED) on a frame RFC 6455 forbids from a server:
+ * RSV bits set (no extension is negotiated), a reserved opcode (3-7, 0xB-0xF), a mask, a length
+ * above 2^31, a control frame over 125 bytes or fragmented.
+ *
+ * write() sends one masked binary frame; send_raw() any opcode, with WS_TRANSPORT_OPCODES_FIN or
+ * without it (a fragment to be continued with WS_TRANSPORT_OPCODES_CONT). read() returns payload
+ * bytes: a frame larger than the buffer comes over several reads, and get_read_payload_len()/
+ * get_read_opcode()/get_fin_flag() describe the frame being read. A PING is answered with a PONG
+ * and a CLOSE with a CLOSE, unless propagate_control_frames hands them to the caller (read returns
+ * their payload, possibly 0 bytes).
  */
 #pragma once
 

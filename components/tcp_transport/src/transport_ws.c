@@ -14,6 +14,7 @@
 #include "esp_log.h"
 #include "esp_transport_internal.h"
 #include "esp_transport_ws.h"
+#include "esp_url.h"
 #include "mbedtls/base64.h"
 #include "mbedtls/sha1.h"
 
@@ -111,10 +112,11 @@ static bool send_upgrade(transport_ws_t *ws, const char *host, int port, const c
     if (req == NULL) {
         return false;
     }
-    int n = snprintf(req, len,
-                     "GET %s HTTP/1.1\r\nConnection: Upgrade\r\nHost: %s:%d\r\nUser-Agent: %s\r\n"
-                     "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n",
-                     ws->path, host, port, ws->user_agent, key);
+    int n = snprintf(req, len, "GET %s HTTP/1.1\r\nConnection: Upgrade\r\nHost: ", ws->path);
+    n += esp_url_format_host(req + n, len - (size_t)n, host, port); /* an IPv6 literal in brackets */
+    n += snprintf(req + n, len - (size_t)n,
+                  "\r\nUser-Agent: %s\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n",
+                  ws->user_agent, key);
     if (ws->sub_protocol != NULL) {
         n += snprintf(req + n, len - (size_t)n, "Sec-WebSocket-Protocol: %s\r\n", ws->sub_protocol);
     }
@@ -148,18 +150,91 @@ static int read_head(transport_ws_t *ws, int timeout_ms)
     return -1;
 }
 
-/* "Name: value" -> value, if line's name is name. */
-static const char *header_value(const char *line, size_t line_len, const char *name)
+/* One header line: its name, and its value without the whitespace around it (RFC 7230, 3.2). */
+typedef struct {
+    const char *name, *value;
+    size_t name_len, value_len;
+} field_t;
+
+static void trim(const char **begin, const char **end)
 {
-    size_t name_len = strlen(name);
-    if (line_len <= name_len || strncasecmp(line, name, name_len) != 0 || line[name_len] != ':') {
-        return NULL;
+    while (*begin < *end && (**begin == ' ' || **begin == '\t')) {
+        (*begin)++;
     }
-    const char *v = line + name_len + 1;
-    while (*v == ' ') {
-        v++;
+    while (*end > *begin && ((*end)[-1] == ' ' || (*end)[-1] == '\t')) {
+        (*end)--;
     }
-    return v;
+}
+
+static bool split_field(const char *line, size_t len, field_t *f)
+{
+    const char *colon = memchr(line, ':', len);
+    if (colon == NULL) {
+        return false;
+    }
+    const char *v = colon + 1, *end = line + len;
+    trim(&v, &end);
+    *f = (field_t){ .name = line, .name_len = (size_t)(colon - line), .value = v, .value_len = (size_t)(end - v) };
+    return true;
+}
+
+/* text equals s, in any case (case_matters false) or exactly. */
+static bool text_is(const char *text, size_t len, const char *s, bool case_matters)
+{
+    if (len != strlen(s)) {
+        return false;
+    }
+    return case_matters ? memcmp(text, s, len) == 0 : strncasecmp(text, s, len) == 0;
+}
+
+/* A comma-separated list (RFC 7230, 7) holds token, in any case. */
+static bool list_has(const char *value, size_t len, const char *token)
+{
+    const char *end = value + len;
+    while (value < end) {
+        const char *comma = memchr(value, ',', (size_t)(end - value));
+        const char *item = value, *item_end = comma != NULL ? comma : end;
+        trim(&item, &item_end);
+        if (text_is(item, (size_t)(item_end - item), token, false)) {
+            return true;
+        }
+        value = comma != NULL ? comma + 1 : end;
+    }
+    return false;
+}
+
+/* What the response's head says about the upgrade (RFC 6455, 4.1: the client's checks 2-4). */
+typedef struct {
+    int upgrade_lines, accept_lines;
+    bool upgrade_ok;    /* Upgrade: websocket, in any case */
+    bool connection_ok; /* a Connection list with the token Upgrade, in any case */
+    bool accept_ok;     /* Sec-WebSocket-Accept: exactly the value our key calls for */
+} upgrade_check_t;
+
+static void check_field(const field_t *f, const char *accept, upgrade_check_t *c)
+{
+    if (text_is(f->name, f->name_len, "Upgrade", false)) {
+        c->upgrade_lines++;
+        c->upgrade_ok = text_is(f->value, f->value_len, "websocket", false);
+    } else if (text_is(f->name, f->name_len, "Connection", false)) {
+        c->connection_ok |= list_has(f->value, f->value_len, "Upgrade");
+    } else if (text_is(f->name, f->name_len, "Sec-WebSocket-Accept", false)) {
+        c->accept_lines++;
+        c->accept_ok = text_is(f->value, f->value_len, accept, true);
+    }
+}
+
+/* Why the head does not complete the upgrade, or NULL when it does. A field given twice is a
+ * list (RFC 7230, 3.2.2), which "websocket" or the accept value never is. */
+static const char *upgrade_refusal(const upgrade_check_t *c)
+{
+    if (c->accept_lines != 1 || !c->accept_ok) {
+        return "no valid Sec-WebSocket-Accept";
+    }
+    if (c->upgrade_lines != 1 || !c->upgrade_ok) {
+        return "no Upgrade: websocket";
+    }
+    return c->connection_ok ? NULL : "no Connection: Upgrade";
 }
 
 static void keep_response_header(transport_ws_t *ws, const char *line, size_t len, size_t *used)
@@ -174,23 +249,23 @@ static void keep_response_header(transport_ws_t *ws, const char *line, size_t le
     }
 }
 
-/* Walks the header lines: the hook, the copy, Location and Sec-WebSocket-Accept. */
-static bool check_headers(transport_ws_t *ws, char *head, const char *accept)
+/* Walks the header lines: the hook, the copy, Location and the upgrade's checks. */
+static void check_headers(transport_ws_t *ws, char *head, const char *accept, upgrade_check_t *c)
 {
-    bool accepted = false;
     size_t used = 0;
     for (char *line = strstr(head, "\r\n") + 2; line[0] != '\r'; line = strstr(line, "\r\n") + 2) {
         size_t len = (size_t)(strstr(line, "\r\n") - line);
         keep_response_header(ws, line, len, &used);
-        const char *v = header_value(line, len, "Sec-WebSocket-Accept");
-        accepted |= v != NULL && strncmp(v, accept, strlen(accept)) == 0;
-        v = header_value(line, len, "Location");
-        if (v != NULL) {
+        field_t f;
+        if (!split_field(line, len, &f)) {
+            continue;
+        }
+        check_field(&f, accept, c);
+        if (text_is(f.name, f.name_len, "Location", false)) {
             free(ws->redir_uri);
-            ws->redir_uri = strndup(v, len - (size_t)(v - line));
+            ws->redir_uri = strndup(f.value, f.value_len);
         }
     }
-    return accepted;
 }
 
 static int upgrade(transport_ws_t *ws, const char *host, int port, int timeout_ms)
@@ -205,10 +280,16 @@ static int upgrade(transport_ws_t *ws, const char *host, int port, int timeout_m
         ESP_LOGE(TAG, "no HTTP answer to the upgrade");
         return -1;
     }
-    bool accepted = check_headers(ws, ws->pending, accept);
+    upgrade_check_t check = { 0 };
+    check_headers(ws, ws->pending, accept, &check);
     ws->pending_off = head_len; /* what follows the head is the first frame's */
-    if (ws->http_status != 101 || !accepted) {
-        ESP_LOGE(TAG, "upgrade refused: HTTP %d%s", ws->http_status, accepted ? "" : ", no valid Sec-WebSocket-Accept");
+    if (ws->http_status != 101) {
+        ESP_LOGE(TAG, "upgrade refused: HTTP %d", ws->http_status);
+        return -1;
+    }
+    const char *refusal = upgrade_refusal(&check);
+    if (refusal != NULL) {
+        ESP_LOGE(TAG, "upgrade refused: HTTP 101, but %s", refusal);
         return -1;
     }
     return 0;
@@ -280,6 +361,28 @@ static int send_frame(transport_ws_t *ws, int opcode, const char *payload, int l
     return len;
 }
 
+/* What RFC 6455 forbids in the header of a frame from the server, or NULL. */
+static const char *frame_fault(const transport_ws_t *ws, int rsv, bool masked, uint64_t len)
+{
+    if (rsv != 0) {
+        return "RSV bits set, and no extension was negotiated"; /* 5.2 */
+    }
+    if ((ws->opcode >= 0x3 && ws->opcode <= 0x7) || ws->opcode >= 0xb) {
+        return "a reserved opcode"; /* 5.2 */
+    }
+    if (masked) {
+        return "masked (a server never masks, 5.1)";
+    }
+    if (len > INT32_MAX) {
+        return "longer than 2^31 bytes";
+    }
+    bool control = (ws->opcode & 0x08) != 0;
+    if (control && (len > MAX_CONTROL || !ws->fin)) {
+        return "a control frame longer than 125 bytes or fragmented (5.5)";
+    }
+    return NULL;
+}
+
 /* Reads a frame header. @return 1 read; 0 nothing within timeout_ms; < 0 failed. */
 static int read_frame_header(transport_ws_t *ws, int timeout_ms)
 {
@@ -290,6 +393,7 @@ static int read_frame_header(transport_ws_t *ws, int timeout_ms)
     }
     ws->fin = (h[0] & 0x80) != 0;
     ws->opcode = h[0] & 0x0f;
+    int rsv = h[0] & 0x70;
     bool masked = (h[1] & 0x80) != 0;
     uint64_t len = h[1] & 0x7f;
     int extra = len == 126 ? 2 : len == 127 ? 8 : 0;
@@ -299,10 +403,11 @@ static int read_frame_header(transport_ws_t *ws, int timeout_ms)
     for (int i = 0; i < extra; i++) {
         len = i == 0 ? h[0] : (len << 8) | h[i];
     }
-    if (masked || len > INT32_MAX || ((ws->opcode & 0x08) != 0 && (len > MAX_CONTROL || !ws->fin))) {
-        ESP_LOGE(TAG, "a malformed frame from the server (opcode %d, length %llu%s)", ws->opcode,
-                 (unsigned long long)len, masked ? ", masked" : "");
-        return ERR_TCP_TRANSPORT_CONNECTION_FAILED; /* servers never mask (5.1); control frames are short */
+    const char *fault = frame_fault(ws, rsv, masked, len);
+    if (fault != NULL) {
+        ESP_LOGE(TAG, "a malformed frame from the server: %s (opcode %d, length %llu)", fault, ws->opcode,
+                 (unsigned long long)len);
+        return ERR_TCP_TRANSPORT_CONNECTION_FAILED;
     }
     ws->payload_len = ws->remaining = (int)len;
     return 1;
