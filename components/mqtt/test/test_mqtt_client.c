@@ -1,7 +1,9 @@
 /* The MQTT client against a real mosquitto broker (tests/support/mosquitto.h), with
  * mosquitto_pub and mosquitto_sub on the other side: mutual TLS, QoS 0/1/2 both ways, retained
  * messages, the last will, large messages, keepalive against a frozen broker, the outbox across
- * a broker restart, WebSockets, a refused connection and bad arguments. */
+ * a broker restart, WebSockets, a refused connection, a broker that stops reading mid-write, one
+ * that never answers, set_config()'s TLS settings, enqueue's thread, packet identifiers running
+ * out, and bad arguments. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,6 +71,7 @@ static void test_mutual_auth(void **state)
          * came first) the socket's errno, as ESP-IDF's transport reports a failed poll */
         bool tls_codes = r.error.esp_tls_last_esp_err != ESP_OK && r.error.esp_tls_stack_err != 0;
         assert_true(tls_codes || r.error.esp_transport_sock_errno != 0);
+        assert_int_not_equal(r.error.esp_tls_last_esp_err, ESP_OK); /* a code, also with only an errno */
         esp_mqtt_client_destroy(client);
         recorder_free(&r);
     }
@@ -675,7 +678,8 @@ static void test_stalled_broker_loses_nothing(void **state)
     result[n] = publish_numbered(pub, payload, n); /* at once: must not report a lost message as sent */
     n++;
     assert_true(recorder_wait(&pub_seen, MQTT_EVENT_CONNECTED, 2)); /* the failed write ended that connection */
-    assert_true(pub_seen.count[MQTT_EVENT_ERROR] >= 1);
+    assert_int_equal(pub_seen.count[MQTT_EVENT_ERROR], 1);
+    assert_int_equal(pub_seen.error.esp_tls_last_esp_err, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT); /* not ESP_OK */
     for (int end = n + STALL_AFTER - 1; n < end; n++) {
         result[n] = publish_numbered(pub, payload, n);
         assert_true(result[n] >= 0);
