@@ -92,14 +92,19 @@ typedef struct {
     int next_offset; /* of the message being delivered; -1: none */
 } session_t;
 
+/* Whether [p, p + len) lies in the client's receive buffer. */
+static bool in_buffer(const session_t *s, const char *p, int len)
+{
+    const char *in = (const char *)s->client->in;
+    return len >= 0 && p >= in && p + len <= in + s->client->in_size;
+}
+
 static void check_data(session_t *s, const esp_mqtt_event_t *ev)
 {
-    const char *in = (const char *)s->client->in, *end = in + s->client->in_size;
-    bool data_inside = ev->data_len >= 0 && ev->data >= in && ev->data + ev->data_len <= end;
-    bool topic_inside = ev->topic == NULL || (ev->topic >= in && ev->topic + ev->topic_len <= end);
+    bool topic_inside = ev->topic == NULL || in_buffer(s, ev->topic, ev->topic_len);
     bool piece_inside = ev->current_data_offset >= 0 && ev->current_data_offset + ev->data_len <= ev->total_data_len;
     bool in_order = ev->current_data_offset == 0 || ev->current_data_offset == s->next_offset;
-    if (!data_inside || !topic_inside || !piece_inside || !in_order) {
+    if (!in_buffer(s, ev->data, ev->data_len) || !topic_inside || !piece_inside || !in_order) {
         abort();
     }
     s->next_offset = ev->current_data_offset + ev->data_len;

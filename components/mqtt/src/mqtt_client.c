@@ -417,6 +417,16 @@ static bool over_limit(const esp_mqtt_client_handle_t client, size_t payload_len
     return true;
 }
 
+/* Whether the message goes into the outbox: QoS 1 and 2; and from enqueue(), which never writes
+ * on the caller's thread, QoS 0 too (without store, only while connected: it is not kept). */
+static bool kept_in_outbox(const esp_mqtt_client_handle_t client, int qos, publish_mode_t mode)
+{
+    if (qos > 0 || mode == ENQUEUE_STORED) {
+        return true;
+    }
+    return mode == ENQUEUE && client->state == MQTT_STATE_CONNECTED;
+}
+
 /* The message, with the lock held. @return the msg_id (0 for QoS 0), -1 or -2. */
 static int publish_locked(esp_mqtt_client_handle_t client, const char *topic, const char *data, size_t len, int qos,
                           int retain, publish_mode_t mode)
@@ -424,16 +434,16 @@ static int publish_locked(esp_mqtt_client_handle_t client, const char *topic, co
     if (over_limit(client, len, qos, mode)) {
         return -2;
     }
-    /* A QoS 0 message never goes out on the caller's thread from enqueue(); without store, it
-     * waits for the client's thread only while connected. */
-    bool kept = qos > 0 || mode == ENQUEUE_STORED || (mode == ENQUEUE && client->state == MQTT_STATE_CONNECTED);
     uint16_t id = qos > 0 ? next_msg_id(client) : 0;
     size_t header_len = 0;
     uint8_t *header = qos > 0 && id == 0 ? NULL : publish_header(topic, len, qos, retain, id, &header_len);
+    if (header == NULL) {
+        return -1;
+    }
     int rc = -1;
-    if (header != NULL && kept) {
+    if (kept_in_outbox(client, qos, mode)) {
         rc = publish_kept(client, header, header_len, data, len, qos, id, mode == SEND_NOW);
-    } else if (header != NULL && mode == SEND_NOW) {
+    } else if (mode == SEND_NOW) {
         rc = publish_now(client, header, header_len, data, len);
     }
     free(header);

@@ -444,22 +444,20 @@ static step_t send_connect(esp_mqtt_client_handle_t client, const connect_plan_t
         return STEP_FAILED;
     }
     int64_t deadline = mqtt_now_ms() + plan->timeout_ms;
-    for (;;) {
-        int64_t left = deadline - mqtt_now_ms();
+    int rc = 0;
+    for (int64_t left = plan->timeout_ms; rc == 0 && left > 0; left = deadline - mqtt_now_ms()) {
         if (abandoned(client)) {
             return STEP_ABANDONED;
         }
-        int rc = left > 0 ? esp_transport_poll_read(plan->t, left < POLL_MS ? (int)left : POLL_MS) : 0;
-        if (rc > 0) {
-            return STEP_DONE;
-        }
-        if (rc < 0 || left <= 0) {
-            ESP_LOGE(TAG, "%s before a CONNACK (network timeout %d ms)", rc < 0 ? "the connection failed" : "timeout",
-                     plan->timeout_ms);
-            mqtt_note_transport_error(client, plan->t, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
-            return STEP_FAILED;
-        }
+        rc = esp_transport_poll_read(plan->t, left < POLL_MS ? (int)left : POLL_MS);
     }
+    if (rc > 0) {
+        return STEP_DONE;
+    }
+    ESP_LOGE(TAG, "%s before a CONNACK (network timeout %d ms)", rc < 0 ? "the connection failed" : "timeout",
+             plan->timeout_ms);
+    mqtt_note_transport_error(client, plan->t, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
+    return STEP_FAILED;
 }
 
 /* CONNACK, which is there. @return its return code (0 accepted), or -1 (noted). */
@@ -670,8 +668,30 @@ static void end_broken(esp_mqtt_client_handle_t client)
     connection_failed(client);
 }
 
+/* Waits (at most POLL_MS) for the broker without the lock, the poll's result into *rc.
+ * @return whether the connection is still the thread's to serve (not closed, closing, stopping). */
+static bool poll_broker(esp_mqtt_client_handle_t client, int *rc)
+{
+    esp_transport_handle_t t = client->transport;
+    client->polling = true;
+    pthread_mutex_unlock(&client->lock);
+    *rc = esp_transport_poll_read(t, POLL_MS);
+    pthread_mutex_lock(&client->lock);
+    client->polling = false;
+    pthread_cond_broadcast(&client->wake);
+    return client->state == MQTT_STATE_CONNECTED && !client->closing && !client->stop_requested;
+}
+
+/* refresh_connection_after_ms: the connection has lived that long. */
+static bool refresh_due(const esp_mqtt_client_handle_t client)
+{
+    int refresh = client->config.c.network.refresh_connection_after_ms;
+    return refresh > 0 && mqtt_now_ms() - client->connected_at_ms >= refresh;
+}
+
 static void run_connected(esp_mqtt_client_handle_t client)
 {
+    int rc;
     if (client->closing) {
         pthread_cond_wait(&client->wake, &client->lock); /* another thread closes the connection */
         return;
@@ -680,25 +700,17 @@ static void run_connected(esp_mqtt_client_handle_t client)
         end_broken(client);
         return;
     }
-    esp_transport_handle_t t = client->transport;
-    client->polling = true;
-    pthread_mutex_unlock(&client->lock);
-    int rc = esp_transport_poll_read(t, POLL_MS);
-    pthread_mutex_lock(&client->lock);
-    client->polling = false;
-    pthread_cond_broadcast(&client->wake);
-    if (client->state != MQTT_STATE_CONNECTED || client->closing || client->stop_requested) {
+    if (!poll_broker(client, &rc)) {
         return;
     }
-    int refresh = client->config.c.network.refresh_connection_after_ms;
     bool failed = serve_connection(client, rc) != 0;
     if (client->state != MQTT_STATE_CONNECTED || client->broken) {
         return; /* a handler disconnected; or a write failed: end_broken() next */
     }
     if (failed) {
         connection_failed(client);
-    } else if (refresh > 0 && mqtt_now_ms() - client->connected_at_ms >= refresh) {
-        mqtt_close(client, MQTT_STATE_CONNECT); /* refresh_connection_after_ms: a new connection now */
+    } else if (refresh_due(client)) {
+        mqtt_close(client, MQTT_STATE_CONNECT); /* a new connection now */
     }
 }
 

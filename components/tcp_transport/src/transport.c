@@ -139,6 +139,12 @@ int esp_transport_write(esp_transport_handle_t t, const char *buffer, int len, i
     return t->_write(t, buffer, len, timeout_ms);
 }
 
+/* The deadline timeout_ms from now on the monotonic clock, in microseconds; -1: none. */
+static int64_t deadline_after(int timeout_ms)
+{
+    return timeout_ms < 0 ? -1 : esp_timer_get_time() + (int64_t)timeout_ms * 1000;
+}
+
 /* Milliseconds left until deadline_us (-1: no deadline), rounded up; 0 once it has passed. */
 static int ms_until(int64_t deadline_us)
 {
@@ -154,13 +160,17 @@ int esp_transport_write_all(esp_transport_handle_t t, const char *buffer, int le
     if (t == NULL || len < 0 || (buffer == NULL && len > 0)) {
         return -1;
     }
-    int64_t deadline_us = timeout_ms < 0 ? -1 : esp_timer_get_time() + (int64_t)timeout_ms * 1000;
+    int64_t deadline_us = deadline_after(timeout_ms);
     int done = 0;
     while (done < len) {
         int n = esp_transport_write(t, buffer + done, len - done, ms_until(deadline_us));
-        done += n > 0 ? n : 0;
-        if (n < 0 || (done < len && ms_until(deadline_us) == 0)) {
-            ESP_LOGE(TAG, "%s after %d of %d bytes", n < 0 ? "a write failed" : "writing timed out", done, len);
+        if (n < 0) {
+            ESP_LOGE(TAG, "a write failed after %d of %d bytes", done, len);
+            return -1;
+        }
+        done += n;
+        if (done < len && ms_until(deadline_us) == 0) {
+            ESP_LOGE(TAG, "writing timed out after %d of %d bytes", done, len);
             return -1;
         }
     }

@@ -117,7 +117,7 @@ static bool ended_by_broker(const esp_mqtt_error_codes_t *e)
 {
     esp_err_t err = e->esp_tls_last_esp_err;
     return err == ESP_ERR_ESP_TLS_TCP_CLOSED_FIN || err == ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED ||
-           e->esp_tls_stack_err == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
+           e->esp_tls_stack_err == -MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE; /* ESP-TLS keeps it positive */
 }
 
 /* What a transport failure means, in a sentence. */
