@@ -572,7 +572,7 @@ static void test_enqueue_custom_events_and_config(void **state)
 #define STALL_MAX 1000        /* messages at most while the broker is frozen */
 #define STALL_PAYLOAD 32768   /* bytes each: the socket buffers fill after a few hundred */
 #define STALL_AFTER 6         /* messages published once the broker reads again */
-#define STALL_TIMEOUT_MS 3000 /* the publisher's network timeout */
+#define STALL_TIMEOUT_MS 5000 /* the publisher's network timeout: also how long the broker has to read again */
 
 /* What a subscriber got of the numbered messages ("q<qos> #<n>" first in each payload). */
 typedef struct {
