@@ -8,8 +8,8 @@
  * order they happen; a handler may call the client's API (the API lock is recursive), but not stop
  * or destroy it. Every API call is thread-safe, and none waits for a broker that does not answer:
  * the thread connects (DNS, TCP, TLS, CONNECT, CONNACK) without the API lock. Only stop() and
- * disconnect() wait, for a WebSocket connect or a name lookup in progress (network.timeout_ms at
- * most); a TCP or TLS connect is given up within 50 ms.
+ * disconnect() wait, for a WebSocket (or custom transport's) connect in progress
+ * (network.timeout_ms at most); a TCP or TLS connect is given up within 50 ms.
  *
  * Writes: a packet is written whole within network.timeout_ms, on the calling thread for publish,
  * subscribe, unsubscribe and disconnect. A write that fails or times out ends that connection (a
