@@ -24,6 +24,7 @@
 static const char *TAG = "mqtt_session";
 
 #define POLL_MS 50
+#define LOOKUP_STEP_MS 5
 
 /* ---- errors and closing ---- */
 
@@ -400,10 +401,14 @@ static bool abandoned(esp_mqtt_client_handle_t client)
 
 /* Waits (at most POLL_MS) until a connect in progress can go on: the socket writable while TCP
  * connects, readable while the TLS handshake waits for the broker. A socket that is writable
- * gets one more step at once first (the TCP connect may have just finished). */
+ * gets one more step at once first (the TCP connect may have just finished). Before there is a
+ * socket, the name lookup runs on ESP-TLS's own sockets: a short sleep between its steps. */
 static void wait_for_progress(esp_transport_handle_t t, bool *stepped_again)
 {
-    if (esp_transport_poll_write(t, 0) == 0) {
+    int writable = esp_transport_poll_write(t, 0);
+    if (writable < 0) {
+        nanosleep(&(struct timespec){ .tv_nsec = LOOKUP_STEP_MS * 1000000L }, NULL);
+    } else if (writable == 0) {
         esp_transport_poll_write(t, POLL_MS);
         *stepped_again = false;
     } else if (!*stepped_again) {
