@@ -60,14 +60,21 @@ test-small: small
 		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap|mqtt'
 
 # ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3 and no
-# bundle: the paths behind those options must keep compiling.
+# bundle: the paths behind those options must keep compiling, and the tests that apply to such a
+# build run (arguments and the error record, version pins, record diagnostics, TCP, the global
+# CA store, the transports).
+MINIMAL_TESTS := test_esp_tls_args test_esp_tls_protocol test_esp_tls_records test_esp_tls_tcp \
+	test_esp_tls_ca_store test_tcp_transport
+empty :=
+space := $(empty) $(empty)
 check-minimal: $(STAMP)
 	cmake -S . -B $(MINIMAL_BUILD) -DCONFIG_ESP_TLS_CLIENT_SESSION_TICKETS=OFF \
 		-DCONFIG_ESP_TLS_SERVER_SESSION_TICKETS=OFF -DCONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK=OFF \
 		-DCONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL=OFF -DCONFIG_ESP_TLS_PSK_VERIFICATION=OFF \
 		-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=OFF \
 		-DCONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT=OFF -DCONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS=OFF $(CMAKE_ARGS)
-	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls tcp_transport esp_http_client
+	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls tcp_transport esp_http_client $(MINIMAL_TESTS)
+	cd $(MINIMAL_BUILD) && ctest --output-on-failure -j$(JOBS) -R '^($(subst $(space),|,$(MINIMAL_TESTS)))$$'
 
 demo: build
 	scripts/demo $(BUILD)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# portls bundle build|list: a bundle of the test PKI, a filter, and damaged bundles refused.
+# portls bundle build|list: a bundle of the test PKI, a filter, certificates that are not CAs, and
+# damaged bundles refused.
 set -euo pipefail
 pki=$PORTLS_TEST_CERTS
 work=$(mktemp -d)
@@ -19,6 +20,21 @@ list=$("$PORTLS" bundle list "$work/some")
 [ "$(wc -l <<<"$list")" -eq 2 ] || fail "filter: $list"
 grep -q "CN=unrelated CA" <<<"$list" || fail "filter: $list"
 
+# a certificate that is not a CA: refused, or kept with a warning under --allow-non-ca; the
+# build-time generator refuses it too
+rc=0; err=$("$PORTLS" bundle build -o "$work/leaf" "$pki/ca.pem" "$pki/server_ec.pem" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "a leaf certificate: exit $rc: $err"
+grep -q "refused: .*CN=localhost.* is not a CA" <<<"$err" || fail "a leaf certificate: $err"
+[ ! -e "$work/leaf" ] || fail "a bundle was written with a leaf certificate in it"
+out=$("$PORTLS" bundle build -o "$work/leaf" --allow-non-ca "$pki/ca.pem" "$pki/server_ec.pem" 2>&1) ||
+    fail "--allow-non-ca: $out"
+grep -q "warning: .*CN=localhost.* is not a CA" <<<"$out" && grep -q "2 certificates" <<<"$out" ||
+    fail "--allow-non-ca: $out"
+gen=$BUILD_DIR/components/esp-tls/esp_crt_bundle_gen
+rc=0; err=$("$gen" "$work/leaf.c" 10 "$pki/ca.pem" "$pki/server_ec.pem" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] && grep -q "CN=localhost.* is not a CA" <<<"$err" || fail "esp_crt_bundle_gen with a leaf: exit $rc: $err"
+"$gen" "$work/cas.c" 10 "$pki/ca.pem" "$pki/int.pem" || fail "esp_crt_bundle_gen with CAs"
+
 rc=0; "$PORTLS" bundle build -o "$work/x" --max 1 "$pki/ca.pem" "$pki/other_ca.pem" 2>/dev/null || rc=$?
 [ "$rc" -eq 1 ] || fail "--max 1 with two certificates: exit $rc"
 
@@ -27,4 +43,4 @@ rc=0; err=$("$PORTLS" bundle list "$work/truncated" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] && grep -q "not a valid bundle" <<<"$err" || fail "truncated bundle: exit $rc: $err"
 rc=0; "$PORTLS" bundle 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "no subcommand: exit $rc"
-echo "portls bundle: build, filter, list, and damaged bundles refused"
+echo "portls bundle: build, filter, list, non-CA certificates and damaged bundles refused"

@@ -50,5 +50,46 @@ for want in "ESP_ERR_NO_MEM" "-0x7F00" "refused under the 20000-byte limit"; do
     grep -qF -- "$want" <<<"$err" || fail "heap limit: missing '$want' in: $err"
 done
 
+# --no-verify-name: connected (exit 0, as curl -k), but never reported as fully verified
+out=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --no-verify-name) || fail "--no-verify-name: exit $?"
+grep -qF "Verification: PARTIAL (chain trusted; the server's name was NOT checked" <<<"$out" ||
+    fail "--no-verify-name: not reported as partial: $out"
+if grep -qF "Verification: OK" <<<"$out"; then fail "--no-verify-name claims full verification: $out"; fi
+
+# A TLS 1.3 server that requires a client certificate refuses it after the client's handshake:
+# connect waits for the verdict, says what was asked and sent, and names the alert.
+stop_s_server
+start_s_server -tls1_3 -Verify 1 -verify_return_error -CAfile "$pki/ca.pem" -cert "$pki/server_ec.pem" \
+    -key "$pki/server_ec.key" -www
+port=$S_SERVER_PORT
+expect_exit 1 connect "localhost:$port" --cacert "$pki/ca.pem"
+for want in "requested by the server, none sent" "alert:        certificate_required (116)"; do
+    grep -qF -- "$want" <<<"$err" || fail "no certificate: missing '$want' in: $err"
+done
+expect_exit 1 connect "localhost:$port" --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/server_ec.key"
+for want in "requested by the server, sent" "alert:        decrypt_error (51)"; do
+    grep -qF -- "$want" <<<"$err" || fail "mismatched key: missing '$want' in: $err"
+done
+out=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key") ||
+    fail "client certificate: exit $?"
+for want in "requested by the server, sent" "Server: went on after the handshake"; do
+    grep -qF -- "$want" <<<"$out" || fail "client certificate: missing '$want' in: $out"
+done
+
+# A server that sends nothing after the handshake (no tickets): connect waits 1 s, and says so.
+stop_s_server
+start_s_server -tls1_3 -num_tickets 0 -Verify 1 -verify_return_error -CAfile "$pki/ca.pem" -cert "$pki/server_ec.pem" \
+    -key "$pki/server_ec.key" -www
+out=$("$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --cert "$pki/client.pem" \
+      --key "$pki/client.key") || fail "silent server: exit $?"
+grep -qF "Server: no refusal and no record within 1 s" <<<"$out" || fail "silent server: $out"
+
+# An mbedTLS 3.6 server encrypts that alert under the wrong keys: the client says what it means.
+start_portls_serve "$PORTLS" --cert "$pki/server_ec.pem" --key "$pki/server_ec.key" --cacert "$pki/ca.pem"
+rc=0
+err=$("$PORTLS" connect "localhost:$SERVE_PORT" --cacert "$pki/ca.pem" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "portls serve refusing: exit $rc: $err"
+grep -qF "it has probably refused the connection" <<<"$err" || fail "portls serve refusing: unexplained: $err"
+
 expect_exit 2 connect nonsense
 echo "portls connect: report, error record and exit codes as documented"

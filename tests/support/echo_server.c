@@ -58,7 +58,8 @@ static void serve_one(echo_server_t *s, echo_session_t *r)
     r->create_rc = esp_tls_server_session_create(s->cfg, fd, tls);
     esp_tls_error_handle_t h = NULL;
     esp_tls_get_error_handle(tls, &h);
-    r->last_error = h ? esp_tls_get_and_clear_last_error(h, NULL, NULL) : ESP_ERR_NO_MEM;
+    r->last_error = h ? esp_tls_get_and_clear_last_error(h, &r->mbedtls_code, NULL) : ESP_ERR_NO_MEM;
+    r->peer_alert = esp_tls_get_peer_alert(tls);
     if (r->create_rc == 0) {
         describe(tls, r);
         s->moved = 0;
@@ -109,6 +110,7 @@ esp_tls_cfg_server_t server_cfg(void)
     return cfg;
 }
 
+#if defined(CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS) && defined(CONFIG_ESP_TLS_SERVER_SESSION_TICKETS)
 /* One connection of check_portls_resumption(): an echo, and the resumption verdict. */
 static esp_tls_client_session_t *connect_round(const echo_server_t *srv, esp_tls_proto_ver_t version,
                                                esp_tls_client_session_t *session)
@@ -141,3 +143,4 @@ void check_portls_resumption(esp_tls_proto_ver_t version)
     esp_tls_free_client_session(session);
     esp_tls_cfg_server_session_tickets_free(&cfg);
 }
+#endif

@@ -17,6 +17,8 @@
 typedef struct {
     int create_rc;          /* esp_tls_server_session_create() */
     esp_err_t last_error;   /* the error record after it */
+    int mbedtls_code;       /* and its mbedTLS code (positive) */
+    int peer_alert;         /* esp_tls_get_peer_alert() */
     bool resumed;
     char alpn[32];          /* the negotiated protocol, or "" */
     char version[16];       /* "TLSv1.2" / "TLSv1.3" */
@@ -50,9 +52,11 @@ void echo_server_start(echo_server_t *s, esp_tls_cfg_server_t *cfg, int sessions
 /* Waits for the thread (all sessions served) and closes the listening socket. */
 void echo_server_join(echo_server_t *s);
 
+#if defined(CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS) && defined(CONFIG_ESP_TLS_SERVER_SESSION_TICKETS)
 /* The portls client saves a session from a portls server with tickets and resumes it: both ends
  * must say it resumed (asserted). */
 void check_portls_resumption(esp_tls_proto_ver_t version);
+#endif
 
 /* A server configuration with the EC localhost certificate of the test PKI. */
 esp_tls_cfg_server_t server_cfg(void);

@@ -58,6 +58,21 @@ static bool selected(const mbedtls_x509_crt *crt, const char *const *names)
     return false;
 }
 
+size_t crt_bundle_find_non_ca(const mbedtls_x509_crt *chain, const char *const *names,
+                              void (*report)(const mbedtls_x509_crt *crt, void *ctx), void *ctx)
+{
+    size_t n = 0;
+    for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p != NULL; c = c->next) {
+        if (selected(c, names) && mbedtls_x509_crt_get_ca_istrue(c) != 1) {
+            n++;
+            if (report != NULL) {
+                report(c, ctx);
+            }
+        }
+    }
+    return n;
+}
+
 static int entry_cmp(const void *a, const void *b)
 {
     const pending_entry_t *x = a, *y = b;

@@ -17,6 +17,16 @@ int crt_bundle_load(mbedtls_x509_crt *chain, const char *path);
 void crt_bundle_cert_name(const mbedtls_x509_crt *crt, char *buf, size_t len);
 
 /*
+ * Calls report(crt, ctx) for each certificate of chain that names selects (as in
+ * crt_bundle_build()) and that is not a CA: without basicConstraints CA:TRUE. Such an entry
+ * would still be a trust anchor, and an unconstrained one: an entry keeps only the subject and
+ * the key, so whatever that key signs would be trusted, for any name. report may be NULL.
+ * @return how many there are.
+ */
+size_t crt_bundle_find_non_ca(const mbedtls_x509_crt *chain, const char *const *names,
+                              void (*report)(const mbedtls_x509_crt *crt, void *ctx), void *ctx);
+
+/*
  * A bundle of the certificates in chain whose name is in names (NULL-terminated, compared
  * without case; NULL takes every certificate), sorted, each subject-and-key pair once.
  * @param out     receives a malloc'd bundle, or NULL on failure

@@ -1,5 +1,6 @@
 /* Build-time generator of the default bundle: a C file holding the bundle of the given
- * certificate files and directories.
+ * certificate files and directories. A certificate that is not a CA fails the build: its entry
+ * would be an unconstrained trust anchor (Debian's ca-certificates holds only CAs).
  * usage: esp_crt_bundle_gen OUTPUT.c MAX_CERTS FILE_OR_DIR... */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,37 @@ static int write_c_file(const char *path, const uint8_t *data, size_t len, uint3
     return fclose(f) == 0 ? 0 : -1;
 }
 
+static void refuse_non_ca(const mbedtls_x509_crt *crt, void *ctx)
+{
+    (void)ctx;
+    char subject[512];
+    mbedtls_x509_dn_gets(subject, sizeof(subject), &crt->subject);
+    fprintf(stderr, "esp_crt_bundle_gen: %s is not a CA (no basicConstraints CA:TRUE); as a bundle entry it "
+                    "would be trusted to sign for any name\n", subject);
+}
+
+/* The bundle of chain as a C file at path. @return 0, or 1 with the reason on stderr. */
+static int generate(const mbedtls_x509_crt *chain, const char *path, uint32_t max_certs)
+{
+    size_t non_ca = crt_bundle_find_non_ca(chain, NULL, refuse_non_ca, NULL);
+    if (non_ca > 0) {
+        fprintf(stderr, "esp_crt_bundle_gen: %zu certificates are not CAs: remove them from the input\n", non_ca);
+        return 1;
+    }
+    uint8_t *bundle;
+    size_t len;
+    uint32_t count;
+    const char *error;
+    int rc = crt_bundle_build(chain, NULL, max_certs, &bundle, &len, &count, &error);
+    if (rc != 0) {
+        fprintf(stderr, "esp_crt_bundle_gen: %s\n", error);
+    } else {
+        rc = write_c_file(path, bundle, len, count);
+    }
+    free(bundle);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4) {
@@ -36,17 +68,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "esp_crt_bundle_gen: no certificate could be read from %s\n", argv[i]);
         }
     }
-    uint8_t *bundle;
-    size_t len;
-    uint32_t count;
-    const char *error;
-    int rc = crt_bundle_build(&chain, NULL, (uint32_t)strtoul(argv[2], NULL, 10), &bundle, &len, &count, &error);
-    if (rc != 0) {
-        fprintf(stderr, "esp_crt_bundle_gen: %s\n", error);
-    } else {
-        rc = write_c_file(argv[1], bundle, len, count);
-    }
-    free(bundle);
+    int rc = generate(&chain, argv[1], (uint32_t)strtoul(argv[2], NULL, 10));
     mbedtls_x509_crt_free(&chain);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

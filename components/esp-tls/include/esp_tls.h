@@ -356,7 +356,9 @@ void *esp_tls_get_ssl_context(esp_tls_t *tls);
 
 /**
  * Returns the last esp_err_t and, where the pointers are not NULL, the mbedTLS code (positive)
- * and the verify flags; then clears the record.
+ * and the verify flags; then clears those three fields, and nothing beyond them: h may point at
+ * an esp_tls_last_error_t of the caller's (or esp-mqtt's esp_mqtt_error_codes_t, whose first
+ * fields are the same). The errno is left for esp_tls_get_and_clear_error_type(), as in ESP-IDF.
  * @return the last error, ESP_OK if none, or ESP_ERR_INVALID_STATE if h is NULL.
  */
 esp_err_t esp_tls_get_and_clear_last_error(esp_tls_error_handle_t h, int *esp_tls_code,
@@ -364,6 +366,9 @@ esp_err_t esp_tls_get_and_clear_last_error(esp_tls_error_handle_t h, int *esp_tl
 
 /**
  * Returns one slot of the record (for ESP_TLS_ERR_TYPE_SYSTEM, the errno) and clears that slot.
+ * The errno is kept beside the public record: ESP_TLS_ERR_TYPE_SYSTEM needs a handle from
+ * esp_tls_get_error_handle() or esp_transport_get_error_handle(), never a bare
+ * esp_tls_last_error_t of the caller's.
  * @return ESP_OK, or ESP_ERR_INVALID_ARG for a NULL argument or an unknown type.
  */
 esp_err_t esp_tls_get_and_clear_error_type(esp_tls_error_handle_t h, esp_tls_error_type_t err_type,
@@ -389,8 +394,9 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
 const int *esp_tls_get_ciphersuites_list(void);
 
 /* ---- the global CA store: one set of trusted CAs for every connection that sets
- * use_global_ca_store. All four calls are thread-safe: a connection keeps the store it started
- * with, so a set or free during its handshake does not disturb it. ---- */
+ * use_global_ca_store. All four calls may be made from any thread at any time: sets made at the
+ * same time each add their certificates (none is lost), and a connection keeps the store it
+ * started with, so a set or free during its handshake does not disturb it. ---- */
 
 /** Creates the store, empty, if there is none. @return ESP_OK or ESP_ERR_NO_MEM. */
 esp_err_t esp_tls_init_global_ca_store(void);
@@ -405,12 +411,16 @@ esp_err_t esp_tls_init_global_ca_store(void);
 esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const unsigned int cacert_pem_bytes);
 
 /**
- * The store's current chain, or NULL if there is none. It stays valid until the next
- * esp_tls_set_global_ca_store() or esp_tls_free_global_ca_store(); do not modify it.
+ * The store's current chain, or NULL if there is none; do not modify it. It stays valid and
+ * unchanged until esp_tls_free_global_ca_store(), also when other threads set the store
+ * meanwhile: a set makes a new chain (get again to see what it added) and leaves this one be,
+ * so every chain get returned is kept until the free. The free ends them all: the caller must
+ * not use one once a free may have begun (order its uses before its own free).
  */
 mbedtls_x509_crt *esp_tls_get_global_ca_store(void);
 
-/** Drops the store. Connections that use it keep it until they are destroyed. */
+/** Drops the store, and the chains esp_tls_get_global_ca_store() returned. Connections that use
+ * the store keep it until they are destroyed. */
 void esp_tls_free_global_ca_store(void);
 
 /* ---- server sessions, on a socket the caller accepted and keeps owning ---- */
@@ -513,6 +523,37 @@ typedef struct {
  * @return ESP_OK, or ESP_ERR_INVALID_ARG for NULLs.
  */
 esp_err_t esp_tls_get_last_record_info(const esp_tls_t *tls, esp_tls_record_info_t *info);
+
+/**
+ * The alert the peer ended the connection with: its description (RFC 8446 section 6, e.g. 116
+ * for certificate_required), or -1 if none came. It counts whether mbedTLS decrypted it or the
+ * peer sent it unencrypted where an encrypted record was due (TLS 1.3 clients such as curl do
+ * so with unknown_ca; mbedTLS takes that record for a forged one). Set by a failed handshake or
+ * read, whose log line names it. -1 for NULL.
+ */
+int esp_tls_get_peer_alert(const esp_tls_t *tls);
+
+/**
+ * An alert description's name as RFC 8446 spells it ("bad_certificate", "unknown_ca"), or
+ * "unknown_alert" for a value no RFC in use defines. The string is static.
+ */
+const char *esp_tls_alert_name(int description);
+
+/** What the server asked of a client's certificate in the handshake. */
+typedef struct {
+    bool requested; /*!< the server sent a CertificateRequest */
+    bool sent;      /*!< the client answered it with its certificate (else with an empty list) */
+} esp_tls_client_cert_info_t;
+
+/**
+ * Whether the server asked this client for a certificate, and whether one went out; known once
+ * the handshake got past the server's CertificateRequest, also when it failed later. Under TLS
+ * 1.3 the server checks the certificate after the client's handshake is over: a refusal comes as
+ * an alert on the first read (esp_tls_get_peer_alert()), not from the connect.
+ * @return ESP_OK; ESP_ERR_INVALID_ARG for NULLs, a server session, plain TCP, or a connection
+ *         whose TLS state was never made.
+ */
+esp_err_t esp_tls_get_client_cert_info(const esp_tls_t *tls, esp_tls_client_cert_info_t *info);
 
 /**
  * Whether the completed handshake resumed a session (a ticket or a TLS 1.2 session ID) instead of

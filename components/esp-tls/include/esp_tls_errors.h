@@ -56,7 +56,8 @@ typedef enum {
 
 /**
  * The last error of a connection. The last write to each slot wins; reading it through
- * esp_tls_get_and_clear_last_error() clears the whole record, errno included.
+ * esp_tls_get_and_clear_last_error() clears these three fields; the errno a connection keeps
+ * beside them is read and cleared with esp_tls_get_and_clear_error_type(ESP_TLS_ERR_TYPE_SYSTEM).
  */
 typedef struct esp_tls_last_error {
     esp_err_t last_error;   /*!< ESP_ERR_ESP_TLS_* or ESP_ERR_MBEDTLS_* code, or ESP_OK */

@@ -27,6 +27,8 @@ typedef struct {
     bool offered_session;          /* client: a saved session went into the ClientHello */
     bool external_psk;             /* a psk_hint_key is configured */
     bool saw_certificate;          /* the handshake went through the server certificate step */
+    bool cert_requested;           /* client: the server sent a CertificateRequest */
+    bool cert_sent;                /* client: and it got a certificate, not an empty list */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
     bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: a full input buffer after the handshake */
 #endif
@@ -77,7 +79,8 @@ esp_err_t esp_tls_mbedtls_set_psk(esp_tls_t *tls, const psk_hint_key_t *psk);
 esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls);
 
 /* mbedtls_ssl_read() that takes TLS 1.3 tickets in passing (noting their arrival) and retries
- * when mbedTLS wants another call without the socket having blocked. */
+ * when mbedTLS wants another call without the socket having blocked. A failure caused by the
+ * peer's alert is returned as MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, the alert noted. */
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen);
 
 /* Free-after-use (esp_tls_mbedtls_free.c): after a handshake step from state `from` to `to`,

@@ -26,6 +26,7 @@ typedef struct {
     uint8_t header[5];
     size_t header_got;   /* bytes of the current header received */
     size_t body_left;    /* bytes of the current record's body still to come */
+    uint8_t body_head[2]; /* the current record's first body bytes: an alert's level and description */
     bool peer_closed;    /* the socket reported end of stream */
     esp_tls_record_problem_t problem;
 } esp_tls_record_tracker_t;
@@ -39,6 +40,15 @@ esp_tls_record_problem_t esp_tls_record_explain(esp_tls_record_tracker_t *t);
 
 /* Whether the peer's stream stopped inside a record. */
 bool esp_tls_record_mid_record(const esp_tls_record_tracker_t *t);
+
+/* The description of an unencrypted alert that is the last complete record received, or -1. A
+ * TLS 1.3 peer may send one where mbedTLS expects an encrypted record, which it then reports as
+ * a MAC failure. */
+int esp_tls_record_plaintext_alert(const esp_tls_record_tracker_t *t);
+
+/* Notes the fatal alert the peer sent (for esp_tls_get_peer_alert()) and logs its name and what
+ * it usually means. */
+void esp_tls_note_peer_alert(esp_tls_t *tls, int description);
 
 struct esp_tls {
     esp_tls_error_storage_t error;     /* first: the error handle points here */
@@ -59,6 +69,8 @@ struct esp_tls {
     esp_tls_heap_account_t *heap;      /* what this connection's calls allocate */
     unsigned long heap_failures_seen;  /* refused allocations already reported */
     esp_tls_record_tracker_t records;  /* what the peer has been sending */
+    bool peer_alert_received;          /* the peer ended the connection with a fatal alert... */
+    uint8_t peer_alert;                /* ...of this description */
 };
 
 /* Records code in the slot of type; h may be NULL (nothing is recorded). */
@@ -69,7 +81,7 @@ void esp_tls_error_capture_errno(esp_tls_error_handle_t h, esp_err_t err, int sy
 
 static inline int64_t esp_tls_now_us(void)
 {
-    return esp_timer_get_time(); /* the library's one monotonic clock */
+    return esp_timer_get_time();
 }
 
 /* Milliseconds left until deadline_us, rounded up; 0 once it has passed. */

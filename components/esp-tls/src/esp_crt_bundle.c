@@ -6,6 +6,7 @@
 
 #include "crt_bundle_format.h"
 #include "esp_crt_bundle.h"
+#include "esp_crt_bundle_private.h"
 #include "esp_log.h"
 #include "sdkconfig.h"
 #ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
@@ -77,7 +78,7 @@ static int add_root(mbedtls_x509_crt *chain, const crt_bundle_entry_t *e)
 
 /* mbedTLS asks, for each certificate of the peer's chain, which trusted roots could have
  * signed it: the bundle entries named as its issuer. */
-static int bundle_ca_cb(void *ctx, const mbedtls_x509_crt *child, mbedtls_x509_crt **candidates)
+int esp_crt_bundle_ca_cb(void *ctx, const mbedtls_x509_crt *child, mbedtls_x509_crt **candidates)
 {
     crt_bundle_t b = crt_bundle_from_checked(ctx);
     uint32_t first, count;
@@ -117,7 +118,7 @@ esp_err_t esp_crt_bundle_attach(void *conf)
         ESP_LOGE(TAG, "no certificate bundle: this build has none built in; call esp_crt_bundle_set()");
         return ESP_ERR_INVALID_STATE;
     }
-    mbedtls_ssl_conf_ca_cb(conf, bundle_ca_cb, (void *)bundle);
+    mbedtls_ssl_conf_ca_cb(conf, esp_crt_bundle_ca_cb, (void *)bundle);
     return ESP_OK;
 #else
     ESP_LOGE(TAG, "this mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK, which the bundle needs");

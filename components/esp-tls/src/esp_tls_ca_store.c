@@ -1,8 +1,10 @@
 /*
  * The global CA store. ESP-IDF appends to one chain that live connections read, with no lock.
  * Here a store never changes once published: set builds a new chain (the old certificates plus
- * the new ones) and swaps it in under the lock; each connection holds a reference to the
- * snapshot it started with, and the last reference frees it.
+ * the new ones) and swaps it in; each connection holds a reference to the snapshot it started
+ * with, and the last reference frees it. Sets and frees take turns, so that no set builds on a
+ * store another is replacing (init only fills an empty slot). A chain handed out by get stays
+ * until free.
  */
 #include <pthread.h>
 
@@ -17,10 +19,14 @@ static const char *TAG = "esp-tls-ca-store";
 struct esp_tls_ca_store {
     mbedtls_x509_crt chain;
     unsigned refs;
+    esp_tls_ca_store_t *next_handed_out; /* in the handed_out list (holding a reference) */
+    bool handed_out;
 };
 
-static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
-static esp_tls_ca_store_t *current; /* holds one reference of its own */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER; /* one set or free at a time */
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;  /* current, refs, handed_out */
+static esp_tls_ca_store_t *current;    /* holds one reference of its own */
+static esp_tls_ca_store_t *handed_out; /* chains esp_tls_get_global_ca_store() returned */
 
 static esp_tls_ca_store_t *store_new(void)
 {
@@ -86,7 +92,7 @@ esp_err_t esp_tls_init_global_ca_store(void)
         fresh = NULL;
     }
     pthread_mutex_unlock(&store_lock);
-    store_unref_locked(fresh); /* someone else's store was there first */
+    store_unref_locked(fresh); /* a store was there already */
     return ESP_OK;
 }
 
@@ -129,13 +135,17 @@ esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const
         return ESP_ERR_INVALID_ARG;
     }
     esp_tls_ca_store_t *store;
+    pthread_mutex_lock(&writer_lock); /* from the copy of the current store to its replacement */
     int ret = extended_store(cacert_pem_buf, cacert_pem_bytes, &store);
+    if (ret >= 0) {
+        publish(store);
+    }
+    pthread_mutex_unlock(&writer_lock);
     if (ret < 0) {
         ESP_LOGE(TAG, "no certificate in the buffer parsed (mbedTLS -0x%04X); the store is unchanged",
                  (unsigned)-ret);
         return ret == MBEDTLS_ERR_X509_ALLOC_FAILED ? ESP_ERR_NO_MEM : ESP_FAIL;
     }
-    publish(store);
     if (ret > 0) {
         ESP_LOGW(TAG, "%d certificate(s) in the buffer did not parse; the others were added", ret);
         return ESP_ERR_MBEDTLS_CERT_PARTLY_OK;
@@ -143,15 +153,33 @@ esp_err_t esp_tls_set_global_ca_store(const unsigned char *cacert_pem_buf, const
     return ESP_OK;
 }
 
+/* The chain is the caller's to read until free: its store is kept (a reference) until then. */
 mbedtls_x509_crt *esp_tls_get_global_ca_store(void)
 {
     pthread_mutex_lock(&store_lock);
-    mbedtls_x509_crt *chain = current ? &current->chain : NULL;
+    esp_tls_ca_store_t *store = current;
+    if (store != NULL && !store->handed_out) {
+        store->handed_out = true;
+        store->refs++;
+        store->next_handed_out = handed_out;
+        handed_out = store;
+    }
     pthread_mutex_unlock(&store_lock);
-    return chain;
+    return store != NULL ? &store->chain : NULL;
 }
 
 void esp_tls_free_global_ca_store(void)
 {
+    pthread_mutex_lock(&writer_lock);
     publish(NULL);
+    pthread_mutex_lock(&store_lock);
+    esp_tls_ca_store_t *list = handed_out;
+    handed_out = NULL;
+    while (list != NULL) {
+        esp_tls_ca_store_t *next = list->next_handed_out;
+        store_unref_locked(list);
+        list = next;
+    }
+    pthread_mutex_unlock(&store_lock);
+    pthread_mutex_unlock(&writer_lock);
 }

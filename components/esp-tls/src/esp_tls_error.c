@@ -1,6 +1,13 @@
+#include <stddef.h>
 #include <string.h>
 
 #include "esp_tls_private.h"
+
+/* The errno slot follows the public record. tcp_transport's esp_transport_errors_t is laid out
+ * the same way (and asserts it), so a transport's error handle works here as a connection's. */
+_Static_assert(offsetof(esp_tls_error_storage_t, parent) == 0, "the handle points at the storage");
+_Static_assert(offsetof(esp_tls_error_storage_t, sock_errno) == sizeof(esp_tls_last_error_t),
+               "errno follows the public record");
 
 /* The slot of the record that holds codes of this type, or NULL for an unknown type. */
 static int *error_slot(esp_tls_error_handle_t h, esp_tls_error_type_t type)
@@ -46,7 +53,7 @@ esp_err_t esp_tls_get_and_clear_last_error(esp_tls_error_handle_t h, int *esp_tl
     if (esp_tls_flags != NULL) {
         *esp_tls_flags = h->esp_tls_flags;
     }
-    memset(h, 0, sizeof(esp_tls_error_storage_t));
+    memset(h, 0, sizeof(*h)); /* the public record only: h may be a caller's own */
     return last;
 }
 

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#ifndef __linux__ /* a port to another POSIX host starts here (SO_NOSIGPIPE, say) */
+#error "Linux-only here: MSG_NOSIGNAL (send() without SIGPIPE)"
+#endif
+
 #include "mbedtls/debug.h"
 #include "mbedtls/error.h"
 #include "mbedtls/net_sockets.h"
@@ -21,6 +25,12 @@
 #include "esp_tls_mbedtls.h"
 
 static const char *TAG = "esp-tls-mbedtls";
+
+/* esp_tls_errors.h promises mbedTLS's values: callers compare either name. */
+_Static_assert(ESP_TLS_ERR_SSL_WANT_READ == MBEDTLS_ERR_SSL_WANT_READ &&
+                   ESP_TLS_ERR_SSL_WANT_WRITE == MBEDTLS_ERR_SSL_WANT_WRITE &&
+                   ESP_TLS_ERR_SSL_TIMEOUT == MBEDTLS_ERR_SSL_TIMEOUT,
+               "the ESP_TLS_ERR_SSL_* values are mbedTLS's");
 
 /* Pitfall 6: initialise PSA once, up front, so the first handshake does not carry it; free it
  * at exit so leak checkers see nothing in use. */
@@ -271,11 +281,8 @@ static esp_err_t set_version(esp_tls_t *tls, esp_tls_proto_ver_t version)
         mbedtls_ssl_conf_max_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_3);
         return ESP_OK;
 #else
-        if (conf->endpoint == MBEDTLS_SSL_IS_CLIENT) {
-            ESP_LOGW(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3); using the default");
-            return ESP_OK;
-        }
-        ESP_LOGE(TAG, "TLS 1.3 is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)");
+        /* a pin is a requirement: never TLS 1.2 instead, at either end */
+        ESP_LOGE(TAG, "tls_version is TLS 1.3, which is not in this build (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3)");
         return esp_tls_mbedtls_fail(tls, ESP_ERR_NOT_SUPPORTED);
 #endif
     default:
@@ -322,23 +329,62 @@ esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls)
 
 /* ---- handshake ---- */
 
-/* The description of a fatal alert the peer just sent, or -1. */
+/* Whether in_msg points into the input buffer. With dynamic buffers the buffer may have shrunk
+ * under a message already used (a step that reads nothing leaves in_msg as it was). */
+static bool message_in_buffer(const mbedtls_ssl_context *ssl)
+{
+#ifdef MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH
+    return ssl->in_msg != NULL && ssl->in_msg >= ssl->in_buf && ssl->in_msg < ssl->in_buf + ssl->in_buf_len;
+#else
+    return ssl->in_msg != NULL;
+#endif
+}
+
+/* The description of an alert the peer just sent, or -1. */
 static int received_alert(const mbedtls_ssl_context *ssl)
 {
-    if (ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || ssl->in_msg == NULL) {
+    if (ssl->in_msgtype != MBEDTLS_SSL_MSG_ALERT || !message_in_buffer(ssl)) {
         return -1;
     }
     return ssl->in_msg[1];
 }
 
-/* Says in plain words why the handshake failed, and returns the mbedTLS code to record: a
- * protocol_version alert is recorded as BAD_PROTOCOL_VERSION, which is what it means. */
+/* A peer that refuses us while we are still sending sends its alert and closes with our bytes
+ * unread, which resets the connection: our send fails first, but the alert it sent before is
+ * still in the socket's receive queue. Takes what is there into the record tracker. */
+static void take_what_came_before_reset(esp_tls_t *tls, int ret)
+{
+    if (ret != MBEDTLS_ERR_NET_CONN_RESET && ret != MBEDTLS_ERR_NET_SEND_FAILED) {
+        return;
+    }
+    unsigned char buf[64]; /* an alert record is 7 bytes, or a few more when encrypted */
+    ssize_t n = recv(tls->sockfd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+        esp_tls_record_track(&tls->records, buf, (size_t)n);
+    }
+}
+
+/* The alert behind a failure, or -1: one mbedTLS decrypted, or one the peer sent unencrypted
+ * where an encrypted record was due (curl and openssl s_client send unknown_ca so in TLS 1.3),
+ * which mbedTLS reports as a MAC failure. Notes it, and returns the code to record instead of
+ * ret: the alert itself, or BAD_PROTOCOL_VERSION for protocol_version, which is what it means. */
+static int name_alert(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
+{
+    take_what_came_before_reset(tls, ret);
+    int alert = ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? received_alert(ssl)
+                                                           : esp_tls_record_plaintext_alert(&tls->records);
+    if (alert < 0) {
+        return ret;
+    }
+    esp_tls_note_peer_alert(tls, alert);
+    return alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION ? MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION
+                                                           : MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
+}
+
+/* Says in plain words why the handshake failed, and returns the mbedTLS code to record. */
 static int explain_handshake_failure(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
 {
-    int alert = ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE ? received_alert(ssl) : -1;
-    if (alert == MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION) {
-        ret = MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION;
-    }
+    ret = name_alert(tls, ssl, ret);
     switch (ret) {
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
     case MBEDTLS_ERR_SSL_CONN_EOF:
@@ -351,9 +397,6 @@ static int explain_handshake_failure(esp_tls_t *tls, const mbedtls_ssl_context *
         break;
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
         ESP_LOGE(TAG, "the peer's certificate did not verify (see the verify flags)");
-        break;
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        ESP_LOGE(TAG, "the peer ended the handshake with fatal alert %d", alert);
         break;
     default:
         break;
@@ -382,6 +425,19 @@ static bool handshake_resumed(const esp_tls_t *tls, const mbedtls_state_t *st)
     return tls->role == ESP_TLS_SERVER || st->offered_session;
 }
 
+/* Client: whether the server asked for a certificate. The step that looks for a
+ * CertificateRequest leaves the message it found in the input buffer. */
+static void note_certificate_request(const esp_tls_t *tls, mbedtls_state_t *st, int from)
+{
+    if (tls->role != ESP_TLS_CLIENT || from != MBEDTLS_SSL_CERTIFICATE_REQUEST) {
+        return;
+    }
+    const mbedtls_ssl_context *ssl = &st->ssl;
+    st->cert_requested = ssl->in_msgtype == MBEDTLS_SSL_MSG_HANDSHAKE && message_in_buffer(ssl) &&
+                         ssl->in_msg[0] == MBEDTLS_SSL_HS_CERTIFICATE_REQUEST;
+    st->cert_sent = st->cert_requested && st->owncert != NULL; /* else an empty Certificate */
+}
+
 /* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
  * states it passes. Not mbedtls_ssl_is_handshake_over(): it is already true in the TLS 1.3
  * server's NewSessionTicket states, and stopping there leaves the ticket unsent. */
@@ -393,6 +449,7 @@ static int mbedtls_handshake(esp_tls_t *tls)
         st->saw_certificate |= from == MBEDTLS_SSL_SERVER_CERTIFICATE;
         int ret = mbedtls_ssl_handshake_step(&st->ssl);
         if (ret == 0) {
+            note_certificate_request(tls, st, from);
             esp_tls_mbedtls_free_after_step(tls, from, st->ssl.state);
         } else if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
             ret = explain_handshake_failure(tls, &st->ssl, ret); /* before the buffers shrink */
@@ -433,26 +490,64 @@ static int read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 int esp_tls_mbedtls_read_record(esp_tls_t *tls, unsigned char *data, size_t datalen)
 {
     int ret = read_record(tls, data, datalen);
+    if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        ret = name_alert(tls, &esp_tls_mbedtls_state(tls)->ssl, ret); /* before the buffers shrink */
+    }
     esp_tls_mbedtls_buffers_settle(tls);
     return ret;
 }
 
-/* A close at a record boundary is the peer's end of the stream; inside a record it is an error
- * (a truncation), and so is a record mbedTLS could not take. */
+/* mbedTLS 3.6's read returns 0 for a close inside a record as for one between records; the
+ * tracker tells them apart. */
+static bool cut_mid_record(const esp_tls_t *tls, int ret)
+{
+    return (ret == 0 || ret == MBEDTLS_ERR_SSL_CONN_EOF) && tls->records.peer_closed &&
+           esp_tls_record_mid_record(&tls->records);
+}
+
+/* A TLS 1.3 client whose certificate the server refuses gets the alert after its handshake. An
+ * mbedTLS 3.6 server encrypts it under its handshake keys instead of its application keys, so
+ * it fails to decrypt, and only the circumstances say what it was. */
+static void explain_undecryptable(const esp_tls_t *tls, int ret)
+{
+    const mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    if (ret == MBEDTLS_ERR_SSL_INVALID_MAC && tls->role == ESP_TLS_CLIENT && st->cert_requested &&
+        mbedtls_ssl_get_version_number(&st->ssl) == MBEDTLS_SSL_VERSION_TLS1_3) {
+        ESP_LOGE(TAG, "a record from the server did not decrypt; the server asked for a client certificate "
+                      "(%s), so it has probably refused the connection with an alert encrypted under the "
+                      "wrong keys, as mbedTLS 3.6 servers do",
+                 st->cert_sent ? "one was sent" : "none was sent");
+    }
+}
+
+/* Logs and records a read that failed (an alert was named already). @return the code recorded. */
+static int read_failed(esp_tls_t *tls, int ret)
+{
+    if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD) {
+        esp_tls_record_explain(&tls->records);
+    }
+    explain_undecryptable(tls, ret);
+    esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
+    return ret;
+}
+
+/* A close at a record boundary is the peer's end of the stream (0, with or without close_notify,
+ * as in ESP-IDF); inside a record it is a truncation, an error, whenever it happens. */
 static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
 {
     int ret = esp_tls_mbedtls_read_record(tls, (unsigned char *)data, datalen);
-    bool truncated = ret == MBEDTLS_ERR_SSL_CONN_EOF && esp_tls_record_mid_record(&tls->records);
-    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || (ret == MBEDTLS_ERR_SSL_CONN_EOF && !truncated)) {
+    if (cut_mid_record(tls, ret)) {
+        esp_tls_record_explain(&tls->records);
+        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, MBEDTLS_ERR_SSL_CONN_EOF);
+        return MBEDTLS_ERR_SSL_CONN_EOF;
+    }
+    if (ret == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || ret == MBEDTLS_ERR_SSL_CONN_EOF) {
         return 0;
     }
-    if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || truncated) {
-        esp_tls_record_explain(&tls->records);
+    if (ret >= 0 || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+        return ret;
     }
-    if (ret < 0 && ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-        esp_tls_mbedtls_record(tls, ESP_ERR_MBEDTLS_SSL_READ_FAILED, ret);
-    }
-    return ret;
+    return read_failed(tls, ret);
 }
 
 static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)

@@ -244,6 +244,16 @@ static void offer_session(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 
 #endif
 
+esp_err_t esp_tls_get_client_cert_info(const esp_tls_t *tls, esp_tls_client_cert_info_t *info)
+{
+    if (tls == NULL || info == NULL || tls->role != ESP_TLS_CLIENT || tls->stack_ctx == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    const mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    *info = (esp_tls_client_cert_info_t){ .requested = st->cert_requested, .sent = st->cert_sent };
+    return ESP_OK;
+}
+
 static esp_err_t set_buffer_strategy(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 {
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER

@@ -9,6 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef __linux__ /* a port to another POSIX host starts here */
+#error "Linux-only here: SO_BINDTODEVICE (if_name), TCP_KEEPIDLE/INTVL/CNT, SOCK_CLOEXEC, MSG_NOSIGNAL"
+#endif
+
 #include "esp_log.h"
 #include "esp_tls_private.h"
 

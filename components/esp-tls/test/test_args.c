@@ -1,4 +1,5 @@
 /* Every public function given bad arguments: the documented error, never a crash. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tls_test.h"
@@ -101,6 +102,32 @@ static void test_error_record_slots(void **state)
     esp_tls_conn_destroy(tls);
 }
 
+/* A record the caller owns is 12 bytes: reading it clears those and nothing after them (on the
+ * heap, ASan sees any byte beyond). */
+static void test_clearing_a_callers_record(void **state)
+{
+    (void)state;
+    struct {
+        esp_tls_last_error_t record;
+        int next;
+    } owned = { { ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED, 0x2700, 8 }, 0x5a5a5a5a };
+    int code = 0, flags = 0;
+    assert_int_equal(esp_tls_get_and_clear_last_error(&owned.record, &code, &flags),
+                     ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
+    assert_int_equal(code, 0x2700);
+    assert_int_equal(flags, 8);
+    assert_int_equal(owned.next, 0x5a5a5a5a);
+    assert_int_equal(owned.record.last_error, ESP_OK);
+    assert_int_equal(owned.record.esp_tls_error_code, 0);
+    assert_int_equal(owned.record.esp_tls_flags, 0);
+
+    esp_tls_last_error_t *heap = calloc(1, sizeof(*heap));
+    assert_non_null(heap);
+    heap->last_error = ESP_FAIL;
+    assert_int_equal(esp_tls_get_and_clear_last_error(heap, NULL, NULL), ESP_FAIL);
+    free(heap);
+}
+
 static void test_client_cert_without_key_and_chip_only_options(void **state)
 {
     (void)state;
@@ -143,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_async_needs_non_block),
         cmocka_unit_test(test_calls_on_an_unconnected_handle),
         cmocka_unit_test(test_error_record_slots),
+        cmocka_unit_test(test_clearing_a_callers_record),
         cmocka_unit_test(test_client_cert_without_key_and_chip_only_options),
         cmocka_unit_test(test_plain_tcp_connect_arguments),
     };

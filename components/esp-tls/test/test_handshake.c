@@ -46,9 +46,17 @@ static void test_tls12_rsa_pem(void **state)
     expect_connected("server_rsa.pem", "server_rsa.key", "-tls1_2", "ca.pem", "TLSv1.2");
 }
 
+/* What a mutual TLS attempt came to. */
+typedef struct {
+    int connect_rc;
+    ssize_t got;                     /* www_get()'s result, or -1 without a connection */
+    char answer[256];
+    int alert;                       /* esp_tls_get_peer_alert() */
+    esp_tls_client_cert_info_t cert; /* esp_tls_get_client_cert_info() */
+} mutual_t;
+
 /* s_server -www answers a GET only if the handshake, client certificate included, succeeded. */
-static ssize_t mutual_auth_get(const char *version_flag, const char *cert, const char *key, const char *password,
-                               int *connect_rc, char *answer, size_t answer_len)
+static mutual_t mutual_auth_get(const char *version_flag, const char *cert, const char *key, const char *password)
 {
     peer_t p;
     const char *extra[] = { version_flag, "-Verify", "1", "-verify_return_error", "-CAfile", cert_path("ca.pem"),
@@ -62,33 +70,37 @@ static ssize_t mutual_auth_get(const char *version_flag, const char *cert, const
     cfg.clientkey_password = (const unsigned char *)password;
     cfg.clientkey_password_len = password ? (unsigned int)strlen(password) : 0;
     esp_tls_t *tls;
-    *connect_rc = connect_peer(&p, "localhost", &cfg, &tls);
-    ssize_t n = *connect_rc == 1 ? www_get(tls, answer, answer_len) : -1;
+    mutual_t m = { .got = -1 };
+    m.connect_rc = connect_peer(&p, "localhost", &cfg, &tls);
+    if (m.connect_rc == 1) {
+        m.got = www_get(tls, m.answer, sizeof(m.answer));
+    }
+    m.alert = esp_tls_get_peer_alert(tls);
+    assert_int_equal(esp_tls_get_client_cert_info(tls, &m.cert), ESP_OK);
     esp_tls_conn_destroy(tls);
     peer_stop(&p);
-    return n;
+    return m;
 }
 
 static void test_mutual_auth_with_client_cert(void **state)
 {
     (void)state;
-    char answer[256];
-    int rc;
     for (int v = 0; v < 2; v++) {
-        assert_true(mutual_auth_get(v ? "-tls1_3" : "-tls1_2", "client.pem", "client.key", NULL, &rc, answer,
-                                    sizeof(answer)) > 0);
-        assert_int_equal(rc, 1);
-        assert_non_null(strstr(answer, "200 ok"));
+        mutual_t m = mutual_auth_get(v ? "-tls1_3" : "-tls1_2", "client.pem", "client.key", NULL);
+        assert_int_equal(m.connect_rc, 1);
+        assert_true(m.got > 0);
+        assert_non_null(strstr(m.answer, "200 ok"));
+        assert_true(m.cert.requested && m.cert.sent);
+        assert_int_equal(m.alert, -1);
     }
 }
 
 static void test_mutual_auth_with_encrypted_key(void **state)
 {
     (void)state;
-    char answer[256];
-    int rc;
-    assert_true(mutual_auth_get("-tls1_3", "client.pem", "client_enc.key", "secret", &rc, answer, sizeof(answer)) > 0);
-    assert_non_null(strstr(answer, "200 ok"));
+    mutual_t m = mutual_auth_get("-tls1_3", "client.pem", "client_enc.key", "secret");
+    assert_true(m.got > 0);
+    assert_non_null(strstr(m.answer, "200 ok"));
 }
 
 static void test_encrypted_key_with_wrong_password_fails(void **state)
@@ -111,26 +123,52 @@ static void test_encrypted_key_with_wrong_password_fails(void **state)
 }
 
 /* Without a client certificate the server refuses: in the TLS 1.2 handshake itself; in TLS 1.3
- * with an alert after the client's Finished, which the first read reports. Never a crash. */
+ * with an alert after the client's Finished, which the first read reports. Either way the
+ * client knows it was asked for one and sent none, and the alert is named. */
 static void test_mutual_auth_without_client_cert_fails(void **state)
 {
     (void)state;
-    char answer[256];
-    int rc;
-    assert_true(mutual_auth_get("-tls1_2", NULL, NULL, NULL, &rc, answer, sizeof(answer)) < 0);
-    assert_int_equal(rc, -1);
-    ssize_t n = mutual_auth_get("-tls1_3", NULL, NULL, NULL, &rc, answer, sizeof(answer));
-    assert_true(rc == -1 || n < 0);
+    mutual_t m = mutual_auth_get("-tls1_2", NULL, NULL, NULL);
+    assert_int_equal(m.connect_rc, -1);
+    assert_int_equal(m.alert, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
+    assert_true(m.cert.requested && !m.cert.sent);
+
+    m = mutual_auth_get("-tls1_3", NULL, NULL, NULL);
+    assert_int_equal(m.connect_rc, 1); /* the client's side of the handshake was over */
+    assert_true(m.got < 0);
+    assert_int_equal(m.alert, MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED);
+    assert_string_equal(esp_tls_alert_name(m.alert), "certificate_required");
+    assert_true(m.cert.requested && !m.cert.sent);
 }
 
+/* A certificate from another CA, or one whose key is not the certificate's: refused, named. */
 static void test_mutual_auth_with_foreign_client_cert_fails(void **state)
 {
     (void)state;
-    char answer[256];
-    int rc;
-    ssize_t n = mutual_auth_get("-tls1_2", "client_other.pem", "client_other.key", NULL, &rc, answer, sizeof(answer));
-    assert_int_equal(rc, -1);
-    assert_true(n < 0);
+    mutual_t m = mutual_auth_get("-tls1_2", "client_other.pem", "client_other.key", NULL);
+    assert_int_equal(m.connect_rc, -1);
+    assert_int_equal(m.alert, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
+    assert_true(m.cert.requested && m.cert.sent);
+
+    m = mutual_auth_get("-tls1_3", "client.pem", "server_ec.key", NULL);
+    assert_true(m.got < 0);
+    assert_int_equal(m.alert, MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR);
+}
+
+static void test_alert_names(void **state)
+{
+    (void)state;
+    assert_string_equal(esp_tls_alert_name(MBEDTLS_SSL_ALERT_MSG_BAD_CERT), "bad_certificate");
+    assert_string_equal(esp_tls_alert_name(MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA), "unknown_ca");
+    assert_string_equal(esp_tls_alert_name(MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL), "no_application_protocol");
+    assert_string_equal(esp_tls_alert_name(255), "unknown_alert");
+    assert_string_equal(esp_tls_alert_name(-1), "unknown_alert");
+    assert_int_equal(esp_tls_get_peer_alert(NULL), -1);
+    esp_tls_client_cert_info_t info;
+    esp_tls_t *tls = esp_tls_init();
+    assert_int_equal(esp_tls_get_client_cert_info(tls, &info), ESP_ERR_INVALID_ARG); /* no TLS state yet */
+    assert_int_equal(esp_tls_get_client_cert_info(NULL, &info), ESP_ERR_INVALID_ARG);
+    esp_tls_conn_destroy(tls);
 }
 
 int main(void)
@@ -145,6 +183,7 @@ int main(void)
         cmocka_unit_test(test_encrypted_key_with_wrong_password_fails),
         cmocka_unit_test(test_mutual_auth_without_client_cert_fails),
         cmocka_unit_test(test_mutual_auth_with_foreign_client_cert_fails),
+        cmocka_unit_test(test_alert_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

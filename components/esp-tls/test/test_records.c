@@ -1,10 +1,13 @@
 /* Why the peer's records were refused: too large for the input buffer, not TLS at all, or cut
- * off mid-record. Each peer is socat playing back bytes on loopback. */
+ * off mid-record, in the handshake (socat playing back bytes on loopback) or after it (an
+ * OpenSSL server that sends half a record). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "mbedtls/ssl.h"
+#include "tls_cut_peer.h"
 #include "tls_test.h"
 
 /* A peer that sends `len` bytes to whoever connects, then waits a little or closes at once. */
@@ -73,6 +76,63 @@ static void test_record_cut_off(void **state)
     assert_int_not_equal(code, 0);
 }
 
+#ifdef MBEDTLS_SSL_PROTO_TLS1_3
+#define WITH_TLS13 true
+#else
+#define WITH_TLS13 false /* the build without TLS 1.3 (make check-minimal) */
+#endif
+
+/* Connects to a cut peer, reads its whole record, and returns the next read's result. */
+static ssize_t read_past_whole_record(tls_cut_peer_t *peer, esp_tls_t **out)
+{
+    tls_cut_peer_start(peer);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls = esp_tls_init();
+    assert_int_equal(esp_tls_conn_new_sync("localhost", 9, peer->port, &cfg, tls), 1);
+    char buf[64];
+    assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), (ssize_t)strlen(peer->whole));
+    *out = tls;
+    return esp_tls_conn_read(tls, buf, sizeof(buf));
+}
+
+/* mbedTLS 3.6's read says 0 for a FIN inside a record after the handshake: ESP-TLS makes it the
+ * read error it is, with the record diagnosis, in both versions. */
+static void test_record_cut_off_after_the_handshake(void **state)
+{
+    (void)state;
+    for (int tls13 = 0; tls13 <= WITH_TLS13; tls13++) {
+        tls_cut_peer_t peer = { .tls13 = tls13, .whole = "a whole record", .cut = "a record cut in half" };
+        esp_tls_t *tls;
+        assert_int_equal(read_past_whole_record(&peer, &tls), MBEDTLS_ERR_SSL_CONN_EOF);
+        int code;
+        assert_int_equal(take_error(tls, &code, NULL), ESP_ERR_MBEDTLS_SSL_READ_FAILED);
+        assert_int_equal(code, -MBEDTLS_ERR_SSL_CONN_EOF);
+        esp_tls_record_info_t info;
+        assert_int_equal(esp_tls_get_last_record_info(tls, &info), ESP_OK);
+        assert_int_equal(info.problem, ESP_TLS_RECORD_TRUNCATED);
+        assert_int_equal(info.content_type, 23); /* application data */
+        assert_int_equal(info.length + 5, peer.cut_record_len);
+        assert_int_equal(info.received + 5, peer.cut_record_len / 2);
+        esp_tls_conn_destroy(tls);
+        tls_cut_peer_join(&peer);
+        assert_true(peer.done);
+    }
+}
+
+/* A FIN between records, without close_notify, is the end of the stream: 0, as in ESP-IDF. */
+static void test_close_between_records_is_the_end(void **state)
+{
+    (void)state;
+    tls_cut_peer_t peer = { .tls13 = WITH_TLS13, .whole = "the only record" };
+    esp_tls_t *tls;
+    assert_int_equal(read_past_whole_record(&peer, &tls), 0);
+    assert_int_equal(take_error(tls, NULL, NULL), ESP_OK);
+    esp_tls_conn_destroy(tls);
+    tls_cut_peer_join(&peer);
+    assert_true(peer.done);
+}
+
 static void test_clean_connection_has_no_problem(void **state)
 {
     (void)state;
@@ -96,6 +156,8 @@ int main(void)
         cmocka_unit_test(test_record_larger_than_input_buffer),
         cmocka_unit_test(test_peer_not_speaking_tls),
         cmocka_unit_test(test_record_cut_off),
+        cmocka_unit_test(test_record_cut_off_after_the_handshake),
+        cmocka_unit_test(test_close_between_records_is_the_end),
         cmocka_unit_test(test_clean_connection_has_no_problem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,6 +35,41 @@ static void test_s_client_both_versions(void **state)
     }
 }
 
+static void expect_unknown_ca(const echo_server_t *srv)
+{
+    assert_true(srv->result[0].create_rc < 0);
+    assert_int_equal(srv->result[0].last_error, ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
+    assert_int_equal(srv->result[0].mbedtls_code, -MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE);
+    assert_int_equal(srv->result[0].peer_alert, MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA);
+}
+
+/* A client that does not trust the server's certificate says so with unknown_ca. In TLS 1.3
+ * openssl s_client and curl send that alert unencrypted, which mbedTLS alone reports as a MAC
+ * failure: the server names the alert, in both versions. */
+static void test_client_alert_is_named(void **state)
+{
+    (void)state;
+    char out[8192];
+    for (int v = 0; v < 2; v++) {
+        esp_tls_cfg_server_t cfg = server_cfg();
+        echo_server_t srv = { 0 };
+        echo_server_start(&srv, &cfg, 1);
+        const char *extra[] = { version_flags[v], "-CAfile", cert_path("other_ca.pem"), "-verify_return_error", NULL };
+        assert_int_not_equal(run_s_client(srv.port, extra, "", out, sizeof(out)), 0);
+        echo_server_join(&srv);
+        expect_unknown_ca(&srv);
+    }
+    esp_tls_cfg_server_t cfg = server_cfg();
+    echo_server_t srv = { 0 };
+    echo_server_start(&srv, &cfg, 1);
+    char url[64];
+    snprintf(url, sizeof(url), "https://localhost:%d/", srv.port);
+    const char *curl[] = { "curl", "-s", "--tlsv1.3", "--cacert", cert_path("other_ca.pem"), url, NULL };
+    assert_int_equal(run_program(curl, NULL, out, sizeof(out)), 60); /* CURLE_PEER_FAILED_VERIFICATION */
+    echo_server_join(&srv);
+    expect_unknown_ca(&srv);
+}
+
 /* Connects the portls client to srv and exchanges one echo, then sees the server's close.
  * @return 1 all of that worked; 0 connected but the exchange failed (a TLS 1.3 server rejects a
  * client certificate after the client's handshake is over); -1 the connect failed. */
@@ -308,6 +343,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s_client_both_versions),
+        cmocka_unit_test(test_client_alert_is_named),
         cmocka_unit_test(test_portls_client_both_versions),
         cmocka_unit_test(test_mutual_auth_required),
         cmocka_unit_test(test_mutual_auth_optional),

@@ -99,9 +99,9 @@ static void expect_timeout(bool async)
     int64_t elapsed = test_now_ms() - start;
     assert_int_equal(rc, -1);
     assert_int_equal(take_error(tls, NULL, NULL), ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
-    /* A bound, not a benchmark: generous margin for a loaded machine. */
+    /* A bound, not a benchmark: generous margin for a loaded machine running ASan. */
     assert_true(elapsed >= 450);
-    assert_true(elapsed < 500 + 2000);
+    assert_true(elapsed < 500 + 10000);
     esp_tls_conn_destroy(tls);
     peer_stop(&p);
 }

@@ -13,8 +13,13 @@
  *
  * Time is in FreeRTOS ticks as in ESP-IDF; on portls a tick is one millisecond, and portMAX_DELAY
  * waits without limit. Handlers and their arguments are not copied: they must stay valid while
- * registered. A handler may register or unregister handlers; one unregistered while an event is
- * being dispatched may still be called for that event.
+ * registered. Once an unregister call has returned, the handler is not called again and no call
+ * of it is still running on another thread, so its argument may be freed (ESP-IDF's guarantee):
+ * the unregister waits for such a call to return. Called from inside the handler's own call, it
+ * does not wait for that call. A handler may register, unregister (itself or others) and post.
+ * So an unregister must not come from a thread holding a lock that the handler waits for, and
+ * two handlers running at once on two threads must not unregister each other: each would wait
+ * for the other.
  */
 #pragma once
 
@@ -60,15 +65,19 @@ typedef struct {
 esp_err_t esp_event_loop_create(const esp_event_loop_args_t *event_loop_args, esp_event_loop_handle_t *event_loop);
 
 /** Stops the loop's thread (after the handler it runs, if any), drops queued events and frees the
- * loop and its registrations. Not from one of the loop's own handlers. @return ESP_OK;
- * ESP_ERR_INVALID_ARG. */
+ * loop and its registrations. Calls inside the loop's functions on other threads when it starts
+ * (a post waiting for room, esp_event_loop_run(), an unregister) return first: a waiting post
+ * fails with ESP_ERR_INVALID_STATE. Not from one of the loop's own handlers, and the handle must
+ * not be used once the call has begun. @return ESP_OK; ESP_ERR_INVALID_ARG. */
 esp_err_t esp_event_loop_delete(esp_event_loop_handle_t event_loop);
 
 /** The default loop, with its own thread. @return ESP_OK; ESP_ERR_INVALID_STATE (it exists);
  *  as esp_event_loop_create(). */
 esp_err_t esp_event_loop_create_default(void);
 
-/** @return ESP_OK; ESP_ERR_INVALID_STATE (there is none). */
+/** esp_event_loop_delete() of the default loop. From the call on, the calls without a loop
+ * argument fail with ESP_ERR_INVALID_STATE; those already inside it are waited for, so another
+ * thread may be posting meanwhile. @return ESP_OK; ESP_ERR_INVALID_STATE (there is none). */
 esp_err_t esp_event_loop_delete_default(void);
 
 /** Dispatches queued events on the caller's thread, waiting for more, until ticks_to_run have
@@ -86,8 +95,8 @@ esp_err_t esp_event_handler_instance_register(esp_event_base_t event_base, int32
                                               esp_event_handler_t event_handler, void *event_handler_arg,
                                               esp_event_handler_instance_t *instance);
 
-/** Removes the registration named by instance. @return ESP_OK; ESP_ERR_INVALID_ARG;
- *  ESP_ERR_NOT_FOUND. */
+/** Removes the registration named by instance, waiting for its calls in progress on other
+ * threads (see above). @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_ERR_NOT_FOUND. */
 esp_err_t esp_event_handler_instance_unregister_with(esp_event_loop_handle_t event_loop, esp_event_base_t event_base,
                                                      int32_t event_id, esp_event_handler_instance_t instance);
 esp_err_t esp_event_handler_instance_unregister(esp_event_base_t event_base, int32_t event_id,
@@ -105,7 +114,8 @@ esp_err_t esp_event_handler_unregister(esp_event_base_t event_base, int32_t even
 
 /** Queues an event (event_data_size bytes of event_data, copied; the handlers get the copy),
  * waiting up to ticks_to_wait for room. @return ESP_OK; ESP_ERR_TIMEOUT (the queue stayed full);
- * ESP_ERR_INVALID_ARG (no base, or an "any" id); ESP_ERR_NO_MEM. */
+ * ESP_ERR_INVALID_STATE (the loop is being deleted); ESP_ERR_INVALID_ARG (no base, or an "any"
+ * id); ESP_ERR_NO_MEM. */
 esp_err_t esp_event_post_to(esp_event_loop_handle_t event_loop, esp_event_base_t event_base, int32_t event_id,
                             const void *event_data, size_t event_data_size, TickType_t ticks_to_wait);
 

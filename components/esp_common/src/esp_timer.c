@@ -1,6 +1,6 @@
-#include "esp_timer.h"
-
 #include <time.h>
+
+#include "esp_timer.h"
 
 int64_t esp_timer_get_time(void)
 {

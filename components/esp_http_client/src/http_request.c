@@ -30,6 +30,16 @@ static int pem_len(const char *pem, size_t config_len)
     return config_len != 0 ? (int)config_len - 1 : (int)strlen(pem);
 }
 
+/* configure_tls() hands the client's TLS enums to ESP-TLS by a cast: they are ESP-TLS's values. */
+_Static_assert(ESP_HTTP_CLIENT_TLS_VER_ANY == (int)ESP_TLS_VER_ANY &&
+                   ESP_HTTP_CLIENT_TLS_VER_TLS_1_2 == (int)ESP_TLS_VER_TLS_1_2 &&
+                   ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 == (int)ESP_TLS_VER_TLS_1_3,
+               "esp_http_client_proto_ver_t has esp_tls_proto_ver_t's values");
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+_Static_assert(HTTP_TLS_DYN_BUF_RX_STATIC == (int)ESP_TLS_DYN_BUF_RX_STATIC,
+               "esp_http_client_tls_dyn_buf_strategy_t has esp_tls_dyn_buf_strategy_t's values");
+#endif
+
 static void configure_tls(esp_transport_handle_t ssl, const esp_http_client_config_t *c)
 {
     if (c->cert_pem != NULL) {

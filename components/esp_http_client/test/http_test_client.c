@@ -67,7 +67,7 @@ esp_http_client_handle_t client_for(const char *path, bool tls, seen_t *seen)
 int wait_for_log(const nginx_t *n, const char *marker, nginx_access_t *log, int want)
 {
     int total = 0;
-    for (int waited = 0; waited < 5000; waited += 20) {
+    for (int waited = 0; waited < 20000; waited += 20) {
         if ((total = nginx_accesses(n, marker, log, want)) >= want) {
             break;
         }

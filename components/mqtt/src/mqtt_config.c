@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef __linux__ /* a port supplies another source of random bytes for getrandom() */
+#error "getrandom() (<sys/random.h>) is Linux's"
+#endif
 #include <sys/random.h>
 
 #include "esp_log.h"

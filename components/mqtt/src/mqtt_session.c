@@ -9,6 +9,7 @@
  * A failure is noted in client->error where it happens; the ERROR event goes out once, where the
  * connection is ended (connection_failed()).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -28,10 +29,17 @@ static const char *TAG = "mqtt_session";
 
 /* ---- errors and closing ---- */
 
+/* mqtt_client.h: the error codes begin with ESP-TLS's record, so ESP-IDF code may hand
+ * event->error_handle to esp_tls_get_and_clear_last_error(). */
+_Static_assert(offsetof(esp_mqtt_error_codes_t, esp_tls_last_esp_err) == offsetof(esp_tls_last_error_t, last_error) &&
+                   offsetof(esp_mqtt_error_codes_t, esp_tls_stack_err) == offsetof(esp_tls_last_error_t, esp_tls_error_code) &&
+                   offsetof(esp_mqtt_error_codes_t, esp_tls_cert_verify_flags) == offsetof(esp_tls_last_error_t, esp_tls_flags),
+               "esp_mqtt_error_codes_t starts with esp_tls_last_error_t's fields");
+
 int mqtt_note_transport_error(esp_mqtt_client_handle_t client, esp_transport_handle_t t, esp_err_t fallback)
 {
     int code = 0, flags = 0;
-    int sock_errno = esp_transport_get_errno(t); /* first: reading the record clears it too */
+    int sock_errno = esp_transport_get_errno(t);
     esp_tls_error_handle_t h = esp_transport_get_error_handle(t);
     esp_err_t err = h != NULL ? esp_tls_get_and_clear_last_error(h, &code, &flags) : ESP_OK;
     if (err == ESP_OK) {

@@ -1,6 +1,7 @@
 /*
  * The transport item and list: argument checks, then a call through the item's functions.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -290,6 +291,12 @@ esp_err_t esp_transport_translate_error(enum esp_tcp_transport_err_t error)
     }
     return ESP_OK;
 }
+
+/* ESP-TLS keeps a handle's errno right after the public record (esp_tls_error.c asserts the same
+ * of its own storage): the esp_tls_get_and_clear_* calls take this record as one of theirs. */
+_Static_assert(offsetof(esp_transport_errors_t, tls) == 0, "the error handle points at the record");
+_Static_assert(offsetof(esp_transport_errors_t, sock_errno) == sizeof(esp_tls_last_error_t),
+               "errno follows the record, as in ESP-TLS's storage");
 
 void esp_transport_set_errors(esp_transport_handle_t t, esp_tls_error_handle_t error_handle)
 {

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -314,6 +315,13 @@ esp_transport_handle_t esp_transport_ssl_init(void)
 }
 
 /* ---- setters ---- */
+
+/* esp_transport.h promises tls_keep_alive_cfg_t's layout: ESP-IDF code casts one to the other. */
+#define SAME_FIELD(f) (offsetof(esp_transport_keep_alive_t, f) == offsetof(tls_keep_alive_cfg_t, f))
+_Static_assert(sizeof(esp_transport_keep_alive_t) == sizeof(tls_keep_alive_cfg_t) && SAME_FIELD(keep_alive_enable) &&
+                   SAME_FIELD(keep_alive_idle) && SAME_FIELD(keep_alive_interval) && SAME_FIELD(keep_alive_count),
+               "esp_transport_keep_alive_t has tls_keep_alive_cfg_t's layout");
+#undef SAME_FIELD
 
 static void set_keep_alive(esp_transport_handle_t t, const esp_transport_keep_alive_t *cfg)
 {

@@ -1,5 +1,6 @@
 /* portls bundle build|list: makes and reads certificate bundles in ESP-IDF's format. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +16,15 @@
 
 static int usage(FILE *out)
 {
-    fputs("usage: portls bundle build -o OUTPUT [--filter NAMES] [--max N] FILE_OR_DIR...\n"
+    fputs("usage: portls bundle build -o OUTPUT [--filter NAMES] [--max N] [--allow-non-ca] FILE_OR_DIR...\n"
           "       portls bundle list BUNDLE\n"
           "build: writes the bundle (ESP-IDF v5.4+ format) of every PEM/DER certificate in the files\n"
           "       and directories given, sorted by subject, duplicates once. --filter keeps only the\n"
           "       certificates named in the file NAMES: one name per line (a certificate's CN, else OU,\n"
           "       else O; case does not matter), or ESP-IDF's CSV with the name in the second column.\n"
           "       --max is the most certificates allowed (default CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS).\n"
+          "       A certificate that is not a CA (no basicConstraints CA:TRUE) is refused: its entry would\n"
+          "       be trusted to sign for any name. --allow-non-ca keeps it with a warning.\n"
           "list:  checks a bundle and prints one line per entry: index, subject, key.\n", out);
     return out == stdout ? 0 : 2;
 }
@@ -88,12 +91,14 @@ static int write_file(const char *path, const uint8_t *data, size_t len)
 typedef struct {
     const char *output, *filter;
     unsigned long max;
+    bool allow_non_ca;
 } build_opts_t;
 
 static int parse_build_opts(int argc, char **argv, build_opts_t *o)
 {
     static const struct option longopts[] = {
-        { "filter", required_argument, NULL, 'f' }, { "max", required_argument, NULL, 'm' }, { 0 },
+        { "filter", required_argument, NULL, 'f' }, { "max", required_argument, NULL, 'm' },
+        { "allow-non-ca", no_argument, NULL, 'a' },  { 0 },
     };
     int c;
     o->max = CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS;
@@ -105,11 +110,44 @@ static int parse_build_opts(int argc, char **argv, build_opts_t *o)
             o->filter = optarg;
         } else if (c == 'm') {
             o->max = strtoul(optarg, NULL, 10);
+        } else if (c == 'a') {
+            o->allow_non_ca = true;
         } else {
             return -1;
         }
     }
     return o->output != NULL && optind < argc && o->max > 0 ? 0 : -1;
+}
+
+static void say_non_ca(const mbedtls_x509_crt *crt, void *ctx)
+{
+    const build_opts_t *o = ctx;
+    char subject[512];
+    mbedtls_x509_dn_gets(subject, sizeof(subject), &crt->subject);
+    fprintf(stderr, "portls bundle: %s: %s is not a CA (no basicConstraints CA:TRUE); its entry would be trusted "
+                    "to sign for any name\n", o->allow_non_ca ? "warning" : "refused", subject);
+}
+
+/* The bundle of the selected certificates, written to o->output. @return 0, or -1. */
+static int build_and_write(const mbedtls_x509_crt *chain, const char *const *names, build_opts_t *o)
+{
+    size_t non_ca = crt_bundle_find_non_ca(chain, names, say_non_ca, o);
+    if (non_ca > 0 && !o->allow_non_ca) {
+        fprintf(stderr, "portls bundle: %zu certificates are not CAs; --allow-non-ca keeps them\n", non_ca);
+        return -1;
+    }
+    uint8_t *bundle;
+    size_t len;
+    uint32_t count;
+    const char *error;
+    int rc = crt_bundle_build(chain, names, (uint32_t)o->max, &bundle, &len, &count, &error);
+    if (rc != 0) {
+        fprintf(stderr, "portls bundle: %s (%u)\n", error, (unsigned)count);
+    } else if ((rc = write_file(o->output, bundle, len)) == 0) {
+        printf("%s: %u certificates, %zu bytes\n", o->output, (unsigned)count, len);
+    }
+    free(bundle);
+    return rc;
 }
 
 static int bundle_build(int argc, char **argv)
@@ -130,17 +168,7 @@ static int bundle_build(int argc, char **argv)
             fprintf(stderr, "portls bundle: no certificate could be read from %s\n", argv[i]);
         }
     }
-    uint8_t *bundle;
-    size_t len;
-    uint32_t count;
-    const char *error;
-    int rc = crt_bundle_build(&chain, (const char *const *)names, (uint32_t)o.max, &bundle, &len, &count, &error);
-    if (rc != 0) {
-        fprintf(stderr, "portls bundle: %s (%u)\n", error, (unsigned)count);
-    } else if ((rc = write_file(o.output, bundle, len)) == 0) {
-        printf("%s: %u certificates, %zu bytes\n", o.output, (unsigned)count, len);
-    }
-    free(bundle);
+    int rc = build_and_write(&chain, (const char *const *)names, &o);
     free_names(names);
     mbedtls_x509_crt_free(&chain);
     return rc == 0 ? 0 : 1;

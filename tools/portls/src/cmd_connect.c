@@ -1,5 +1,6 @@
 /* portls connect HOST:PORT: one esp_tls_conn_new_sync() and a report of what it negotiated. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -13,9 +14,12 @@
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
 #include "esp_tls_heap.h"
+#include "mbedtls/ssl.h"
 #include "report.h"
 
 #define MAX_ALPN 8
+#define VERDICT_WAIT_MS 1000 /* how long a TLS 1.3 server may take to refuse a client certificate */
+#define VERDICT_READS 8      /* reads of partial records before giving up on a verdict */
 
 typedef struct {
     char host[256];
@@ -42,7 +46,11 @@ static int usage(FILE *out)
           "whether the server resumed it. --heap-limit fails allocations beyond BYTES in all, as a\n"
           "device with that much heap would. The heap line gives the connection's peak and what it\n"
           "holds once connected.\n"
-          "Exit status: 0 connected and verified, 1 failed, 2 bad usage.\n", out);
+          "Under TLS 1.3 a server checks the client's certificate after the client's handshake is\n"
+          "over: when it asked for one, connect waits up to 1 s for its refusal (an alert) or for\n"
+          "its first record.\n"
+          "Exit status: 0 connected and verified (with --no-verify-name the chain only: the server's\n"
+          "name is not checked, as curl -k exits 0 unverified), 1 failed or refused, 2 bad usage.\n", out);
     return out == stdout ? 0 : 2;
 }
 
@@ -177,8 +185,104 @@ static esp_tls_client_session_t *wait_for_session(esp_tls_t *tls)
     return session;
 }
 
+typedef enum {
+    VERDICT_NONE_DUE, /* the server asked for no certificate, or TLS 1.2 checked it in the handshake */
+    VERDICT_ACCEPTED, /* a whole record came after the handshake: the server went on */
+    VERDICT_SILENT,   /* nothing within VERDICT_WAIT_MS */
+    VERDICT_REFUSED,  /* an alert, a close, or another read failure (in the error record) */
+} verdict_t;
+
+/* One read on the non-blocking socket after it became readable. */
+static verdict_t read_verdict(esp_tls_t *tls)
+{
+    char buf[512];
+    ssize_t n = esp_tls_conn_read(tls, buf, sizeof(buf)); /* data is dropped: connect sends nothing */
+    if (n > 0) {
+        return VERDICT_ACCEPTED;
+    }
+    if (n != ESP_TLS_ERR_SSL_WANT_READ && n != ESP_TLS_ERR_SSL_WANT_WRITE) {
+        return VERDICT_REFUSED;
+    }
+    esp_tls_record_info_t info;
+    esp_tls_get_last_record_info(tls, &info);
+    bool whole = info.version != 0 && info.received == info.length; /* a ticket, say */
+    return whole ? VERDICT_ACCEPTED : VERDICT_SILENT;
+}
+
+/* TLS 1.3, and the server asked for a certificate: it checks it after the client's handshake is
+ * over, and refuses it with an alert. */
+static bool verdict_due(esp_tls_t *tls)
+{
+    mbedtls_ssl_context *ssl = esp_tls_get_ssl_context(tls);
+    if (ssl == NULL || mbedtls_ssl_get_version_number(ssl) != MBEDTLS_SSL_VERSION_TLS1_3) {
+        return false;
+    }
+    esp_tls_client_cert_info_t info;
+    if (esp_tls_get_client_cert_info(tls, &info) != ESP_OK) {
+        return false;
+    }
+    return info.requested;
+}
+
+/* Waits for the server's alert, or for the first record that shows it went on. */
+static verdict_t await_verdict(esp_tls_t *tls)
+{
+    if (!verdict_due(tls)) {
+        return VERDICT_NONE_DUE;
+    }
+    int fd = -1;
+    esp_tls_get_conn_sockfd(tls, &fd);
+    int flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    verdict_t v = VERDICT_SILENT;
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    for (int i = 0; i < VERDICT_READS && v == VERDICT_SILENT; i++) {
+        if (poll(&pfd, 1, VERDICT_WAIT_MS) <= 0) {
+            break;
+        }
+        v = read_verdict(tls);
+    }
+    fcntl(fd, F_SETFL, flags);
+    return v;
+}
+
+static void report_verdict(FILE *out, verdict_t v)
+{
+    static const char *const says[] = {
+        [VERDICT_ACCEPTED] = "Server: went on after the handshake (the client certificate was accepted)\n",
+        [VERDICT_SILENT] = "Server: no refusal and no record within 1 s of the handshake\n",
+        [VERDICT_REFUSED] = "Server: refused the connection after the handshake\n",
+    };
+    if (v != VERDICT_NONE_DUE) {
+        fputs(says[v], out);
+    }
+}
+
+static void report_connected(connect_opts_t *o, esp_tls_t *tls, verdict_t v)
+{
+    printf("Connected to %s port %d\n", o->host, o->port);
+    report_session(stdout, tls);
+    report_client_cert(stdout, tls);
+    report_verdict(stdout, v);
+    if (o->cfg.client_session != NULL) {
+        printf("Session: %s\n", esp_tls_session_was_resumed(tls) ? "resumed" : "not resumed (full handshake)");
+    }
+    report_timing(stdout, tls);
+    report_heap(stdout, tls);
+}
+
+static void report_failed(connect_opts_t *o, esp_tls_t *tls, verdict_t v)
+{
+    fprintf(stderr, "portls connect: %s port %d failed\n", o->host, o->port);
+    report_client_cert(stderr, tls);
+    report_verdict(stderr, v);
+    report_error(stderr, tls);
+    report_timing(stderr, tls);
+    report_heap(stderr, tls);
+}
+
 /* One connect and its report; with session_out, also the session to resume. @return 0 connected,
- * 1 failed. */
+ * 1 failed or refused. */
 static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_out)
 {
     esp_tls_t *tls = esp_tls_init();
@@ -186,24 +290,16 @@ static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_ou
         fputs("portls connect: out of memory\n", stderr);
         return 1;
     }
-    int rc = 1;
-    if (esp_tls_conn_new_sync(o->host, (int)strlen(o->host), o->port, &o->cfg, tls) == 1) {
-        printf("Connected to %s port %d\n", o->host, o->port);
-        report_session(stdout, tls);
-        if (o->cfg.client_session != NULL) {
-            printf("Session: %s\n", esp_tls_session_was_resumed(tls) ? "resumed" : "not resumed (full handshake)");
-        }
-        report_timing(stdout, tls);
-        report_heap(stdout, tls);
-        if (session_out != NULL) {
-            *session_out = wait_for_session(tls);
-        }
-        rc = 0;
+    bool connected = esp_tls_conn_new_sync(o->host, (int)strlen(o->host), o->port, &o->cfg, tls) == 1;
+    verdict_t v = connected ? await_verdict(tls) : VERDICT_NONE_DUE;
+    int rc = connected && v != VERDICT_REFUSED ? 0 : 1;
+    if (rc == 0) {
+        report_connected(o, tls, v);
     } else {
-        fprintf(stderr, "portls connect: %s port %d failed\n", o->host, o->port);
-        report_error(stderr, tls);
-        report_timing(stderr, tls);
-        report_heap(stderr, tls);
+        report_failed(o, tls, v);
+    }
+    if (rc == 0 && session_out != NULL) {
+        *session_out = wait_for_session(tls);
     }
     esp_tls_conn_destroy(tls);
     return rc;

@@ -156,7 +156,7 @@ static void print_error(const mqtt_opts_t *o, const esp_mqtt_error_codes_t *e)
                 code >= 1 && code <= 5 ? refusals[code] : "a reason MQTT 3.1.1 does not name", code);
     } else if (e->error_type == MQTT_ERROR_TYPE_TCP_TRANSPORT) {
         fprintf(stderr, "portls mqtt: %s\n", transport_failure(o, e));
-        report_error_codes(stderr, e->esp_tls_last_esp_err, e->esp_tls_stack_err, e->esp_tls_cert_verify_flags,
+        report_error_codes(stderr, e->esp_tls_last_esp_err, e->esp_tls_stack_err, -1, e->esp_tls_cert_verify_flags,
                            e->esp_transport_sock_errno);
     }
 }

@@ -28,15 +28,21 @@ static void report_cert(FILE *out, int depth, const mbedtls_x509_crt *crt)
 static void report_verification(FILE *out, mbedtls_ssl_context *ssl)
 {
     uint32_t flags = mbedtls_ssl_get_verify_result(ssl);
-    if (flags == 0) {
-        fputs("Verification: OK (chain trusted", out);
-        const char *name = mbedtls_ssl_get_hostname(ssl);
-        fprintf(out, name ? ", name \"%s\" matched)\n" : ", name check skipped)\n", name);
+    if (flags != 0) {
+        char text[512];
+        mbedtls_x509_crt_verify_info(text, sizeof(text), "  ! ", flags);
+        fprintf(out, "Verification: NOT VERIFIED (flags 0x%x)\n%s", (unsigned)flags, text);
         return;
     }
-    char text[512];
-    mbedtls_x509_crt_verify_info(text, sizeof(text), "  ! ", flags);
-    fprintf(out, "Verification: NOT VERIFIED (flags 0x%x)\n%s", (unsigned)flags, text);
+    const char *name = mbedtls_ssl_get_hostname(ssl); /* "" when the check is skipped */
+    if (name != NULL && name[0] != '\0') {
+        fprintf(out, "Verification: OK (chain trusted, name \"%s\" matched)\n", name);
+    } else if (mbedtls_ssl_conf_get_endpoint(mbedtls_ssl_context_get_config(ssl)) == MBEDTLS_SSL_IS_CLIENT) {
+        /* skip_common_name: any certificate a trusted CA issued, for any name, passes */
+        fputs("Verification: PARTIAL (chain trusted; the server's name was NOT checked, no SNI sent)\n", out);
+    } else {
+        fputs("Verification: OK (chain trusted; a client certificate has no name to match)\n", out);
+    }
 }
 
 void report_session(FILE *out, esp_tls_t *tls)
@@ -97,16 +103,19 @@ void report_error(FILE *out, esp_tls_t *tls)
     int sys_errno = 0, code = 0, flags = 0;
     esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &sys_errno);
     esp_err_t err = esp_tls_get_and_clear_last_error(h, &code, &flags);
-    report_error_codes(out, err, code, flags, sys_errno);
+    report_error_codes(out, err, code, esp_tls_get_peer_alert(tls), flags, sys_errno);
 }
 
-void report_error_codes(FILE *out, esp_err_t err, int code, int flags, int sys_errno)
+void report_error_codes(FILE *out, esp_err_t err, int code, int alert, int flags, int sys_errno)
 {
     fprintf(out, "  error:        %s (0x%x)\n", esp_err_to_name(err), (unsigned)err);
     if (code != 0) {
         char text[200];
         mbedtls_strerror(-code, text, sizeof(text));
         fprintf(out, "  mbedTLS:      -0x%04X %s\n", (unsigned)code, text);
+    }
+    if (alert >= 0) {
+        fprintf(out, "  alert:        %s (%d), sent by the peer\n", esp_tls_alert_name(alert), alert);
     }
     if (flags != 0) {
         char text[512];
@@ -116,4 +125,16 @@ void report_error_codes(FILE *out, esp_err_t err, int code, int flags, int sys_e
     if (sys_errno != 0) {
         fprintf(out, "  errno:        %d (%s)\n", sys_errno, strerror(sys_errno));
     }
+}
+
+void report_client_cert(FILE *out, const esp_tls_t *tls)
+{
+    esp_tls_client_cert_info_t info;
+    if (esp_tls_get_client_cert_info(tls, &info) != ESP_OK) {
+        return;
+    }
+    fprintf(out, "Client certificate: %s\n",
+            !info.requested ? "not requested by the server"
+            : info.sent     ? "requested by the server, sent"
+                            : "requested by the server, none sent (no --cert)");
 }
