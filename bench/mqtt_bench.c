@@ -7,8 +7,9 @@
  *   - the connect time (TCP + TLS + CONNECT/CONNACK), and the heap a connected client holds
  *     (glibc's count of bytes in use, before init and once connected: the same yardstick for
  *     both, whatever allocator each library uses).
- * Each figure is the median of RUNS runs. The table goes to stdout and, as JSON, to the file
- * named by the first argument.
+ * Each figure is the median of RUNS runs. Every call's result is checked: a failed publish stops
+ * the bench (exit 1) rather than count as sent. The table goes to stdout and, as JSON, to the
+ * file named by the first argument.
  */
 #include <malloc.h>
 #include <mosquitto.h>
@@ -46,6 +47,15 @@ typedef struct {
     int acked;
     bool connected;
 } acks_t;
+
+/* A figure from a run in which something failed would measure that failure: stop. */
+static void require(bool ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "mqtt bench: %s failed\n", what);
+        exit(1);
+    }
+}
 
 static size_t heap_in_use(void)
 {
@@ -89,15 +99,19 @@ static run_t portls_run(int qos, int messages, const char *payload)
     esp_mqtt_client_config_t cfg = { .broker.address.uri = uri,
                                      .broker.verification.certificate = (const char *)pki("ca.pem")->data };
     esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
-    esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, portls_event, &acks);
-    esp_mqtt_client_start(client);
+    require(client != NULL, "esp_mqtt_client_init");
+    require(esp_mqtt_client_register_event(client, MQTT_EVENT_ANY, portls_event, &acks) == ESP_OK,
+            "esp_mqtt_client_register_event");
+    require(esp_mqtt_client_start(client) == ESP_OK, "esp_mqtt_client_start");
     acks_wait(&acks, true, 0);
     run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
     start = bench_now_ms();
     for (int i = 0; i < messages; i++) {
-        esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, qos, 0);
+        int id = esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, qos, 0);
+        require(qos == 0 ? id == 0 : id > 0, "a publish");
     }
-    esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, 1, 0); /* the last, acknowledged */
+    int last = esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, 1, 0); /* the last, acknowledged */
+    require(last > 0, "the last publish");
     acks_wait(&acks, false, (qos == 1 ? messages : 0) + 1);
     r.rate = messages / ((bench_now_ms() - start) / 1e3);
     esp_mqtt_client_destroy(client);
@@ -125,22 +139,23 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
     size_t before = heap_in_use();
     double start = bench_now_ms();
     struct mosquitto *m = mosquitto_new(NULL, true, &acks);
+    require(m != NULL, "mosquitto_new");
     mosquitto_connect_callback_set(m, mosq_connected);
     mosquitto_publish_callback_set(m, mosq_published);
-    mosquitto_tls_set(m, cert_path("ca.pem"), NULL, NULL, NULL, NULL);
+    require(mosquitto_tls_set(m, cert_path("ca.pem"), NULL, NULL, NULL, NULL) == MOSQ_ERR_SUCCESS, "mosquitto_tls_set");
     mosquitto_max_inflight_messages_set(m, 0); /* no limit, as the portls client has none */
-    if (mosquitto_connect(m, "localhost", mosquitto_group.tls_port, 60) != MOSQ_ERR_SUCCESS ||
-        mosquitto_loop_start(m) != MOSQ_ERR_SUCCESS) {
-        fprintf(stderr, "libmosquitto could not connect\n");
-        exit(1);
-    }
+    require(mosquitto_connect(m, "localhost", mosquitto_group.tls_port, 60) == MOSQ_ERR_SUCCESS &&
+                mosquitto_loop_start(m) == MOSQ_ERR_SUCCESS,
+            "libmosquitto's connect");
     acks_wait(&acks, true, 0);
     run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
     start = bench_now_ms();
     for (int i = 0; i < messages; i++) {
-        mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, qos, false);
+        require(mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, qos, false) == MOSQ_ERR_SUCCESS,
+                "a libmosquitto publish");
     }
-    mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, 1, false);
+    require(mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, 1, false) == MOSQ_ERR_SUCCESS,
+            "libmosquitto's last publish");
     acks_wait(&acks, false, messages + 1);
     r.rate = messages / ((bench_now_ms() - start) / 1e3);
     mosquitto_disconnect(m);

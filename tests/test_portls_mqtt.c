@@ -1,6 +1,7 @@
 /* portls mqtt sub and pub against mosquitto, with mosquitto_pub and mosquitto_sub on the other
- * side: plain TCP, mutual TLS, stdin lines, secure WebSocket, and a refused certificate; and the
- * mqtt_ssl_mutual_auth example against the listener that requires client certificates. */
+ * side: plain TCP, mutual TLS, stdin lines, secure WebSocket, the failures and what they say, the
+ * built-in bundle; and the mqtt_ssl_mutual_auth example against the listener that requires client
+ * certificates. */
 #include <stdio.h>
 #include <string.h>
 
@@ -72,10 +73,80 @@ static void test_failure_is_reported(void **state)
     const char *argv[] = { PORTLS_TOOL, "mqtt", "pub", "-h", "localhost", "-p", port, "-t", "x", "-m", "y",
                            "--cafile", cert_path("other_ca.pem"), NULL };
     assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "the broker's certificate did not verify"));
     assert_non_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED"));
-    assert_non_null(strstr(out, "verify flags 0x8")); /* not trusted */
+    assert_non_null(strstr(out, "verify flags: 0x8")); /* not trusted */
     const char *usage[] = { PORTLS_TOOL, "mqtt", "pub", "-t", "x", NULL }; /* no message */
     assert_int_equal(run_program(usage, NULL, out, sizeof(out)), 2);
+}
+
+/* Runs portls mqtt (killed after 60 s: a run that should end must not hang the test).
+ * @return its exit status; out gets its output. */
+static int run_tool(const char *const args[], char *out, size_t out_len)
+{
+    const char *argv[32] = { "timeout", "60", PORTLS_TOOL, "mqtt" };
+    int n = 4;
+    for (int i = 0; args[i] != NULL && n < 31; i++) {
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    return run_program(argv, NULL, out, out_len);
+}
+
+/* Asserts that out contains text, showing out when it does not. */
+static void expect_in(const char *out, const char *text)
+{
+    if (strstr(out, text) == NULL) {
+        print_message("expected \"%s\" in:\n%s\n", text, out);
+    }
+    assert_non_null(strstr(out, text));
+}
+
+/* Each failure carries a real code (never ESP_OK) and a sentence that says what happened. */
+static void test_failures_say_why(void **state)
+{
+    (void)state;
+    char mtls[16], tls[16], tcp[16], url[64], out[8192];
+    port_arg(mtls, sizeof(mtls), mosquitto_group.mtls_port);
+    port_arg(tls, sizeof(tls), mosquitto_group.tls_port);
+    port_arg(tcp, sizeof(tcp), mosquitto_group.tcp_port);
+
+    /* no client certificate, to a broker that requires one */
+    const char *no_cert[] = { "pub", "-h", "localhost", "-p", mtls, "-t", "x", "-m", "y", "--cafile",
+                              cert_path("ca.pem"), NULL };
+    assert_int_equal(run_tool(no_cert, out, sizeof(out)), 1);
+    assert_null(strstr(out, "ESP_OK"));
+    expect_in(out, "portls mqtt: the broker ended the connection before accepting it");
+    expect_in(out, "--cert, --key");
+
+    /* plain MQTT to a TLS listener */
+    snprintf(url, sizeof(url), "mqtt://localhost:%d", mosquitto_group.tls_port);
+    const char *plain_to_tls[] = { "pub", "--url", url, "-t", "x", "-m", "y", NULL };
+    assert_int_equal(run_tool(plain_to_tls, out, sizeof(out)), 1);
+    assert_null(strstr(out, "ESP_OK"));
+    expect_in(out, "use --cafile, or an mqtts:// or wss:// URL"); /* closed, or answered TLS */
+
+    /* a filter the broker would close the connection over, after every reconnect */
+    const char *bad_filter[] = { "sub", "-h", "127.0.0.1", "-p", tcp, "-t", "ok/#", "-t", "a/#/b", NULL };
+    assert_int_equal(run_tool(bad_filter, out, sizeof(out)), 1);
+    expect_in(out, "cannot subscribe to \"a/#/b\": not a valid topic filter");
+    const char *bad_name[] = { "pub", "-h", "127.0.0.1", "-p", tcp, "-t", "a/+", "-m", "y", NULL };
+    assert_int_equal(run_tool(bad_name, out, sizeof(out)), 1);
+    expect_in(out, "publishing to \"a/+\" failed");
+}
+
+/* Without --cafile, TLS is verified with the built-in bundle, as portls connect and get do: the
+ * test CA is not in it, so the handshake fails on the chain (not for lack of a trust anchor). */
+static void test_bundle_without_cafile(void **state)
+{
+    (void)state;
+    char url[64], out[8192];
+    snprintf(url, sizeof(url), "mqtts://localhost:%d", mosquitto_group.tls_port);
+    const char *args[] = { "pub", "--url", url, "-t", "x", "-m", "y", NULL };
+    assert_int_equal(run_tool(args, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED"));
+    assert_non_null(strstr(out, "verify flags: 0x8")); /* not signed by a CA of the bundle */
+    assert_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_SETUP_FAILED"));
 }
 
 static void test_example_ssl_mutual_auth(void **state)
@@ -100,6 +171,8 @@ int main(void)
         cmocka_unit_test(test_pub_over_mutual_tls),
         cmocka_unit_test(test_pub_lines_over_wss),
         cmocka_unit_test(test_failure_is_reported),
+        cmocka_unit_test(test_failures_say_why),
+        cmocka_unit_test(test_bundle_without_cafile),
         cmocka_unit_test(test_example_ssl_mutual_auth),
     };
     return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);

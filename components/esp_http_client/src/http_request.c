@@ -205,15 +205,7 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
 
 static bool send_all(esp_http_client_handle_t client, const char *data, size_t len)
 {
-    while (len > 0) {
-        int n = esp_transport_write(client->transport, data, (int)len, client->timeout_ms);
-        if (n <= 0) {
-            return false;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
+    return esp_transport_write_all(client->transport, data, (int)len, client->timeout_ms) == (int)len;
 }
 
 /* Formats into buf, growing it. @return false when out of memory. */

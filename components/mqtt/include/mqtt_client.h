@@ -3,10 +3,20 @@
  * over TCP, TLS, WebSocket and secure WebSocket, on tcp_transport.
  *
  * A client runs in its own thread from esp_mqtt_client_start() on: it connects, reads, sends
- * keepalive PINGREQs, resends unacknowledged messages and reconnects. Events reach the handlers
- * registered with esp_mqtt_client_register_event() on that thread, in the order they happen; a
- * handler may call the client's API (the API lock is recursive), but not stop or destroy it.
- * Every API call is thread-safe.
+ * keepalive PINGREQs, resends unacknowledged messages, drops expired ones and reconnects. Events
+ * reach the handlers registered with esp_mqtt_client_register_event() on that thread, in the
+ * order they happen; a handler may call the client's API (the API lock is recursive), but not stop
+ * or destroy it. Every API call is thread-safe, and none waits for a broker that does not answer:
+ * the thread connects (DNS, TCP, TLS, CONNECT, CONNACK) without the API lock. Only stop() and
+ * disconnect() wait, for a WebSocket (or custom transport's) connect in progress
+ * (network.timeout_ms at most); a TCP or TLS connect is given up within 50 ms.
+ *
+ * Writes: a packet is written whole within network.timeout_ms, on the calling thread for publish,
+ * subscribe, unsubscribe and disconnect. A write that fails or times out ends that connection (a
+ * TLS record may be left half-sent): nothing more is written on it, and the client's thread closes
+ * it (MQTT_EVENT_ERROR, MQTT_EVENT_DISCONNECTED) once the broker has read what the socket holds,
+ * or another network.timeout_ms later. QoS 1 and 2 messages stay in the outbox for the next
+ * connection.
  *
  * Buffers given in the configuration (certificates, keys, PSK, ALPN list, suites) are not copied
  * and must outlive the client; strings (URI, host, path, credentials, will) are copied.
@@ -52,8 +62,9 @@ typedef enum esp_mqtt_event_id_t {
                                   topic_len (first piece only), data, data_len,
                                   current_data_offset, total_data_len, msg_id, qos, retain, dup */
     MQTT_EVENT_BEFORE_CONNECT, /*!< about to connect (esp_mqtt_set_config() may change the config) */
-    MQTT_EVENT_DELETED,      /*!< a message left the outbox unacknowledged after
-                                  CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS: msg_id */
+    MQTT_EVENT_DELETED,      /*!< a message left the outbox unacknowledged:
+                                  CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS passed since it was queued,
+                                  or since it was first sent (esp-mqtt's rule): msg_id */
     MQTT_USER_EVENT,         /*!< from esp_mqtt_dispatch_custom_event() */
 } esp_mqtt_event_id_t;
 
@@ -92,7 +103,11 @@ typedef enum esp_mqtt_protocol_ver_t {
 
 /** What failed, in MQTT_EVENT_ERROR (its first three fields are esp_tls_last_error_t's). */
 typedef struct esp_mqtt_error_codes {
-    esp_err_t esp_tls_last_esp_err;  /*!< ESP-TLS's esp_err_t */
+    esp_err_t esp_tls_last_esp_err;  /*!< ESP-TLS's esp_err_t; never ESP_OK for a transport failure:
+                                          without a code of ESP-TLS's, ESP_ERR_ESP_TLS_TCP_CLOSED_FIN
+                                          (the broker closed), ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT,
+                                          ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED (see the errno),
+                                          ESP_ERR_INVALID_RESPONSE (not MQTT) or ESP_ERR_NO_MEM */
     int esp_tls_stack_err;           /*!< mbedTLS's code */
     int esp_tls_cert_verify_flags;   /*!< the certificate verification flags */
     esp_mqtt_error_type_t error_type;
@@ -198,7 +213,9 @@ typedef struct esp_mqtt_client_config_t {
         int out_size; /*!< send buffer for packets other than PUBLISH; 0: as size */
     } buffer;
     struct outbox_config_t {
-        uint64_t limit; /*!< bytes of unacknowledged messages kept; 0: no limit */
+        uint64_t limit; /*!< 0: no limit. As esp-mqtt: publish() of a QoS 1/2 message and enqueue()
+                             of any fail with -2 when its payload length plus the outbox's bytes
+                             would exceed it; subscribe() fails with -2 while the outbox is over it */
     } outbox;
 } esp_mqtt_client_config_t;
 
@@ -225,7 +242,8 @@ esp_err_t esp_mqtt_client_reconnect(esp_mqtt_client_handle_t client);
  * esp_mqtt_client_reconnect(). @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_FAIL (not started). */
 esp_err_t esp_mqtt_client_disconnect(esp_mqtt_client_handle_t client);
 
-/** Stops the thread and closes the connection, waiting for both. Not from an event handler.
+/** Stops the thread and closes the connection, waiting for both (a connect over TCP or TLS in
+ * progress is given up within 50 ms). Not from an event handler.
  * @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_FAIL (not started, or called from a handler). */
 esp_err_t esp_mqtt_client_stop(esp_mqtt_client_handle_t client);
 
@@ -242,23 +260,32 @@ bool esp_mqtt_client_is_stopped(esp_mqtt_client_handle_t client);
              esp_mqtt_topic_t *: esp_mqtt_client_subscribe_multiple)(client_handle, topic_type, qos_or_size)
 #endif
 
-/** Sends SUBSCRIBE (connected only). @return its msg_id; -1 on failure; -2 outbox full. */
+/** Sends SUBSCRIBE (connected only). A filter must be valid (MQTT 3.1.1, 4.7: "+" fills a whole
+ * level, "#" only the last one), else the call fails and the log says why.
+ * @return its msg_id; -1 on failure (not connected, a bad filter or QoS, no packet identifier
+ *         free); -2 while the outbox is over outbox.limit. */
 int esp_mqtt_client_subscribe_single(esp_mqtt_client_handle_t client, const char *topic, int qos);
 int esp_mqtt_client_subscribe_multiple(esp_mqtt_client_handle_t client, const esp_mqtt_topic_t *topic_list, int size);
 
-/** Sends UNSUBSCRIBE (connected only). @return its msg_id, or -1. */
+/** Sends UNSUBSCRIBE (connected only; a valid filter). @return its msg_id, or -1. */
 int esp_mqtt_client_unsubscribe(esp_mqtt_client_handle_t client, const char *topic);
 
 /**
- * Publishes data (len bytes; 0: strlen(data); NULL: empty). QoS 1 and 2 messages are kept in the
+ * Publishes data (len bytes; 0: strlen(data); NULL: empty) to topic, a topic name (no wildcard).
+ * Connected, the message is written on the calling thread. QoS 1 and 2 messages are kept in the
  * outbox until acknowledged (resent after a reconnect with DUP); while disconnected they are only
  * queued, and a QoS 0 message fails.
- * @return the msg_id (0 for QoS 0); -1 on failure; -2 when the outbox limit is reached.
+ * @return the msg_id (0 for QoS 0); -1 on failure (a bad argument or topic; QoS 0: not connected,
+ *         or the write failed; QoS 1/2: all 65,535 packet identifiers held by the outbox, or no
+ *         memory); -2 when the outbox limit is reached. A QoS 1/2 message whose write failed is
+ *         kept and returns its msg_id.
  */
 int esp_mqtt_client_publish(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos,
                             int retain);
 
-/** Queues a message for the client's thread to send (QoS 0 too when store is true).
+/** Queues a message for the client's thread to send; nothing is written on the calling thread.
+ * A QoS 0 message with store false is queued while connected and fails (-1) while disconnected
+ * (esp-mqtt fails it always); with store true it waits in the outbox like QoS 1 and 2.
  * @return as esp_mqtt_client_publish(). */
 int esp_mqtt_client_enqueue(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos,
                             int retain, bool store);
@@ -267,7 +294,10 @@ int esp_mqtt_client_enqueue(esp_mqtt_client_handle_t client, const char *topic, 
  * event handler. @return ESP_OK, or ESP_ERR_INVALID_ARG. */
 esp_err_t esp_mqtt_client_destroy(esp_mqtt_client_handle_t client);
 
-/** Replaces the configuration (as init validates it); takes effect at the next connect.
+/** Replaces the configuration (as init validates it); takes effect at the next connect, TLS, TCP
+ * and WebSocket settings included (the transports are made again; a custom transport stays as
+ * it is, and cannot be added or removed). The buffers the new config names (certificates, keys,
+ * ALPN, suites, PSK) must outlive the client; the old ones may go once the next connect began.
  * @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_ERR_NO_MEM. */
 esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client, const esp_mqtt_client_config_t *config);
 

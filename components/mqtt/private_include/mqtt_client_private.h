@@ -8,10 +8,18 @@
 #include "mqtt_client.h"
 #include "mqtt_msg.h"
 #include "mqtt_outbox.h"
+#include "sdkconfig.h"
+
+/* esp-mqtt's name for CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS. A test builds the component again
+ * with a shorter one, to see messages expire within seconds. */
+#ifndef OUTBOX_EXPIRED_TIMEOUT_MS
+#define OUTBOX_EXPIRED_TIMEOUT_MS CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS
+#endif
 
 typedef enum {
     MQTT_STATE_IDLE,           /* not started, or stopped */
     MQTT_STATE_CONNECT,        /* to connect now */
+    MQTT_STATE_CONNECTING,     /* the thread connects, without the lock (polling is set) */
     MQTT_STATE_CONNECTED,
     MQTT_STATE_WAIT_RECONNECT, /* until reconnect_at_ms */
     MQTT_STATE_DISCONNECTED,   /* until esp_mqtt_client_reconnect() */
@@ -38,12 +46,16 @@ struct esp_mqtt_client {
     pthread_cond_t wake;    /* a state change the thread or a waiting caller must see */
     pthread_t thread;
     bool started, stop_requested;
-    bool polling; /* the thread waits on the socket, unlocked */
+    bool polling; /* the thread uses the connection unlocked: it waits on the socket, or connects */
     bool closing; /* another thread closes the connection: the thread must not poll */
+    bool broken;  /* a write failed: nothing more may be written; the thread ends the connection */
+    int64_t broken_at_ms;
+    bool transports_stale; /* esp_mqtt_set_config() replaced the config: new transports before the next connect */
     mqtt_state_t state;
     mqtt_config_t config;
     esp_transport_list_handle_t transports;
-    esp_transport_handle_t transport; /* the connection's, while connected */
+    esp_transport_handle_t transport; /* the connection's, from the connect on */
+    int timeout_ms;                   /* the connection's network timeout (the thread reads it unlocked) */
     esp_event_loop_handle_t events;
     custom_event_t *custom_events;
     int custom_count;
@@ -69,9 +81,14 @@ void mqtt_config_free(mqtt_config_t *cfg);
  * @return ESP_OK; ESP_FAIL (not a URI of ours); ESP_ERR_NO_MEM. */
 esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri, int default_port);
 
-/* The transports, configured from cfg: "mqtt", "mqtts", "ws", "wss" (or the custom one).
- * @return ESP_OK, or ESP_ERR_NO_MEM. */
+/* The transports, configured from the client's config: "mqtt", "mqtts", "ws", "wss" (or the
+ * custom one). Those made before (not a custom one) are destroyed first: every TLS, TCP and
+ * WebSocket setting of the config applies to the next connect. @return ESP_OK, or ESP_ERR_NO_MEM. */
 esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client);
+
+/* Whether the configured broker's transport connects step by step (TCP and TLS), so that the
+ * thread can give up between steps; WebSocket and a custom transport connect in one call. */
+bool mqtt_transport_is_async(esp_mqtt_client_handle_t client);
 
 /* The transport for the configured broker: the custom one, or the list's for its scheme. */
 esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client);
@@ -84,8 +101,21 @@ int64_t mqtt_now_ms(void);
 void mqtt_dispatch(esp_mqtt_client_handle_t client, esp_mqtt_event_t *ev);
 void mqtt_dispatch_simple(esp_mqtt_client_handle_t client, esp_mqtt_event_id_t id, int msg_id);
 
-/* Writes all of packet within timeout_ms. @return 0, or -1 (the connection is broken). */
+/* Writes all of packet within the network timeout, on any thread (the lock held). A failed or
+ * timed-out write may leave part of a packet (or of a TLS record) on the way, so it marks the
+ * connection broken: no further write goes out on it, and the thread ends it (ERROR, then
+ * DISCONNECTED) once the broker has taken what the socket holds, or after another network
+ * timeout; QoS 1 and 2 messages stay in the outbox for the next connection.
+ * @return 0, or -1 (the error is noted in client->error). */
 int mqtt_write(esp_mqtt_client_handle_t client, const uint8_t *packet, size_t len);
+
+/* Whether the API may write now: connected, and no write failed on this connection. */
+bool mqtt_can_write(const esp_mqtt_client_handle_t client);
+
+/* Notes t's failure in client->error: ESP-TLS's record and errno, or, when the transport
+ * recorded no code, ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED (with an errno) or fallback. So an
+ * ERROR event never says ESP_OK. @return -1. */
+int mqtt_note_transport_error(esp_mqtt_client_handle_t client, esp_transport_handle_t t, esp_err_t fallback);
 
 /* Sends an outbox item now (connected). @return 0, or -1. */
 int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item);
@@ -100,3 +130,8 @@ void mqtt_end(esp_mqtt_client_handle_t client, mqtt_state_t next);
 /* ---- the connection's thread (mqtt_session.c) ---- */
 
 void *mqtt_thread(void *arg);
+
+/* Reads and handles one packet from the broker (the connection is readable; connected, lock
+ * held): events, acknowledgements, the outbox. @return 0; -1 when the connection must go (the
+ * error noted in client->error). */
+int mqtt_read_packet(esp_mqtt_client_handle_t client);

@@ -78,6 +78,11 @@ size_t mqtt_encode_unsubscribe(uint8_t *buf, size_t cap, uint16_t msg_id, const 
 /* PINGREQ or DISCONNECT: a fixed header alone. */
 size_t mqtt_encode_empty(uint8_t *buf, size_t cap, mqtt_packet_type_t type);
 
+/* Why topic (NUL-terminated) is not a topic name, or (filter) not a topic filter, by MQTT 3.1.1,
+ * 4.7: not empty, at most 65,535 bytes; a name holds no wildcard; in a filter "+" fills a whole
+ * level and "#" the last one. @return NULL when it is valid, else a sentence. */
+const char *mqtt_topic_problem(const char *topic, bool filter);
+
 /* ---- decoding ---- */
 
 /* The fixed header at the start of buf[0..len): type, flags, remaining length and the header's

@@ -5,9 +5,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "esp_log.h"
+#include "esp_timer.h"
 #include "mqtt_client_private.h"
 
 static const char *TAG = "mqtt_client";
@@ -19,9 +19,7 @@ ESP_EVENT_DEFINE_BASE(MQTT_EVENTS);
 
 int64_t mqtt_now_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return esp_timer_get_time() / 1000;
 }
 
 static void lock(esp_mqtt_client_handle_t client)
@@ -198,6 +196,7 @@ esp_err_t esp_mqtt_set_config(esp_mqtt_client_handle_t client, const esp_mqtt_cl
     if (err == ESP_OK) {
         mqtt_config_free(&client->config);
         client->config = next;
+        client->transports_stale = true; /* TLS, TCP and WebSocket settings: at the next connect */
     } else {
         mqtt_config_free(&next);
     }
@@ -305,19 +304,26 @@ esp_err_t esp_mqtt_client_reconnect(esp_mqtt_client_handle_t client)
 
 /* ---- sending ---- */
 
+bool mqtt_can_write(const esp_mqtt_client_handle_t client)
+{
+    return client->state == MQTT_STATE_CONNECTED && client->transport != NULL && !client->broken;
+}
+
 int mqtt_write(esp_mqtt_client_handle_t client, const uint8_t *packet, size_t len)
 {
-    while (len > 0 && client->transport != NULL) {
-        int n = esp_transport_write(client->transport, (const char *)packet, (int)len, client->config.timeout_ms);
-        if (n <= 0) {
-            ESP_LOGE(TAG, "writing to the broker failed (%d)", n);
-            return -1;
-        }
-        packet += n;
-        len -= (size_t)n;
+    if (!mqtt_can_write(client)) {
+        return -1;
+    }
+    if (esp_transport_write_all(client->transport, (const char *)packet, (int)len, client->config.timeout_ms) != (int)len) {
+        ESP_LOGE(TAG, "writing to the broker failed: the connection must go (part of a packet may be on its way)");
+        mqtt_note_transport_error(client, client->transport, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
+        client->broken = true;
+        client->broken_at_ms = mqtt_now_ms();
+        pthread_cond_broadcast(&client->wake);
+        return -1;
     }
     client->last_sent_ms = mqtt_now_ms();
-    return len == 0 ? 0 : -1;
+    return 0;
 }
 
 int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item)
@@ -332,14 +338,16 @@ int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item)
     return 0;
 }
 
-/* The next packet identifier: not 0, and not one of a message still in the outbox. */
+/* The next packet identifier: not 0, and not one of a message still in the outbox.
+ * @return it, or 0 when all 65,535 are taken (said in the log). */
 static uint16_t next_msg_id(esp_mqtt_client_handle_t client)
 {
-    do {
-        client->last_msg_id = (uint16_t)(client->last_msg_id + 1);
-    } while (client->last_msg_id == 0 || outbox_find(&client->outbox, client->last_msg_id, MQTT_PUBLISH) != NULL ||
-             outbox_find(&client->outbox, client->last_msg_id, MQTT_PUBREL) != NULL);
-    return client->last_msg_id;
+    uint16_t id = outbox_next_id(&client->outbox, &client->last_msg_id);
+    if (id == 0) {
+        ESP_LOGE(TAG, "all 65,535 packet identifiers are held by unacknowledged messages in the outbox: "
+                      "wait for acknowledgements (MQTT_EVENT_PUBLISHED) or for them to expire");
+    }
+    return id;
 }
 
 /* A PUBLISH's header in a buffer of its own (a topic may be longer than the send buffer). */
@@ -362,7 +370,7 @@ static uint8_t *publish_header(const char *topic, size_t payload_len, int qos, i
 static int publish_now(esp_mqtt_client_handle_t client, const uint8_t *header, size_t header_len, const char *data,
                        size_t len)
 {
-    if (client->state != MQTT_STATE_CONNECTED) {
+    if (!mqtt_can_write(client)) {
         return -1;
     }
     if (header_len + len <= client->out_size) {
@@ -375,20 +383,15 @@ static int publish_now(esp_mqtt_client_handle_t client, const uint8_t *header, s
     return mqtt_write(client, header, header_len) == 0 && mqtt_write(client, (const uint8_t *)data, len) == 0 ? 0 : -1;
 }
 
-/* Into the outbox, and (send_now and connected) on the wire. @return the msg_id, -1 or -2. */
+/* Into the outbox, and (send_now and connected) on the wire. @return the msg_id, or -1. */
 static int publish_kept(esp_mqtt_client_handle_t client, const uint8_t *header, size_t header_len, const char *data,
                         size_t len, int qos, uint16_t id, bool send_now)
 {
-    uint64_t limit = client->config.c.outbox.limit;
-    if (limit > 0 && client->outbox.bytes + header_len + len > limit) {
-        ESP_LOGW(TAG, "the outbox is full (%zu of %llu bytes)", client->outbox.bytes, (unsigned long long)limit);
-        return -2;
-    }
-    outbox_item_t *item = outbox_add(&client->outbox, id, qos, header, header_len, data, len);
+    outbox_item_t *item = outbox_add(&client->outbox, id, qos, header, header_len, data, len, mqtt_now_ms());
     if (item == NULL) {
         return -1;
     }
-    if (send_now && client->state == MQTT_STATE_CONNECTED) {
+    if (send_now && mqtt_can_write(client)) {
         mqtt_send_item(client, item); /* a failed write leaves it queued for the next connection */
     } else {
         pthread_cond_broadcast(&client->wake);
@@ -396,24 +399,71 @@ static int publish_kept(esp_mqtt_client_handle_t client, const uint8_t *header, 
     return id;
 }
 
-static int publish(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos, int retain,
-                   bool store, bool send_now)
+typedef enum {
+    SEND_NOW,       /* esp_mqtt_client_publish(): written on the caller's thread when connected */
+    ENQUEUE,        /* esp_mqtt_client_enqueue(): the client's thread sends it */
+    ENQUEUE_STORED, /* ... store = true: a QoS 0 message too waits in the outbox while disconnected */
+} publish_mode_t;
+
+/* esp-mqtt's outbox.limit rule: publish() counts QoS 1 and 2 messages only, enqueue() all; the
+ * payload's length plus what the outbox holds must not exceed the limit. */
+static bool over_limit(const esp_mqtt_client_handle_t client, size_t payload_len, int qos, publish_mode_t mode)
 {
-    if (client == NULL || topic == NULL || topic[0] == '\0' || qos < 0 || qos > 2 || len < 0) {
+    uint64_t limit = client->config.c.outbox.limit;
+    if (limit == 0 || (qos == 0 && mode == SEND_NOW) || payload_len + client->outbox.bytes <= limit) {
+        return false;
+    }
+    ESP_LOGW(TAG, "the outbox is full (%zu of %llu bytes)", client->outbox.bytes, (unsigned long long)limit);
+    return true;
+}
+
+/* Whether the message goes into the outbox: QoS 1 and 2; and from enqueue(), which never writes
+ * on the caller's thread, QoS 0 too (without store, only while connected: it is not kept). */
+static bool kept_in_outbox(const esp_mqtt_client_handle_t client, int qos, publish_mode_t mode)
+{
+    if (qos > 0 || mode == ENQUEUE_STORED) {
+        return true;
+    }
+    return mode == ENQUEUE && client->state == MQTT_STATE_CONNECTED;
+}
+
+/* The message, with the lock held. @return the msg_id (0 for QoS 0), -1 or -2. */
+static int publish_locked(esp_mqtt_client_handle_t client, const char *topic, const char *data, size_t len, int qos,
+                          int retain, publish_mode_t mode)
+{
+    if (over_limit(client, len, qos, mode)) {
+        return -2;
+    }
+    uint16_t id = qos > 0 ? next_msg_id(client) : 0;
+    size_t header_len = 0;
+    uint8_t *header = qos > 0 && id == 0 ? NULL : publish_header(topic, len, qos, retain, id, &header_len);
+    if (header == NULL) {
+        return -1;
+    }
+    int rc = -1;
+    if (kept_in_outbox(client, qos, mode)) {
+        rc = publish_kept(client, header, header_len, data, len, qos, id, mode == SEND_NOW);
+    } else if (mode == SEND_NOW) {
+        rc = publish_now(client, header, header_len, data, len);
+    }
+    free(header);
+    return rc;
+}
+
+static int publish(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos, int retain,
+                   publish_mode_t mode)
+{
+    if (client == NULL || topic == NULL || qos < 0 || qos > 2 || len < 0) {
+        return -1;
+    }
+    const char *problem = mqtt_topic_problem(topic, false);
+    if (problem != NULL) {
+        ESP_LOGE(TAG, "cannot publish to \"%s\": %s", topic, problem);
         return -1;
     }
     size_t data_len = len > 0 ? (size_t)len : data != NULL ? strlen(data) : 0;
     lock(client);
-    uint16_t id = qos > 0 ? next_msg_id(client) : 0;
-    size_t header_len = 0;
-    uint8_t *header = publish_header(topic, data_len, qos, retain, id, &header_len);
-    int rc = -1;
-    if (header != NULL && (qos > 0 || store)) {
-        rc = publish_kept(client, header, header_len, data, data_len, qos, id, send_now);
-    } else if (header != NULL) {
-        rc = publish_now(client, header, header_len, data, data_len);
-    }
-    free(header);
+    int rc = publish_locked(client, topic, data, data_len, qos, retain, mode);
     unlock(client);
     return rc;
 }
@@ -421,13 +471,13 @@ static int publish(esp_mqtt_client_handle_t client, const char *topic, const cha
 int esp_mqtt_client_publish(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos,
                             int retain)
 {
-    return publish(client, topic, data, len, qos, retain, false, true);
+    return publish(client, topic, data, len, qos, retain, SEND_NOW);
 }
 
 int esp_mqtt_client_enqueue(esp_mqtt_client_handle_t client, const char *topic, const char *data, int len, int qos,
                             int retain, bool store)
 {
-    return publish(client, topic, data, len, qos, retain, store || qos > 0, false);
+    return publish(client, topic, data, len, qos, retain, store ? ENQUEUE_STORED : ENQUEUE);
 }
 
 typedef struct {
@@ -453,8 +503,8 @@ static int send_request(esp_mqtt_client_handle_t client, encode_fn encode, const
 {
     lock(client);
     int rc = -1;
-    if (client->state == MQTT_STATE_CONNECTED) {
-        uint16_t id = next_msg_id(client);
+    uint16_t id = mqtt_can_write(client) ? next_msg_id(client) : 0;
+    if (id != 0) {
         size_t len = encode(client, id, arg);
         if (len == 0) {
             ESP_LOGE(TAG, "the request does not fit in the send buffer (%zu bytes)", client->out_size);
@@ -463,6 +513,26 @@ static int send_request(esp_mqtt_client_handle_t client, encode_fn encode, const
     }
     unlock(client);
     return rc;
+}
+
+/* esp-mqtt refuses a SUBSCRIBE (-2) while the outbox holds more than its limit. */
+static bool outbox_over_limit(esp_mqtt_client_handle_t client)
+{
+    lock(client);
+    uint64_t limit = client->config.c.outbox.limit;
+    bool over = limit > 0 && client->outbox.bytes > limit;
+    unlock(client);
+    return over;
+}
+
+/* A filter the broker would take (it closes the connection over one it does not). */
+static bool filter_valid(const char *filter, int qos)
+{
+    const char *problem = filter != NULL ? mqtt_topic_problem(filter, true) : "no filter";
+    if (problem != NULL) {
+        ESP_LOGE(TAG, "\"%s\" is not a topic filter: %s", filter != NULL ? filter : "(null)", problem);
+    }
+    return problem == NULL && qos >= 0 && qos <= 2;
 }
 
 int esp_mqtt_client_subscribe_multiple(esp_mqtt_client_handle_t client, const esp_mqtt_topic_t *topic_list, int size)
@@ -475,12 +545,12 @@ int esp_mqtt_client_subscribe_multiple(esp_mqtt_client_handle_t client, const es
         return -1;
     }
     bool valid = true;
-    for (int i = 0; i < size; i++) {
+    for (int i = 0; i < size && valid; i++) {
         subs[i] = (mqtt_subscription_t){ topic_list[i].filter, topic_list[i].qos };
-        valid = valid && subs[i].filter != NULL && subs[i].filter[0] != '\0' && subs[i].qos >= 0 && subs[i].qos <= 2;
+        valid = filter_valid(subs[i].filter, subs[i].qos);
     }
     subscribe_t request = { subs, size };
-    int rc = valid ? send_request(client, encode_subscribe, &request) : -1;
+    int rc = !valid ? -1 : outbox_over_limit(client) ? -2 : send_request(client, encode_subscribe, &request);
     free(subs);
     return rc;
 }
@@ -493,7 +563,7 @@ int esp_mqtt_client_subscribe_single(esp_mqtt_client_handle_t client, const char
 
 int esp_mqtt_client_unsubscribe(esp_mqtt_client_handle_t client, const char *topic)
 {
-    if (client == NULL || topic == NULL || topic[0] == '\0') {
+    if (client == NULL || !filter_valid(topic, 0)) {
         return -1;
     }
     return send_request(client, encode_unsubscribe, topic);

@@ -312,6 +312,10 @@ static esp_err_t add_all(esp_transport_list_handle_t list, esp_transport_handle_
 esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client)
 {
     const esp_mqtt_client_config_t *c = &client->config.c;
+    if (client->transports != NULL && c->network.transport != NULL) {
+        return ESP_OK; /* the caller's own transport: configured by the caller */
+    }
+    esp_transport_list_destroy(client->transports);
     client->transports = esp_transport_list_init();
     if (client->transports == NULL) {
         return ESP_ERR_NO_MEM;
@@ -343,4 +347,10 @@ esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client)
         esp_transport_ws_set_path(t, client->config.path != NULL ? client->config.path : "/"); /* set_uri may change it */
     }
     return t;
+}
+
+bool mqtt_transport_is_async(esp_mqtt_client_handle_t client)
+{
+    esp_mqtt_transport_t t = client->config.transport;
+    return client->config.c.network.transport == NULL && (t == MQTT_TRANSPORT_OVER_TCP || t == MQTT_TRANSPORT_OVER_SSL);
 }

@@ -288,3 +288,40 @@ mqtt_msg_status_t mqtt_decode_suback(const mqtt_fixed_header_t *h, const uint8_t
     *count = (size_t)(r.end - r.p);
     return MQTT_MSG_OK;
 }
+
+/* ---- topics ---- */
+
+/* One level of a topic (between slashes): in a filter it may be "+", or "#" when it is the last. */
+static const char *level_problem(const char *level, size_t len, bool filter, bool last)
+{
+    bool plus = memchr(level, '+', len) != NULL, hash = memchr(level, '#', len) != NULL;
+    if (!plus && !hash) {
+        return NULL;
+    }
+    if (!filter) {
+        return "a topic name holds no wildcard (+ or #)";
+    }
+    if (len != 1) {
+        return "a wildcard (+ or #) must fill a whole level of the filter";
+    }
+    return hash && !last ? "# must be the last level of the filter" : NULL;
+}
+
+const char *mqtt_topic_problem(const char *topic, bool filter)
+{
+    size_t len = strlen(topic);
+    if (len == 0 || len > 65535) {
+        return len == 0 ? "the topic is empty" : "the topic is longer than 65,535 bytes";
+    }
+    const char *end = topic + len;
+    for (const char *level = topic; level <= end;) {
+        const char *slash = memchr(level, '/', (size_t)(end - level));
+        const char *stop = slash != NULL ? slash : end;
+        const char *why = level_problem(level, (size_t)(stop - level), filter, slash == NULL);
+        if (why != NULL) {
+            return why;
+        }
+        level = stop + 1;
+    }
+    return NULL;
+}

@@ -1,21 +1,31 @@
 /*
  * The client's thread: it connects (CONNECT, then CONNACK), reads and handles the broker's
- * packets, keeps the connection alive with PINGREQs, sends and resends the outbox, and
- * reconnects. It holds the API lock except while it waits: on the socket (at most POLL_MS, so
- * that timers and queued messages are served) or on the client's condition.
+ * packets, keeps the connection alive with PINGREQs, sends and resends the outbox, drops what
+ * expired there, and reconnects. It holds the API lock except while it waits: on the socket (at
+ * most POLL_MS at a time, so that timers and queued messages are served), on the client's
+ * condition, and while it connects (DNS, TCP, TLS, CONNECT and the wait for CONNACK), so that no
+ * API call waits for a broker.
+ *
+ * A failure is noted in client->error where it happens; the ERROR event goes out once, where the
+ * connection is ended (connection_failed()).
  */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#ifdef __linux__
+#include <linux/sockios.h> /* SIOCOUTQ */
+#endif
 
 #include "esp_log.h"
 #include "esp_tls.h"
 #include "mqtt_client_private.h"
-#include "sdkconfig.h"
 
 static const char *TAG = "mqtt_session";
 
 #define POLL_MS 50
+#define LOOKUP_STEP_MS 5
 
 /* ---- errors and closing ---- */
 
@@ -26,15 +36,29 @@ _Static_assert(offsetof(esp_mqtt_error_codes_t, esp_tls_last_esp_err) == offseto
                    offsetof(esp_mqtt_error_codes_t, esp_tls_cert_verify_flags) == offsetof(esp_tls_last_error_t, esp_tls_flags),
                "esp_mqtt_error_codes_t starts with esp_tls_last_error_t's fields");
 
-static void note_transport_error(esp_mqtt_client_handle_t client, esp_transport_handle_t t)
+int mqtt_note_transport_error(esp_mqtt_client_handle_t client, esp_transport_handle_t t, esp_err_t fallback)
 {
     int code = 0, flags = 0;
     int sock_errno = esp_transport_get_errno(t);
     esp_tls_error_handle_t h = esp_transport_get_error_handle(t);
-    esp_err_t err = h != NULL ? esp_tls_get_and_clear_last_error(h, &code, &flags) : ESP_FAIL;
+    esp_err_t err = h != NULL ? esp_tls_get_and_clear_last_error(h, &code, &flags) : ESP_OK;
+    if (err == ESP_OK) {
+        err = sock_errno > 0 ? ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED : fallback;
+    }
     client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT, .esp_tls_last_esp_err = err,
                                               .esp_tls_stack_err = code, .esp_tls_cert_verify_flags = flags,
-                                              .esp_transport_sock_errno = sock_errno };
+                                              .esp_transport_sock_errno = sock_errno > 0 ? sock_errno : 0 };
+    return -1;
+}
+
+/* What esp_transport_read()'s result r <= 0 means, as an esp_err_t for when nothing else says. */
+static esp_err_t read_failure(int r)
+{
+    if (r == ERR_TCP_TRANSPORT_CONNECTION_CLOSED_BY_FIN) {
+        return ESP_ERR_ESP_TLS_TCP_CLOSED_FIN;
+    }
+    return r == ERR_TCP_TRANSPORT_CONNECTION_TIMEOUT ? ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT
+                                                     : ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED;
 }
 
 static void dispatch_error(esp_mqtt_client_handle_t client)
@@ -50,13 +74,14 @@ void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next)
 {
     client->closing = true;
     while (client->polling) {
-        pthread_cond_wait(&client->wake, &client->lock); /* the thread leaves its poll within POLL_MS */
+        pthread_cond_wait(&client->wake, &client->lock); /* the thread lets go within POLL_MS */
     }
     bool was_open = client->transport != NULL;
     if (was_open) {
         esp_transport_close(client->transport);
         client->transport = NULL;
     }
+    client->broken = false;
     client->ping_outstanding = false;
     client->state = next;
     client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
@@ -77,52 +102,50 @@ static int send_empty(esp_mqtt_client_handle_t client, mqtt_packet_type_t type)
 
 void mqtt_end(esp_mqtt_client_handle_t client, mqtt_state_t next)
 {
-    if (client->state == MQTT_STATE_CONNECTED) {
+    if (mqtt_can_write(client)) {
         send_empty(client, MQTT_DISCONNECT); /* the broker then drops the last will */
     }
     mqtt_close(client, next);
 }
 
-/* The connection failed: DISCONNECTED, then reconnect later (or wait for reconnect()). */
-static void abort_connection(esp_mqtt_client_handle_t client)
+/* The connection failed: ERROR with what client->error says, DISCONNECTED, then reconnect later
+ * (or wait for reconnect()). */
+static void connection_failed(esp_mqtt_client_handle_t client)
 {
+    dispatch_error(client);
     bool auto_reconnect = !client->config.c.network.disable_auto_reconnect;
     mqtt_close(client, auto_reconnect ? MQTT_STATE_WAIT_RECONNECT : MQTT_STATE_DISCONNECTED);
 }
 
-/* The broker broke the protocol: ERROR (ESP_ERR_INVALID_RESPONSE), then the connection goes.
- * @return -1. */
+/* The broker broke the protocol (ESP_ERR_INVALID_RESPONSE). @return -1. */
 static int protocol_error(esp_mqtt_client_handle_t client, const char *what)
 {
     ESP_LOGE(TAG, "the broker sent %s: closing the connection", what);
     client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT,
                                               .esp_tls_last_esp_err = ESP_ERR_INVALID_RESPONSE };
-    dispatch_error(client);
     return -1;
 }
 
-/* The transport failed: ERROR with its codes, then the connection goes. @return -1. */
-static int transport_failed(esp_mqtt_client_handle_t client)
+static int out_of_memory(esp_mqtt_client_handle_t client)
 {
-    note_transport_error(client, client->transport);
-    dispatch_error(client);
+    client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT,
+                                              .esp_tls_last_esp_err = ESP_ERR_NO_MEM };
     return -1;
 }
 
 /* ---- reading packets ---- */
 
 /* Exactly len bytes within the network timeout. A read that returns nothing (a WebSocket control
- * frame the transport answered itself) is tried again until then. @return 0, or -1 (the error
- * is noted and reported). */
+ * frame the transport answered itself) is tried again until then. @return 0, or -1 (noted). */
 static int read_exact(esp_mqtt_client_handle_t client, uint8_t *buf, size_t len)
 {
-    int64_t deadline = mqtt_now_ms() + client->config.timeout_ms;
+    int64_t deadline = mqtt_now_ms() + client->timeout_ms;
     while (len > 0) {
         int64_t left = deadline - mqtt_now_ms();
         int n = left > 0 ? esp_transport_read(client->transport, (char *)buf, (int)len, (int)left) : 0;
         if (n < 0 || (n == 0 && left <= 0)) {
             ESP_LOGE(TAG, "%s while reading from the broker", n == 0 ? "timeout" : "failure or close");
-            return transport_failed(client);
+            return mqtt_note_transport_error(client, client->transport, read_failure(n));
         }
         buf += n;
         len -= (size_t)n;
@@ -231,7 +254,7 @@ static int handle_publish(esp_mqtt_client_handle_t client, const mqtt_fixed_head
         return send_ack(client, MQTT_PUBACK, p.msg_id);
     }
     if (p.qos == 2 && !duplicate && !qos2_remember(client, p.msg_id)) {
-        return -1;
+        return out_of_memory(client);
     }
     return p.qos == 2 ? send_ack(client, MQTT_PUBREC, p.msg_id) : 0;
 }
@@ -284,13 +307,11 @@ static int handle_suback(esp_mqtt_client_handle_t client, const mqtt_fixed_heade
     return 0;
 }
 
-/* One packet from the broker, when the socket is readable: nothing if what came was not for us
- * (a WebSocket ping). @return 0, or -1 (the connection must go). */
-static int read_packet(esp_mqtt_client_handle_t client)
+int mqtt_read_packet(esp_mqtt_client_handle_t client)
 {
     int first = esp_transport_read(client->transport, (char *)client->in, 1, 0);
-    if (first <= 0) {
-        return first == 0 ? 0 : transport_failed(client);
+    if (first <= 0) { /* nothing: what came was not for us (a WebSocket ping) */
+        return first == 0 ? 0 : mqtt_note_transport_error(client, client->transport, read_failure(first));
     }
     mqtt_fixed_header_t h;
     if (read_fixed_header(client, 1, &h) != 0) {
@@ -318,11 +339,26 @@ static int read_packet(esp_mqtt_client_handle_t client)
     }
 }
 
-/* ---- connecting ---- */
+/* ---- connecting, without the lock ---- */
 
-static int send_connect(esp_mqtt_client_handle_t client)
+/* What the unlocked connect needs, copied from the config (which set_config() may replace). */
+typedef struct {
+    esp_transport_handle_t t;
+    char *host;
+    int port, timeout_ms;
+    bool async;
+    uint8_t *connect; /* the CONNECT packet */
+    size_t connect_len;
+} connect_plan_t;
+
+typedef enum {
+    STEP_DONE,
+    STEP_ABANDONED, /* stop, or another thread closes the connection */
+    STEP_FAILED,    /* noted in client->error */
+} step_t;
+
+static uint8_t *encode_connect(const mqtt_config_t *cfg, size_t *len)
 {
-    const mqtt_config_t *cfg = &client->config;
     const struct last_will_t *w = &cfg->c.session.last_will;
     mqtt_connect_t c = { .client_id = cfg->client_id, .username = cfg->username, .password = cfg->password,
                          .password_len = cfg->password != NULL ? strlen(cfg->password) : 0,
@@ -333,21 +369,115 @@ static int send_connect(esp_mqtt_client_handle_t client)
     size_t cap = 64 + strlen(c.client_id) + (c.username ? strlen(c.username) : 0) + c.password_len +
                  (c.will_topic ? strlen(c.will_topic) : 0) + c.will_msg_len;
     uint8_t *packet = malloc(cap);
-    size_t len = packet != NULL ? mqtt_encode_connect(packet, cap, &c) : 0;
-    int rc = len > 0 ? mqtt_write(client, packet, len) : -1;
-    free(packet);
-    return rc;
+    *len = packet != NULL ? mqtt_encode_connect(packet, cap, &c) : 0;
+    return packet;
 }
 
-/* CONNACK within the network timeout. @return its return code (0 accepted), or -1. */
+static void plan_free(connect_plan_t *plan)
+{
+    free(plan->host);
+    free(plan->connect);
+}
+
+/* The transport (made again if the config changed), the address and the CONNECT packet, with
+ * the lock held. @return 0, or -1 (out of memory; noted). */
+static int plan_connect(esp_mqtt_client_handle_t client, connect_plan_t *plan)
+{
+    if (client->transports_stale && mqtt_transports_create(client) != ESP_OK) {
+        return out_of_memory(client);
+    }
+    client->transports_stale = false;
+    const mqtt_config_t *cfg = &client->config;
+    *plan = (connect_plan_t){ .t = mqtt_transport_for(client), .host = strdup(cfg->host), .port = cfg->port,
+                              .timeout_ms = cfg->timeout_ms, .async = mqtt_transport_is_async(client) };
+    plan->connect = encode_connect(cfg, &plan->connect_len);
+    if (plan->t == NULL || plan->host == NULL || plan->connect_len == 0) {
+        plan_free(plan);
+        return out_of_memory(client);
+    }
+    return 0;
+}
+
+/* Whether the connect must stop: stop() was called, or another thread closes the connection. */
+static bool abandoned(esp_mqtt_client_handle_t client)
+{
+    pthread_mutex_lock(&client->lock);
+    bool gone = client->stop_requested || client->closing;
+    pthread_mutex_unlock(&client->lock);
+    return gone;
+}
+
+/* Waits (at most POLL_MS) until a connect in progress can go on: the socket writable while TCP
+ * connects, readable while the TLS handshake waits for the broker. A socket that is writable
+ * gets one more step at once first (the TCP connect may have just finished). Before there is a
+ * socket, the name lookup runs on ESP-TLS's own sockets: a short sleep between its steps. */
+static void wait_for_progress(esp_transport_handle_t t, bool *stepped_again)
+{
+    int writable = esp_transport_poll_write(t, 0);
+    if (writable < 0) {
+        nanosleep(&(struct timespec){ .tv_nsec = LOOKUP_STEP_MS * 1000000L }, NULL);
+    } else if (writable == 0) {
+        esp_transport_poll_write(t, POLL_MS);
+        *stepped_again = false;
+    } else if (!*stepped_again) {
+        *stepped_again = true;
+    } else {
+        esp_transport_poll_read(t, POLL_MS);
+        *stepped_again = false;
+    }
+}
+
+/* DNS, TCP and TLS (or the WebSocket upgrade): step by step where the transport allows, so that
+ * a stop is seen within POLL_MS; in one call otherwise. */
+static step_t open_transport(esp_mqtt_client_handle_t client, const connect_plan_t *plan)
+{
+    int rc;
+    if (!plan->async) {
+        rc = esp_transport_connect(plan->t, plan->host, plan->port, plan->timeout_ms) == 0 ? 1 : -1;
+    } else {
+        bool stepped_again = false;
+        rc = esp_transport_connect_async(plan->t, plan->host, plan->port, plan->timeout_ms);
+        while (rc == 0 && !abandoned(client)) {
+            wait_for_progress(plan->t, &stepped_again);
+            rc = esp_transport_connect_async(plan->t, plan->host, plan->port, plan->timeout_ms);
+        }
+    }
+    if (rc < 0) {
+        mqtt_note_transport_error(client, plan->t, ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED);
+    }
+    return rc == 1 ? STEP_DONE : rc == 0 ? STEP_ABANDONED : STEP_FAILED;
+}
+
+/* CONNECT, then the wait until the broker's answer is there, POLL_MS at a time. */
+static step_t send_connect(esp_mqtt_client_handle_t client, const connect_plan_t *plan)
+{
+    int len = (int)plan->connect_len;
+    if (esp_transport_write_all(plan->t, (const char *)plan->connect, len, plan->timeout_ms) != len) {
+        mqtt_note_transport_error(client, plan->t, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
+        return STEP_FAILED;
+    }
+    int64_t deadline = mqtt_now_ms() + plan->timeout_ms;
+    int rc = 0;
+    for (int64_t left = plan->timeout_ms; rc == 0 && left > 0; left = deadline - mqtt_now_ms()) {
+        if (abandoned(client)) {
+            return STEP_ABANDONED;
+        }
+        rc = esp_transport_poll_read(plan->t, left < POLL_MS ? (int)left : POLL_MS);
+    }
+    if (rc > 0) {
+        return STEP_DONE;
+    }
+    ESP_LOGE(TAG, "%s before a CONNACK (network timeout %d ms)", rc < 0 ? "the connection failed" : "timeout",
+             plan->timeout_ms);
+    mqtt_note_transport_error(client, plan->t, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
+    return STEP_FAILED;
+}
+
+/* CONNACK, which is there. @return its return code (0 accepted), or -1 (noted). */
 static int read_connack(esp_mqtt_client_handle_t client, bool *session_present)
 {
     mqtt_fixed_header_t h;
     uint8_t code;
-    if (esp_transport_poll_read(client->transport, client->config.timeout_ms) <= 0) {
-        ESP_LOGE(TAG, "no CONNACK within %d ms", client->config.timeout_ms);
-        return transport_failed(client);
-    }
     if (read_fixed_header(client, 0, &h) != 0) {
         return -1;
     }
@@ -362,36 +492,26 @@ static int read_connack(esp_mqtt_client_handle_t client, bool *session_present)
                : protocol_error(client, "a malformed CONNACK");
 }
 
+/* Transport, CONNECT and CONNACK, unlocked. @return the CONNACK's return code; -1 failed
+ * (noted); -2 abandoned. */
+static int establish(esp_mqtt_client_handle_t client, const connect_plan_t *plan, bool *session_present)
+{
+    step_t st = open_transport(client, plan);
+    if (st == STEP_DONE) {
+        st = send_connect(client, plan);
+    }
+    if (st != STEP_DONE) {
+        return st == STEP_ABANDONED ? -2 : -1;
+    }
+    return read_connack(client, session_present);
+}
+
 static int send_queued(esp_mqtt_client_handle_t client);
 
-static void connect_to_broker(esp_mqtt_client_handle_t client)
+static void connected(esp_mqtt_client_handle_t client, bool session_present)
 {
-    mqtt_dispatch_simple(client, MQTT_EVENT_BEFORE_CONNECT, 0);
-    esp_transport_handle_t t = mqtt_transport_for(client);
-    client->error = (esp_mqtt_error_codes_t){ 0 };
-    if (esp_transport_connect(t, client->config.host, client->config.port, client->config.timeout_ms) != 0) {
-        note_transport_error(client, t);
-        dispatch_error(client);
-        client->state = client->config.c.network.disable_auto_reconnect ? MQTT_STATE_DISCONNECTED
-                                                                          : MQTT_STATE_WAIT_RECONNECT;
-        client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
-        mqtt_dispatch_simple(client, MQTT_EVENT_DISCONNECTED, 0); /* as esp-mqtt, also when never connected */
-        return;
-    }
-    client->transport = t;
-    bool session_present = false;
-    int code = send_connect(client) == 0 ? read_connack(client, &session_present) : transport_failed(client);
-    if (code > 0) {
-        client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_CONNECTION_REFUSED,
-                                                  .connect_return_code = (esp_mqtt_connect_return_code_t)code };
-        dispatch_error(client);
-    }
-    if (code != 0) {
-        abort_connection(client);
-        return;
-    }
     client->state = MQTT_STATE_CONNECTED;
-    client->connected_at_ms = mqtt_now_ms();
+    client->connected_at_ms = client->last_sent_ms = mqtt_now_ms();
     client->ping_outstanding = false;
     if (!client->config.c.session.disable_clean_session) {
         client->qos2_count = 0; /* a clean session starts without the broker's unreleased messages */
@@ -400,27 +520,96 @@ static void connect_to_broker(esp_mqtt_client_handle_t client)
                             .error_handle = &client->error };
     mqtt_dispatch(client, &ev);
     if (client->state == MQTT_STATE_CONNECTED && send_queued(client) != 0) {
-        abort_connection(client);
+        connection_failed(client);
     }
+}
+
+static void connect_to_broker(esp_mqtt_client_handle_t client)
+{
+    mqtt_dispatch_simple(client, MQTT_EVENT_BEFORE_CONNECT, 0);
+    if (client->state != MQTT_STATE_CONNECT || client->stop_requested) {
+        return; /* a handler disconnected or stopped the client */
+    }
+    connect_plan_t plan;
+    client->error = (esp_mqtt_error_codes_t){ 0 };
+    if (plan_connect(client, &plan) != 0) {
+        connection_failed(client);
+        return;
+    }
+    client->transport = plan.t; /* from here on mqtt_close() closes it, after waiting for polling */
+    client->timeout_ms = plan.timeout_ms;
+    client->state = MQTT_STATE_CONNECTING;
+    client->polling = true;
+    pthread_mutex_unlock(&client->lock);
+    bool session_present = false;
+    int code = establish(client, &plan, &session_present);
+    pthread_mutex_lock(&client->lock);
+    client->polling = false;
+    pthread_cond_broadcast(&client->wake);
+    plan_free(&plan);
+    if (code == -2 || client->closing || client->stop_requested) {
+        return; /* mqtt_close() ends it: the closing thread's, or the stop's */
+    }
+    if (code > 0) {
+        client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_CONNECTION_REFUSED,
+                                                  .connect_return_code = (esp_mqtt_connect_return_code_t)code };
+    }
+    if (code != 0) {
+        connection_failed(client);
+        return;
+    }
+    connected(client, session_present);
+}
+
+/* ---- the outbox's expiry, and waiting ---- */
+
+/* As esp-mqtt, in every state: what stayed in the outbox longer than OUTBOX_EXPIRED_TIMEOUT_MS
+ * since it was queued, or since it was first sent, leaves it with MQTT_EVENT_DELETED. */
+static void delete_expired(esp_mqtt_client_handle_t client)
+{
+    outbox_item_t *item;
+    while ((item = outbox_expired(&client->outbox, mqtt_now_ms(), OUTBOX_EXPIRED_TIMEOUT_MS)) != NULL) {
+        int id = item->msg_id;
+        ESP_LOGW(TAG, "message %d expired in the outbox after %d ms", id, OUTBOX_EXPIRED_TIMEOUT_MS);
+        outbox_remove(&client->outbox, item);
+        mqtt_dispatch_simple(client, MQTT_EVENT_DELETED, id);
+    }
+}
+
+/* Waits on the client's condition until until_ms, or the outbox's next expiry if sooner
+ * (until_ms < 0: no time of its own). */
+static void wait_until(esp_mqtt_client_handle_t client, int64_t until_ms)
+{
+    int64_t oldest = outbox_oldest_tick(&client->outbox);
+    int64_t expiry = oldest < 0 ? -1 : oldest + OUTBOX_EXPIRED_TIMEOUT_MS + 1;
+    if (until_ms < 0 || (expiry >= 0 && expiry < until_ms)) {
+        until_ms = expiry;
+    }
+    if (until_ms < 0) {
+        pthread_cond_wait(&client->wake, &client->lock);
+        return;
+    }
+    int64_t left = until_ms - mqtt_now_ms();
+    left = left > 0 ? left : 0;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until); /* pthread_cond_timedwait's clock */
+    int64_t ns = until.tv_nsec + (left % 1000) * 1000000;
+    until.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
+    until.tv_nsec = (long)(ns % 1000000000);
+    pthread_cond_timedwait(&client->wake, &client->lock, &until);
 }
 
 /* ---- while connected: the outbox, keepalive, refresh ---- */
 
-/* Sends what is queued and resends what waited too long; drops what expired. @return 0, or -1. */
+/* Sends what is queued and resends what waited too long. @return 0, or -1. */
 static int send_queued(esp_mqtt_client_handle_t client)
 {
     int64_t now = mqtt_now_ms();
     for (outbox_item_t *item = client->outbox.head, *next; item != NULL; item = next) {
         next = item->next;
-        if (item->state == OUTBOX_SENT && now - item->first_sent_ms > CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS) {
-            int id = item->msg_id;
-            outbox_remove(&client->outbox, item);
-            mqtt_dispatch_simple(client, MQTT_EVENT_DELETED, id);
-            continue;
-        }
         bool due = item->state == OUTBOX_QUEUED || now - item->sent_ms >= client->config.retransmit_ms;
         if (due && mqtt_send_item(client, item) != 0) {
-            return transport_failed(client);
+            return -1;
         }
     }
     return 0;
@@ -441,7 +630,6 @@ static int keep_alive(esp_mqtt_client_handle_t client, int64_t now)
         ESP_LOGE(TAG, "no PINGRESP within %lld ms: the broker is gone", (long long)half);
         client->error = (esp_mqtt_error_codes_t){ .error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT,
                                                   .esp_tls_last_esp_err = ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT };
-        dispatch_error(client);
         return -1;
     }
     if (now - client->last_sent_ms < half) {
@@ -449,51 +637,103 @@ static int keep_alive(esp_mqtt_client_handle_t client, int64_t now)
     }
     client->ping_outstanding = true;
     client->ping_sent_ms = now;
-    return send_empty(client, MQTT_PINGREQ) == 0 ? 0 : transport_failed(client);
+    return send_empty(client, MQTT_PINGREQ);
+}
+
+/* What came (poll result polled), the outbox and keepalive. @return 0, or -1 (noted). */
+static int serve_connection(esp_mqtt_client_handle_t client, int polled)
+{
+    if (polled < 0) {
+        return mqtt_note_transport_error(client, client->transport, ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED);
+    }
+    if (polled > 0 && mqtt_read_packet(client) != 0) {
+        return -1;
+    }
+    if (client->state != MQTT_STATE_CONNECTED) {
+        return 0; /* a handler disconnected */
+    }
+    return send_queued(client) == 0 ? keep_alive(client, mqtt_now_ms()) : -1;
+}
+
+/* Bytes the kernel still holds for the broker on t's socket (0 where that cannot be known). */
+static int unsent_bytes(esp_transport_handle_t t)
+{
+#ifdef __linux__
+    int fd = esp_transport_get_socket(t), n = 0;
+    return fd >= 0 && ioctl(fd, SIOCOUTQ, &n) == 0 ? n : 0;
+#else
+    (void)t;
+    return 0;
+#endif
+}
+
+/* A write failed, so nothing more is written on this connection. It ends once the broker has
+ * read what the kernel holds for it, or a network timeout later: closed at once, a socket the
+ * broker does not read loses that data (Linux drops such an orphan within a probe or two), and
+ * with it QoS 0 messages whose publish succeeded. */
+static void end_broken(esp_mqtt_client_handle_t client)
+{
+    int64_t now = mqtt_now_ms();
+    if (unsent_bytes(client->transport) > 0 && now - client->broken_at_ms < client->timeout_ms) {
+        wait_until(client, now + POLL_MS);
+        return;
+    }
+    connection_failed(client);
+}
+
+/* Waits (at most POLL_MS) for the broker without the lock, the poll's result into *rc.
+ * @return whether the connection is still the thread's to serve (not closed, closing, stopping). */
+static bool poll_broker(esp_mqtt_client_handle_t client, int *rc)
+{
+    esp_transport_handle_t t = client->transport;
+    client->polling = true;
+    pthread_mutex_unlock(&client->lock);
+    *rc = esp_transport_poll_read(t, POLL_MS);
+    pthread_mutex_lock(&client->lock);
+    client->polling = false;
+    pthread_cond_broadcast(&client->wake);
+    return client->state == MQTT_STATE_CONNECTED && !client->closing && !client->stop_requested;
+}
+
+/* refresh_connection_after_ms: the connection has lived that long. */
+static bool refresh_due(const esp_mqtt_client_handle_t client)
+{
+    int refresh = client->config.c.network.refresh_connection_after_ms;
+    return refresh > 0 && mqtt_now_ms() - client->connected_at_ms >= refresh;
 }
 
 static void run_connected(esp_mqtt_client_handle_t client)
 {
+    int rc;
     if (client->closing) {
         pthread_cond_wait(&client->wake, &client->lock); /* another thread closes the connection */
         return;
     }
-    esp_transport_handle_t t = client->transport;
-    client->polling = true;
-    pthread_mutex_unlock(&client->lock);
-    int rc = esp_transport_poll_read(t, POLL_MS);
-    pthread_mutex_lock(&client->lock);
-    client->polling = false;
-    pthread_cond_broadcast(&client->wake);
-    if (client->state != MQTT_STATE_CONNECTED || client->closing || client->stop_requested) {
+    if (client->broken) {
+        end_broken(client);
         return;
     }
-    int64_t now = mqtt_now_ms();
-    int refresh = client->config.c.network.refresh_connection_after_ms;
-    bool failed = (rc < 0 && transport_failed(client) != 0) || (rc > 0 && read_packet(client) != 0) ||
-                  (client->state == MQTT_STATE_CONNECTED && (send_queued(client) != 0 || keep_alive(client, now) != 0));
-    if (failed && client->state == MQTT_STATE_CONNECTED) {
-        abort_connection(client);
-    } else if (refresh > 0 && client->state == MQTT_STATE_CONNECTED && now - client->connected_at_ms >= refresh) {
-        mqtt_close(client, MQTT_STATE_CONNECT); /* refresh_connection_after_ms: a new connection now */
+    if (!poll_broker(client, &rc)) {
+        return;
+    }
+    bool failed = serve_connection(client, rc) != 0;
+    if (client->state != MQTT_STATE_CONNECTED || client->broken) {
+        return; /* a handler disconnected; or a write failed: end_broken() next */
+    }
+    if (failed) {
+        connection_failed(client);
+    } else if (refresh_due(client)) {
+        mqtt_close(client, MQTT_STATE_CONNECT); /* a new connection now */
     }
 }
 
-/* ---- waiting ---- */
-
 static void wait_for_reconnect(esp_mqtt_client_handle_t client)
 {
-    int64_t left = client->reconnect_at_ms - mqtt_now_ms();
-    if (left <= 0) {
+    if (client->reconnect_at_ms - mqtt_now_ms() <= 0) {
         client->state = MQTT_STATE_CONNECT;
         return;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    int64_t ns = until.tv_nsec + (left % 1000) * 1000000;
-    until.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
-    until.tv_nsec = (long)(ns % 1000000000);
-    pthread_cond_timedwait(&client->wake, &client->lock, &until);
+    wait_until(client, client->reconnect_at_ms);
 }
 
 static void dispatch_custom_events(esp_mqtt_client_handle_t client)
@@ -512,11 +752,13 @@ void *mqtt_thread(void *arg)
     esp_mqtt_client_handle_t client = arg;
     pthread_mutex_lock(&client->lock);
     while (!client->stop_requested) {
+        delete_expired(client);
         switch (client->state) {
         case MQTT_STATE_CONNECT: connect_to_broker(client); break;
         case MQTT_STATE_CONNECTED: run_connected(client); break;
         case MQTT_STATE_WAIT_RECONNECT: wait_for_reconnect(client); break;
-        default: pthread_cond_wait(&client->wake, &client->lock); break;
+        case MQTT_STATE_CONNECTING: pthread_cond_wait(&client->wake, &client->lock); break; /* until closed */
+        default: wait_until(client, -1); break;
         }
         dispatch_custom_events(client);
     }

@@ -9,6 +9,13 @@
 
 #include "tls_test.h"
 
+int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 void recorder_init(recorder_t *r)
 {
     *r = (recorder_t){ 0 };
@@ -62,7 +69,8 @@ static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
         record_data(r, ev);
     } else if (id == MQTT_EVENT_ERROR) {
         r->error = *ev->error_handle;
-    } else if (id == MQTT_EVENT_PUBLISHED || id == MQTT_EVENT_SUBSCRIBED || id == MQTT_EVENT_UNSUBSCRIBED) {
+    } else if (id == MQTT_EVENT_PUBLISHED || id == MQTT_EVENT_SUBSCRIBED || id == MQTT_EVENT_UNSUBSCRIBED ||
+               id == MQTT_EVENT_DELETED) {
         r->last_msg_id = ev->msg_id;
     }
     if (id == MQTT_EVENT_CONNECTED && r->subscribe_on_connect != NULL) {

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mosquitto_broker.h"
 #include "mqtt_client.h"
@@ -23,13 +24,16 @@ typedef struct {
     pthread_cond_t changed;
     int count[MQTT_USER_EVENT + 1];
     esp_mqtt_error_codes_t error;  /* of the last ERROR */
-    int last_msg_id;               /* of the last PUBLISHED, SUBSCRIBED or UNSUBSCRIBED */
+    int last_msg_id;               /* of the last PUBLISHED, SUBSCRIBED, UNSUBSCRIBED or DELETED */
     recorded_message_t messages[RECORDED_MESSAGES];
     int message_count;             /* complete messages */
     int filled;                    /* bytes of the message being reassembled */
     const char *subscribe_on_connect; /* subscribed to (QoS 2) on each CONNECTED */
     int violations;                /* events that broke a rule (checked by recorder_free) */
 } recorder_t;
+
+/* Milliseconds on the monotonic clock. */
+int64_t now_ms(void);
 
 void recorder_init(recorder_t *r);
 /* Asserts that no event broke a rule, and frees the messages. */

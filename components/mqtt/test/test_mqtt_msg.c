@@ -1,5 +1,6 @@
 /* The MQTT 3.1.1 packet codec: the bytes the specification gives, buffers too small, and the
- * malformed packets a broker must not send. Pure logic, no network. */
+ * malformed packets a broker must not send; topic rules; the outbox (ids, expiry). Pure logic,
+ * no network. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,13 +149,12 @@ static void test_outbox(void **state)
     outbox_t o = { 0 };
     uint8_t header[16];
     size_t len = mqtt_encode_publish_header(header, sizeof(header), "t", 3, 2, false, false, 9);
-    outbox_item_t *item = outbox_add(&o, 9, 2, header, len, "abc", 3);
+    outbox_item_t *item = outbox_add(&o, 9, 2, header, len, "abc", 3, 50);
     assert_non_null(item);
     assert_int_equal(o.bytes, len + 3);
     assert_ptr_equal(outbox_find(&o, 9, MQTT_PUBLISH), item);
     outbox_sent(item, 100);
     assert_int_equal(item->packet[0] & MQTT_PUBLISH_DUP, MQTT_PUBLISH_DUP); /* for the resend */
-    assert_int_equal(item->first_sent_ms, 100);
     outbox_to_pubrel(&o, item);
     assert_int_equal(o.bytes, 4);
     assert_null(outbox_find(&o, 9, MQTT_PUBLISH));
@@ -162,13 +162,94 @@ static void test_outbox(void **state)
     assert_memory_equal(item->packet, "\x62\x02\x00\x09", 4);
     outbox_requeue_all(&o);
     assert_int_equal(item->state, OUTBOX_QUEUED);
-    assert_int_equal(item->first_sent_ms, 0);
-    assert_non_null(outbox_add(&o, 10, 1, header, len, NULL, 0));
+    assert_non_null(outbox_add(&o, 10, 1, header, len, NULL, 0, 60));
     outbox_remove(&o, item);
     assert_int_equal(o.bytes, len);
+    assert_non_null(outbox_add(&o, 0, 0, header, len, NULL, 0, 70)); /* after a removal: the tail is right */
+    assert_int_equal(o.head->msg_id, 10);
+    assert_int_equal(o.head->next->msg_id, 0);
+    assert_ptr_equal(o.tail, o.head->next);
     outbox_clear(&o);
     assert_null(o.head);
+    assert_null(o.tail);
     assert_int_equal(o.bytes, 0);
+}
+
+/* esp-mqtt's expiry: from the queueing, then from the first send; resends and requeues keep it. */
+static void test_outbox_expiry(void **state)
+{
+    (void)state;
+    outbox_t o = { 0 };
+    uint8_t header[16];
+    size_t len = mqtt_encode_publish_header(header, sizeof(header), "t", 0, 1, false, false, 1);
+    assert_int_equal(outbox_oldest_tick(&o), -1);
+    outbox_item_t *offline = outbox_add(&o, 1, 1, header, len, NULL, 0, 1000); /* queued while offline */
+    outbox_item_t *sent = outbox_add(&o, 2, 1, header, len, NULL, 0, 1500);
+    outbox_sent(sent, 4000);
+    outbox_sent(sent, 6000);  /* a resend */
+    outbox_requeue_all(&o);   /* a new connection */
+    outbox_sent(sent, 7000);
+    assert_int_equal(outbox_oldest_tick(&o), 1000);
+    assert_null(outbox_expired(&o, 1000 + 500, 500));
+    assert_ptr_equal(outbox_expired(&o, 1000 + 501, 500), offline);
+    outbox_remove(&o, offline);
+    assert_int_equal(outbox_oldest_tick(&o), 4000);
+    assert_null(outbox_expired(&o, 4000 + 500, 500));
+    assert_ptr_equal(outbox_expired(&o, 4000 + 501, 500), sent);
+    outbox_clear(&o);
+}
+
+/* Identifiers skip those the outbox holds and wrap past 0; once all 65,535 are held there is
+ * none (and the search ends). */
+static void test_outbox_ids(void **state)
+{
+    (void)state;
+    outbox_t o = { 0 };
+    uint8_t header[8] = { 0x32 };
+    uint16_t last = 0;
+    assert_int_equal(outbox_next_id(&o, &last), 1);
+    assert_non_null(outbox_add(&o, 2, 1, header, 1, NULL, 0, 0));
+    assert_int_equal(outbox_next_id(&o, &last), 3); /* 2 is held */
+    last = 65535;
+    assert_int_equal(outbox_next_id(&o, &last), 1); /* never 0 */
+    outbox_clear(&o);
+    last = 0;
+    for (unsigned i = 1; i <= OUTBOX_MAX_IDS; i++) {
+        uint16_t id = outbox_next_id(&o, &last);
+        assert_int_equal(id, i);
+        assert_non_null(outbox_add(&o, id, 1, header, 1, NULL, 0, 0));
+    }
+    assert_int_equal(o.id_count, OUTBOX_MAX_IDS);
+    assert_int_equal(outbox_next_id(&o, &last), 0);
+    outbox_remove(&o, outbox_find(&o, 777, MQTT_PUBLISH));
+    assert_int_equal(outbox_next_id(&o, &last), 777);
+    outbox_clear(&o);
+    assert_int_equal(o.id_count, 0);
+}
+
+/* Topic names and filters as MQTT 3.1.1, 4.7 has them. */
+static void test_topics(void **state)
+{
+    (void)state;
+    const char *names[] = { "a", "a/b", "/", "a//b", "$SYS/x" };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        assert_null(mqtt_topic_problem(names[i], false));
+        assert_null(mqtt_topic_problem(names[i], true));
+    }
+    const char *filters[] = { "#", "+", "a/#", "+/+/c", "/#", "a/+", "+/#" };
+    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
+        assert_null(mqtt_topic_problem(filters[i], true));
+        assert_non_null(mqtt_topic_problem(filters[i], false)); /* no wildcard in a name */
+    }
+    const char *bad_filters[] = { "a/#/b", "a#", "a/b#", "a+", "+a/b", "a/+b", "#/", "" };
+    for (size_t i = 0; i < sizeof(bad_filters) / sizeof(bad_filters[0]); i++) {
+        assert_non_null(mqtt_topic_problem(bad_filters[i], true));
+    }
+    static char huge[65537];
+    memset(huge, 'x', 65536);
+    assert_non_null(mqtt_topic_problem(huge, false));
+    huge[65535] = '\0';
+    assert_null(mqtt_topic_problem(huge, false));
 }
 
 int main(void)
@@ -181,6 +262,9 @@ int main(void)
         cmocka_unit_test(test_decode_publish),
         cmocka_unit_test(test_decode_acks),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_outbox_expiry),
+        cmocka_unit_test(test_outbox_ids),
+        cmocka_unit_test(test_topics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,6 +97,22 @@ int esp_transport_poll_read(esp_transport_handle_t t, int timeout_ms);
 int esp_transport_write(esp_transport_handle_t t, const char *buffer, int len, int timeout_ms);
 int esp_transport_poll_write(esp_transport_handle_t t, int timeout_ms);
 
+/**
+ * portls extension: writes all len bytes of buffer, calling esp_transport_write() again after each
+ * short write, until everything is written or the deadline passes. The deadline is timeout_ms
+ * after this call began, on the monotonic clock (esp_timer_get_time()), and covers all the
+ * writes together; -1 means no deadline. esp-mqtt, esp_http_client and the WebSocket transport
+ * send through it.
+ * @return len when all of buffer was written; -1 when a write failed (the cause is in t's error
+ *         handle and errno) or the deadline passed first (nothing recorded there), and for bad
+ *         arguments (NULL t, len < 0, NULL buffer with len > 0).
+ *         After -1 the stream is in an unknown state: a part of buffer may have gone out, and over
+ *         TLS the rest of a record may be held half-sent by the TLS layer, which would send it
+ *         ahead of the next write's data and count it as that data. Close the connection
+ *         (esp_transport_close()) and do not write to it again.
+ */
+int esp_transport_write_all(esp_transport_handle_t t, const char *buffer, int len, int timeout_ms);
+
 /** Ends the connection (a TLS transport sends close_notify); the transport can connect again. */
 int esp_transport_close(esp_transport_handle_t t);
 

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "esp_log.h"
+#include "esp_timer.h"
 #include "esp_transport_internal.h"
 
 static const char *TAG = "transport";
@@ -137,6 +138,44 @@ int esp_transport_write(esp_transport_handle_t t, const char *buffer, int len, i
         return -1;
     }
     return t->_write(t, buffer, len, timeout_ms);
+}
+
+/* The deadline timeout_ms from now on the monotonic clock, in microseconds; -1: none. */
+static int64_t deadline_after(int timeout_ms)
+{
+    return timeout_ms < 0 ? -1 : esp_timer_get_time() + (int64_t)timeout_ms * 1000;
+}
+
+/* Milliseconds left until deadline_us (-1: no deadline), rounded up; 0 once it has passed. */
+static int ms_until(int64_t deadline_us)
+{
+    if (deadline_us < 0) {
+        return -1;
+    }
+    int64_t left_us = deadline_us - esp_timer_get_time();
+    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
+}
+
+int esp_transport_write_all(esp_transport_handle_t t, const char *buffer, int len, int timeout_ms)
+{
+    if (t == NULL || len < 0 || (buffer == NULL && len > 0)) {
+        return -1;
+    }
+    int64_t deadline_us = deadline_after(timeout_ms);
+    int done = 0;
+    while (done < len) {
+        int n = esp_transport_write(t, buffer + done, len - done, ms_until(deadline_us));
+        if (n < 0) {
+            ESP_LOGE(TAG, "a write failed after %d of %d bytes", done, len);
+            return -1;
+        }
+        done += n;
+        if (done < len && ms_until(deadline_us) == 0) {
+            ESP_LOGE(TAG, "writing timed out after %d of %d bytes", done, len);
+            return -1;
+        }
+    }
+    return len;
 }
 
 int esp_transport_poll_read(esp_transport_handle_t t, int timeout_ms)

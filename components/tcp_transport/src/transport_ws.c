@@ -85,19 +85,6 @@ static int read_exact(transport_ws_t *ws, char *buf, int len, int timeout_ms)
     return got;
 }
 
-static bool write_all(transport_ws_t *ws, const char *buf, int len, int timeout_ms)
-{
-    while (len > 0) {
-        int n = esp_transport_write(ws->parent, buf, len, timeout_ms);
-        if (n <= 0) {
-            return false;
-        }
-        buf += n;
-        len -= n;
-    }
-    return true;
-}
-
 /* ---- the upgrade ---- */
 
 /* key: 16 random bytes in base64; accept: base64(SHA-1(key + GUID)) (section 4.2.2). */
@@ -140,7 +127,7 @@ static bool send_upgrade(transport_ws_t *ws, const char *host, int port, const c
         n += snprintf(req + n, len - (size_t)n, "Authorization: %s\r\n", ws->auth);
     }
     n += snprintf(req + n, len - (size_t)n, "%s\r\n", ws->headers != NULL ? ws->headers : "");
-    bool ok = write_all(ws, req, n, timeout_ms);
+    bool ok = esp_transport_write_all(ws->parent, req, n, timeout_ms) == n;
     free(req);
     return ok;
 }
@@ -360,7 +347,7 @@ static int send_frame(transport_ws_t *ws, int opcode, const char *payload, int l
     }
     int header_len = frame_header(header, opcode, (uint64_t)len, mask);
     ws->close_sent |= (opcode & 0x0f) == WS_TRANSPORT_OPCODES_CLOSE;
-    if (!write_all(ws, (const char *)header, header_len, timeout_ms)) {
+    if (esp_transport_write_all(ws->parent, (const char *)header, header_len, timeout_ms) != header_len) {
         return -1;
     }
     char chunk[MASK_CHUNK];
@@ -369,7 +356,7 @@ static int send_frame(transport_ws_t *ws, int opcode, const char *payload, int l
         for (int i = 0; i < n; i++) {
             chunk[i] = (char)(payload[done + i] ^ mask[(done + i) % 4]);
         }
-        if (!write_all(ws, chunk, n, timeout_ms)) {
+        if (esp_transport_write_all(ws->parent, chunk, n, timeout_ms) != n) {
             return -1;
         }
         done += n;

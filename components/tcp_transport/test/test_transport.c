@@ -1,6 +1,8 @@
 /* tcp_transport against real peers on loopback: socat (an echo, a one-line server) for TCP and
  * openssl s_server for TLS; plus the list, the item functions and a custom transport. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -348,6 +350,115 @@ static void test_custom_transport(void **state)
     peer_stop(&p);
 }
 
+/* ---- esp_transport_write_all() ---- */
+
+/* A transport whose writes take at most `chunk` bytes (0: none, as a full socket) and `delay_ms`
+ * each, or fail; what it took is collected. */
+typedef struct {
+    int chunk, delay_ms, calls;
+    bool fail;
+    char got[256];
+    int got_len;
+} slow_sink_t;
+
+static int sink_write(esp_transport_handle_t t, const char *buffer, int len, int timeout_ms)
+{
+    slow_sink_t *s = esp_transport_get_context_data(t);
+    s->calls++;
+    if (s->fail) {
+        return -1;
+    }
+    int wait = s->chunk == 0 && timeout_ms >= 0 && timeout_ms < s->delay_ms ? timeout_ms : s->delay_ms;
+    sleep_ms(wait);
+    int n = len < s->chunk ? len : s->chunk;
+    n = n < (int)sizeof(s->got) - s->got_len ? n : (int)sizeof(s->got) - s->got_len;
+    memcpy(s->got + s->got_len, buffer, (size_t)n);
+    s->got_len += n;
+    return n;
+}
+
+static esp_transport_handle_t sink_transport(slow_sink_t *s)
+{
+    esp_transport_handle_t t = esp_transport_init();
+    assert_non_null(t);
+    esp_transport_set_context_data(t, s);
+    esp_transport_set_func(t, NULL, NULL, sink_write, NULL, NULL, NULL, NULL);
+    return t;
+}
+
+static int64_t elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* Short writes are continued until all is written, in order. */
+static void test_write_all_continues_short_writes(void **state)
+{
+    (void)state;
+    slow_sink_t s = { .chunk = 7 };
+    esp_transport_handle_t t = sink_transport(&s);
+    char data[100];
+    for (int i = 0; i < (int)sizeof(data); i++) {
+        data[i] = (char)('a' + i % 26);
+    }
+    assert_int_equal(esp_transport_write_all(t, data, sizeof(data), 1000), sizeof(data));
+    assert_int_equal(s.got_len, sizeof(data));
+    assert_memory_equal(s.got, data, sizeof(data));
+    assert_int_equal(s.calls, 15);
+    assert_int_equal(esp_transport_write_all(t, data, 0, 0), 0);
+    s.fail = true;
+    assert_int_equal(esp_transport_write_all(t, data, sizeof(data), 1000), -1); /* a failed write */
+    assert_int_equal(esp_transport_write_all(NULL, data, 1, 1000), -1);
+    assert_int_equal(esp_transport_write_all(t, NULL, 1, 1000), -1);
+    assert_int_equal(esp_transport_write_all(t, data, -1, 1000), -1);
+    esp_transport_destroy(t);
+}
+
+/* One deadline covers all the writes: each write here makes progress within its own time, yet
+ * the whole takes longer than timeout_ms, so the call fails once the deadline passed. */
+static void test_write_all_one_deadline(void **state)
+{
+    (void)state;
+    slow_sink_t s = { .chunk = 1, .delay_ms = 30 };
+    esp_transport_handle_t t = sink_transport(&s);
+    char data[100] = { 0 };
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(esp_transport_write_all(t, data, sizeof(data), 200), -1);
+    assert_true(elapsed_ms(&start) >= 200);
+    assert_true(s.got_len < (int)sizeof(data));
+    esp_transport_destroy(t);
+
+    s = (slow_sink_t){ .chunk = 0, .delay_ms = 10 }; /* stays full: each write times out */
+    t = sink_transport(&s);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(esp_transport_write_all(t, data, sizeof(data), 150), -1);
+    assert_true(elapsed_ms(&start) >= 150);
+    esp_transport_destroy(t);
+}
+
+/* Over TCP to a peer that never reads: the socket buffers fill and the deadline ends the call. */
+static void test_write_all_to_a_peer_that_never_reads(void **state)
+{
+    (void)state;
+    peer_t p;
+    assert_int_equal(peer_listen_silent(&p), 0);
+    esp_transport_handle_t t = esp_transport_tcp_init();
+    assert_int_equal(esp_transport_connect(t, "127.0.0.1", p.port, 5000), 0);
+    enum { BIG = 64 * 1024 * 1024 };
+    char *data = calloc(1, BIG);
+    assert_non_null(data);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(esp_transport_write_all(t, data, BIG, 300), -1);
+    assert_true(elapsed_ms(&start) >= 300);
+    free(data);
+    esp_transport_destroy(t);
+    peer_stop(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +476,9 @@ int main(void)
 #endif
         cmocka_unit_test(test_ssl_connect_async_and_timeout),
         cmocka_unit_test(test_custom_transport),
+        cmocka_unit_test(test_write_all_continues_short_writes),
+        cmocka_unit_test(test_write_all_one_deadline),
+        cmocka_unit_test(test_write_all_to_a_peer_that_never_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "esp_crt_bundle.h"
+#include "mbedtls/ssl.h"
 #include "mqtt_client.h"
+#include "report.h"
 
 #define MAX_TOPICS 16
 
@@ -18,7 +22,7 @@ typedef struct {
     const char *host, *url, *message, *cafile, *cert, *key, *id, *will_topic, *will_payload;
     const char *topics[MAX_TOPICS];
     int topic_count, port, qos, count, keepalive;
-    bool retain, lines, verbose;
+    bool retain, lines, verbose, tls;
     cert_file_t ca_file, cert_file, key_file;
     /* what the client's thread reports */
     pthread_mutex_t lock;
@@ -46,7 +50,9 @@ static int usage(FILE *out)
           "prints each message (-v: with its topic) until COUNT messages came or it is interrupted; pub\n"
           "sends MESSAGE, or each line of stdin (-l), and waits for QoS 1/2 acknowledgements. --cafile or\n"
           "--cert makes it MQTT over TLS (port 8883 by default); --url takes mqtt://, mqtts://, ws:// or\n"
-          "wss://. Exit status: 0 done, 1 the connection failed (the reason on stderr), 2 bad usage.\n",
+          "wss://. Over TLS the broker is verified with --cafile, or else the built-in bundle.\n"
+          "Exit status: 0 done, 1 the connection failed or a topic was refused (the reason on stderr),\n"
+          "2 bad usage.\n",
           out);
     return out == stdout ? 0 : 2;
 }
@@ -106,14 +112,52 @@ static bool valid(const mqtt_opts_t *o)
 
 /* ---- events, from the client's thread ---- */
 
-static void print_error(const esp_mqtt_error_codes_t *e)
+/* Whether the broker ended the connection before its CONNACK: a close, a reset or a TLS alert. */
+static bool ended_by_broker(const esp_mqtt_error_codes_t *e)
 {
+    esp_err_t err = e->esp_tls_last_esp_err;
+    return err == ESP_ERR_ESP_TLS_TCP_CLOSED_FIN || err == ESP_ERR_TCP_TRANSPORT_CONNECTION_FAILED ||
+           e->esp_tls_stack_err == -MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE; /* ESP-TLS keeps it positive */
+}
+
+/* What a transport failure means, in a sentence. */
+static const char *transport_failure(const mqtt_opts_t *o, const esp_mqtt_error_codes_t *e)
+{
+    if (o->connected) {
+        return "the connection to the broker was lost";
+    }
+    if (e->esp_tls_cert_verify_flags != 0) {
+        return "the broker's certificate did not verify (--cafile names the CA that signed it)";
+    }
+    if (e->esp_tls_last_esp_err == ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT) {
+        return "the broker did not answer in time";
+    }
+    if (e->esp_tls_last_esp_err == ESP_ERR_INVALID_RESPONSE) {
+        return o->tls ? "the broker's answer is not MQTT"
+                      : "the broker's answer is not MQTT: a TLS listener answers plain MQTT so (use --cafile, "
+                        "or an mqtts:// or wss:// URL)";
+    }
+    if (!ended_by_broker(e)) {
+        return "connecting to the broker failed";
+    }
+    return o->tls ? "the broker ended the connection before accepting it: a broker that requires a client "
+                    "certificate does this to a client without one it trusts (--cert, --key)"
+                  : "the broker ended the connection before accepting it: a TLS listener does this to plain "
+                    "MQTT (use --cafile, or an mqtts:// or wss:// URL)";
+}
+
+static void print_error(const mqtt_opts_t *o, const esp_mqtt_error_codes_t *e)
+{
+    static const char *const refusals[] = { "", "unacceptable protocol version", "identifier rejected",
+                                            "server unavailable", "bad user name or password", "not authorized" };
+    int code = e->connect_return_code;
     if (e->error_type == MQTT_ERROR_TYPE_CONNECTION_REFUSED) {
-        fprintf(stderr, "portls mqtt: the broker refused the connection (CONNACK return code %d)\n", e->connect_return_code);
+        fprintf(stderr, "portls mqtt: the broker refused the connection: %s (CONNACK return code %d)\n",
+                code >= 1 && code <= 5 ? refusals[code] : "a reason MQTT 3.1.1 does not name", code);
     } else if (e->error_type == MQTT_ERROR_TYPE_TCP_TRANSPORT) {
-        fprintf(stderr, "portls mqtt: %s (mbedTLS -0x%04x, verify flags 0x%x, errno %d)\n",
-                esp_err_to_name(e->esp_tls_last_esp_err), (unsigned)e->esp_tls_stack_err,
-                (unsigned)e->esp_tls_cert_verify_flags, e->esp_transport_sock_errno);
+        fprintf(stderr, "portls mqtt: %s\n", transport_failure(o, e));
+        report_error_codes(stderr, e->esp_tls_last_esp_err, e->esp_tls_stack_err, -1, e->esp_tls_cert_verify_flags,
+                           e->esp_transport_sock_errno);
     }
 }
 
@@ -131,12 +175,16 @@ static void print_data(mqtt_opts_t *o, const esp_mqtt_event_t *ev)
     }
 }
 
+/* Subscribes to every topic; a filter the client refuses ends the program (the broker would
+ * close the connection over it, again after each reconnect). */
 static void on_connected(mqtt_opts_t *o, esp_mqtt_client_handle_t client)
 {
     o->connected = true;
-    for (int i = 0; !o->publish && i < o->topic_count; i++) {
+    for (int i = 0; !o->publish && i < o->topic_count && !o->failed; i++) {
         if (esp_mqtt_client_subscribe(client, o->topics[i], o->qos) < 0) {
-            fprintf(stderr, "portls mqtt: subscribing to %s failed\n", o->topics[i]);
+            fprintf(stderr, "portls mqtt: cannot subscribe to \"%s\": not a valid topic filter (\"+\" fills a "
+                            "whole level, \"#\" only the last one)\n", o->topics[i]);
+            o->failed = true;
         }
     }
 }
@@ -153,8 +201,8 @@ static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
     case MQTT_EVENT_DATA: print_data(o, ev); break;
     case MQTT_EVENT_PUBLISHED: o->published++; break;
     case MQTT_EVENT_ERROR:
-        print_error(ev->error_handle);
-        o->failed = !o->connected; /* before a connection: give up; after: it reconnects */
+        print_error(o, ev->error_handle);
+        o->failed = o->failed || !o->connected; /* before a connection: give up; after: it reconnects */
         break;
     default: break;
     }
@@ -164,10 +212,16 @@ static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
 
 /* ---- the client ---- */
 
-static esp_mqtt_client_config_t config_of(const mqtt_opts_t *o, char *uri, size_t uri_len)
+static bool url_is_tls(const char *url)
+{
+    return strncasecmp(url, "mqtts://", 8) == 0 || strncasecmp(url, "wss://", 6) == 0;
+}
+
+static esp_mqtt_client_config_t config_of(mqtt_opts_t *o, char *uri, size_t uri_len)
 {
     bool tls = o->cafile != NULL || o->cert != NULL;
     snprintf(uri, uri_len, "%s://%s:%d", tls ? "mqtts" : "mqtt", o->host, o->port > 0 ? o->port : tls ? 8883 : 1883);
+    o->tls = o->url != NULL ? url_is_tls(o->url) : tls;
     esp_mqtt_client_config_t cfg = {
         .broker.address.uri = o->url != NULL ? o->url : uri,
         .broker.verification.certificate = (const char *)o->ca_file.data,
@@ -177,6 +231,9 @@ static esp_mqtt_client_config_t config_of(const mqtt_opts_t *o, char *uri, size_
         .session.keepalive = o->keepalive,
         .session.last_will = { .topic = o->will_topic, .msg = o->will_payload, .qos = o->qos },
     };
+    if (o->cafile == NULL) {
+        cfg.broker.verification.crt_bundle_attach = esp_crt_bundle_attach; /* as portls connect and get */
+    }
     return cfg;
 }
 
@@ -214,8 +271,10 @@ static bool all_acknowledged(const mqtt_opts_t *o)
 
 static bool publish_one(mqtt_opts_t *o, esp_mqtt_client_handle_t client, const char *text)
 {
-    if (esp_mqtt_client_publish(client, o->topics[0], text, (int)strlen(text), o->qos, o->retain) < 0) {
-        fprintf(stderr, "portls mqtt: publishing failed\n");
+    int rc = esp_mqtt_client_publish(client, o->topics[0], text, (int)strlen(text), o->qos, o->retain);
+    if (rc < 0) {
+        fprintf(stderr, "portls mqtt: publishing to \"%s\" failed: %s\n", o->topics[0],
+                rc == -2 ? "the outbox is full" : "not a valid topic name (no + or #), or the connection is gone");
         return false;
     }
     o->sent++;

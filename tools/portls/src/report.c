@@ -103,13 +103,17 @@ void report_error(FILE *out, esp_tls_t *tls)
     int sys_errno = 0, code = 0, flags = 0;
     esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &sys_errno);
     esp_err_t err = esp_tls_get_and_clear_last_error(h, &code, &flags);
+    report_error_codes(out, err, code, esp_tls_get_peer_alert(tls), flags, sys_errno);
+}
+
+void report_error_codes(FILE *out, esp_err_t err, int code, int alert, int flags, int sys_errno)
+{
     fprintf(out, "  error:        %s (0x%x)\n", esp_err_to_name(err), (unsigned)err);
     if (code != 0) {
         char text[200];
         mbedtls_strerror(-code, text, sizeof(text));
         fprintf(out, "  mbedTLS:      -0x%04X %s\n", (unsigned)code, text);
     }
-    int alert = esp_tls_get_peer_alert(tls);
     if (alert >= 0) {
         fprintf(out, "  alert:        %s (%d), sent by the peer\n", esp_tls_alert_name(alert), alert);
     }

@@ -18,6 +18,10 @@ void report_heap(FILE *out, const esp_tls_t *tls);
  * as words, errno. Reading it clears it. */
 void report_error(FILE *out, esp_tls_t *tls);
 
+/* The same, from the codes themselves (an MQTT error event's, say): 0 leaves a line out, and so
+ * does an alert < 0 (none known). */
+void report_error_codes(FILE *out, esp_err_t err, int code, int alert, int flags, int sys_errno);
+
 /* A client's: whether the server asked for a certificate and whether one was sent. Nothing for
  * a server or plain TCP. */
 void report_client_cert(FILE *out, const esp_tls_t *tls);
