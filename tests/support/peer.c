@@ -90,7 +90,7 @@ static bool port_accepts(const char *host, int port)
     return ok;
 }
 
-static void sleep_ms(int ms)
+void sleep_ms(int ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
     nanosleep(&ts, NULL);

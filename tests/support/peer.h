@@ -48,6 +48,9 @@ int peer_listen_silent(peer_t *p);
 
 void peer_stop(peer_t *p);
 
+/* Sleeps ms milliseconds (the tests' pause between looks at something they wait for). */
+void sleep_ms(int ms);
+
 /* Path of a file of the test PKI, e.g. cert_path("ca.pem"), in a static ring of 32 buffers:
  * valid until 32 more calls. Not thread-safe. */
 const char *cert_path(const char *name);

@@ -33,7 +33,7 @@ static int start_server(void **state)
     assert_int_equal(peer_spawn(&server.peer, argv, "/dev/null"), 0);
     FILE *f = NULL;
     for (int waited = 0; f == NULL && waited < 10000; waited += 20) {
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+        sleep_ms(20);
         f = fopen(server.port_file, "r");
     }
     assert_non_null(f);

@@ -10,13 +10,13 @@
 #include "cli.h"
 #include "commands.h"
 #include "esp_crt_bundle.h"
+#include "esp_deadline.h"
 #include "esp_http_client.h"
-#include "esp_tls_private.h" /* esp_tls_now_us(): the project's monotonic clock */
 #include "report.h"
 
 #define MAX_HEADERS 32
 #define PROGRESS_MIN_BYTES (1024 * 1024)
-#define PROGRESS_REDRAW_US 100000 /* at most 10 redraws a second: a terminal is slow to write to */
+#define PROGRESS_REDRAW_MS 100 /* at most 10 redraws a second: a terminal is slow to write to */
 
 typedef struct {
     const char *url, *output, *cacert, *cert, *key, *method, *data, *userpass;
@@ -29,7 +29,7 @@ typedef struct {
     bool progress;        /* a bar on stderr: both ends are terminals and the body goes to a file */
     long long received;
     long long expected;   /* Content-Length, or -1 */
-    int64_t drawn_us;     /* when the bar was last drawn */
+    esp_deadline_t redraw;  /* the bar is not drawn again before it */
     bool write_failed;
 } get_opts_t;
 
@@ -150,10 +150,9 @@ static void on_data(get_opts_t *o, esp_http_client_event_t *evt)
         o->write_failed = true;
     }
     o->received += evt->data_len;
-    int64_t now = esp_tls_now_us();
-    if (o->progress && o->expected >= PROGRESS_MIN_BYTES && now - o->drawn_us >= PROGRESS_REDRAW_US) {
+    if (o->progress && o->expected >= PROGRESS_MIN_BYTES && esp_deadline_expired(o->redraw)) {
         show_progress(o, false);
-        o->drawn_us = now;
+        o->redraw = esp_deadline_in_ms(PROGRESS_REDRAW_MS);
     }
 }
 
