@@ -237,6 +237,21 @@ int peer_listen_loopback(int *port)
     return fd;
 }
 
+void peer_drain(int fd)
+{
+    char buf[4096];
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    while (poll(&pfd, 1, PEER_CLOSE_WAIT_MS) > 0 && recv(fd, buf, sizeof(buf), 0) > 0) {
+    }
+}
+
+void peer_close_gently(int fd)
+{
+    shutdown(fd, SHUT_WR);
+    peer_drain(fd);
+    close(fd);
+}
+
 int peer_listen_silent(peer_t *p)
 {
     p->pid = 0;

@@ -429,10 +429,9 @@ static void *serve_bad_packet(void *arg)
         static const uint8_t connack[] = { 0x20, 0x02, 0x00, 0x00 };
         (void)!write(fd, connack, sizeof(connack));
         (void)!write(fd, b->bad, b->bad_len);
-        (void)!read(fd, connect, sizeof(connect)); /* until the client closes */
     }
     if (fd >= 0) {
-        close(fd);
+        peer_close_gently(fd); /* the client closes over the bad packet */
     }
     return NULL;
 }
