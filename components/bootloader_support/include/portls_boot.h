@@ -134,6 +134,22 @@ int portls_otadata_select_slot(esp_ota_select_entry_t two[2], uint32_t slot, uin
 int portls_otadata_set_active_state(esp_ota_select_entry_t two[2], esp_ota_img_states_t state, bool *changed);
 
 /**
+ * Makes OTA slot `slot` boot next: reads otadata, portls_otadata_select_slot() with the app's slot
+ * count, and writes the changed sector (the image itself is not looked at).
+ * @return ESP_OK; ESP_ERR_NOT_FOUND (no otadata partition); ESP_ERR_INVALID_ARG (no such slot);
+ *         ESP_FAIL (otadata cannot be read); the write's errors
+ */
+esp_err_t portls_otadata_set_boot(const bootloader_state_t *bs, uint32_t slot);
+
+/**
+ * Gives the active entry a state and writes it if it changed (marking the running app valid or
+ * invalid).
+ * @return ESP_OK (also when nothing changed); ESP_ERR_NOT_FOUND (no otadata partition); ESP_FAIL
+ *         (no active entry, or no OTA slot: the factory or default app runs); the write's errors
+ */
+esp_err_t portls_otadata_mark_active(const bootloader_state_t *bs, esp_ota_img_states_t state);
+
+/**
  * esp_ota_check_rollback_is_possible()'s rule: the other entry is valid and its slot's image
  * verifies, or (when the other entry is not valid) a factory image verifies.
  */

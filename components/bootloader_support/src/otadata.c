@@ -86,6 +86,32 @@ int portls_otadata_set_active_state(esp_ota_select_entry_t two[2], esp_ota_img_s
     return active;
 }
 
+esp_err_t portls_otadata_set_boot(const bootloader_state_t *bs, uint32_t slot)
+{
+    esp_ota_select_entry_t two[2];
+    esp_err_t err = bootloader_common_read_otadata(&bs->ota_info, two);
+    if (err != ESP_OK) {
+        return err;
+    }
+    int sector = portls_otadata_select_slot(two, slot, portls_ota_app_count(bs));
+    return sector < 0 ? ESP_ERR_INVALID_ARG : portls_otadata_write(&bs->ota_info, sector, &two[sector]);
+}
+
+esp_err_t portls_otadata_mark_active(const bootloader_state_t *bs, esp_ota_img_states_t state)
+{
+    esp_ota_select_entry_t two[2];
+    esp_err_t err = bootloader_common_read_otadata(&bs->ota_info, two);
+    if (err != ESP_OK) {
+        return err;
+    }
+    bool changed;
+    int sector = portls_otadata_set_active_state(two, state, &changed);
+    if (sector < 0 || portls_ota_app_count(bs) == 0) {
+        return ESP_FAIL;
+    }
+    return changed ? portls_otadata_write(&bs->ota_info, sector, &two[sector]) : ESP_OK;
+}
+
 static bool verifies(const esp_partition_pos_t *pos)
 {
     esp_image_metadata_t data;
