@@ -40,6 +40,7 @@ typedef struct {
     portls_legacy_rev_t legacy_rev;
     uint32_t drom_low, drom_high; /*!< flash-mapped data addresses */
     uint32_t irom_low, irom_high; /*!< flash-mapped code addresses */
+    uint32_t app_data_addr;       /*!< where elf2image's first DROM segment starts (esptool's DROM map) */
     uint32_t bootloader_offset;   /*!< CONFIG_BOOTLOADER_OFFSET_IN_FLASH */
     bool mmu_page_size_configurable; /*!< images carry their MMU page size in the app descriptor */
     bool flash_32bit_map;         /*!< partitions may exceed 16 MiB */
@@ -87,7 +88,7 @@ typedef struct {
  * An app image of the payload, as esptool elf2image would write it for an ESP-IDF app whose
  * only flash-mapped data is the descriptor followed by the payload: the header (DIO, 2 MB, the
  * chip's default flash frequency code 0, hash appended), one DROM segment at the chip's
- * drom_low + 0x20 holding the descriptor (app_elf_sha256 = SHA-256 of the payload, mmu_page_size
+ * app_data_addr + 0x20 holding the descriptor (app_elf_sha256 = SHA-256 of the payload, mmu_page_size
  * 16) and the payload padded with zeros to 4 bytes, the checksum, and the SHA-256.
  * @param[out] out     malloc'd image; the caller frees it
  * @param[out] out_len its length

@@ -96,7 +96,7 @@ esp_err_t portls_image_build(const portls_image_config_t *cfg, const void *paylo
     }
     fill_header((esp_image_header_t *)img, chip, cfg->min_rev_full < 0 ? chip->min_rev_full : (unsigned)cfg->min_rev_full,
                 cfg->max_rev_full < 0 ? chip->max_rev_full : (unsigned)cfg->max_rev_full);
-    esp_image_segment_header_t seg = { .load_addr = chip->drom_low + (uint32_t)DESC_OFFSET, .data_len = seg_len };
+    esp_image_segment_header_t seg = { .load_addr = chip->app_data_addr + (uint32_t)DESC_OFFSET, .data_len = seg_len };
     memcpy(img + sizeof(esp_image_header_t), &seg, sizeof(seg));
     fill_desc((esp_app_desc_t *)(img + DESC_OFFSET), cfg, payload, len);
     if (len > 0) {

@@ -47,7 +47,7 @@ static void test_build_layout(void **state)
     assert_int_equal(h->hash_appended, 1);
     assert_int_equal(img[3], 0x10); /* 2MB, frequency code 0 */
     const esp_image_segment_header_t *s = (const esp_image_segment_header_t *)(img + 24);
-    assert_int_equal(s->load_addr, chip->drom_low + 0x20);
+    assert_int_equal(s->load_addr, chip->app_data_addr + 0x20);
     assert_int_equal(s->data_len, 256 + PAYLOAD);
     const esp_app_desc_t *d = (const esp_app_desc_t *)(img + SEG0_DATA);
     assert_int_equal(d->magic_word, ESP_APP_DESC_MAGIC_WORD);

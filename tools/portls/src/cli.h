@@ -2,6 +2,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include "cert_file.h"
 
@@ -16,3 +17,7 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
 /* Loads path into f if path is not NULL; says why not on stderr, prefixed with cmd.
  * @return 0 or -1. */
 int cli_load(const char *cmd, const char *path, cert_file_t *f);
+
+/* Writes len bytes to path (created or truncated); says why not on stderr, prefixed with cmd.
+ * @return 0 or -1. */
+int cli_write_file(const char *cmd, const char *path, const void *data, size_t len);

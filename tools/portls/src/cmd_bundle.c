@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cert_file.h"
+#include "cli.h"
 #include "commands.h"
 #include "crt_bundle_format.h"
 #include "crt_bundle_writer.h"
@@ -74,17 +75,6 @@ static void free_names(char **names)
     free(names);
 }
 
-static int write_file(const char *path, const uint8_t *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL && fwrite(data, 1, len, f) == len;
-    if (f == NULL || fclose(f) != 0 || !ok) {
-        perror(path);
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct {
     const char *output, *filter;
     unsigned long max;
@@ -137,7 +127,7 @@ static int bundle_build(int argc, char **argv)
     int rc = crt_bundle_build(&chain, (const char *const *)names, (uint32_t)o.max, &bundle, &len, &count, &error);
     if (rc != 0) {
         fprintf(stderr, "portls bundle: %s (%u)\n", error, (unsigned)count);
-    } else if ((rc = write_file(o.output, bundle, len)) == 0) {
+    } else if ((rc = cli_write_file("bundle", o.output, bundle, len)) == 0) {
         printf("%s: %u certificates, %zu bytes\n", o.output, (unsigned)count, len);
     }
     free(bundle);
