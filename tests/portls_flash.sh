@@ -74,7 +74,7 @@ out=$("$PORTLS" flash info "$f")
 grep -Eq "^  otadata +data +ota +0x0000d000 +0x00002000" <<<"$out" || fail "info: no otadata row in: $out"
 for want in "partition table at 0x8000, 6 entries, MD5 ok" \
             "[0] empty (seq 0xffffffff)" 'factory           version "1.0", project "demo", built Nov 14 2023 22:13:20' \
-            "SHA-256 $(tail -c 32 "$work/v1.bin" | od -An -tx1 -v | tr -d ' \n'), verified" \
+            'IDF "portls ' "SHA-256 $(tail -c 32 "$work/v1.bin" | od -An -tx1 -v | tr -d ' \n'), verified" \
             "next boot: factory (Defaulting to factory image)"; do
     grep -qF -- "$want" <<<"$out" || fail "info: no '$want' in: $out"
 done

@@ -45,6 +45,7 @@ static void test_build_layout(void **state)
     assert_int_equal(h->min_chip_rev_full, chip->min_rev_full);
     assert_int_equal(h->max_chip_rev_full, chip->max_rev_full);
     assert_int_equal(h->hash_appended, 1);
+    assert_int_equal(h->spi_mode, ESP_IMAGE_SPI_MODE_DIO);
     assert_int_equal(img[3], 0x10); /* 2MB, frequency code 0 */
     const esp_image_segment_header_t *s = (const esp_image_segment_header_t *)(img + 24);
     assert_int_equal(s->load_addr, chip->app_data_addr + 0x20);
@@ -273,10 +274,40 @@ static void test_sha256_and_description(void **state)
     fixture_remove(path);
 }
 
+/* Every chip: its own images pass, the next chip's are refused by id. */
+static void test_every_chip(void **state)
+{
+    (void)state;
+    static const char *const names[] = { "esp32", "esp32s2", "esp32c3", "esp32s3", "esp32c2", "esp32c6",
+                                         "esp32h2", "esp32p4", "esp32c5", "esp32c61", "esp32h21", "esp32h4" };
+    for (size_t i = 0; i < 12; i++) {
+        const portls_chip_t *chip = portls_chip_by_name(names[i]);
+        const portls_chip_t *next = portls_chip_by_name(names[(i + 1) % 12]);
+        assert_non_null(chip);
+        portls_image_config_t cfg = { .chip = chip, .version = "1", .project_name = "p", .min_rev_full = -1,
+                                      .max_rev_full = -1 };
+        uint8_t *img;
+        size_t len;
+        assert_int_equal(portls_image_build(&cfg, "payload", 7, &img, &len), ESP_OK);
+        portls_image_report_t r;
+        assert_int_equal(portls_image_check(img, len, 0x10000, 0x10000, chip, chip->min_rev_full, ESP_IMAGE_APPLICATION, &r),
+                         ESP_OK);
+        assert_int_equal(portls_image_check(img, len, 0x10000, 0x10000, next, next->min_rev_full, ESP_IMAGE_APPLICATION, &r),
+                         ESP_FAIL);
+        assert_non_null(strstr(r.reason, "mismatch chip ID"));
+        free(img);
+    }
+}
+
 static void test_chip_table(void **state)
 {
     (void)state;
     const portls_chip_t *chip = portls_chip_emulated();
+#if PORTLS_CHIP_REVISION < 0
+    assert_int_equal(portls_chip_revision(), chip->min_rev_full);
+#else
+    assert_int_equal(portls_chip_revision(), PORTLS_CHIP_REVISION);
+#endif
     assert_non_null(chip);
     assert_string_equal(chip->name, CONFIG_IDF_TARGET);
     assert_int_equal(chip->id, CONFIG_IDF_FIRMWARE_CHIP_ID);
@@ -297,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_descriptor_needed),
         cmocka_unit_test(test_verify_in_flash),
         cmocka_unit_test(test_sha256_and_description),
+        cmocka_unit_test(test_every_chip),
         cmocka_unit_test(test_chip_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

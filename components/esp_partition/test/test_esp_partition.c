@@ -276,6 +276,24 @@ static void test_fail_after(void **state)
     assert_int_equal(buf[0], 0xFF);
 }
 
+/* No flash file named: the calls fail (and the log says how to name one). */
+static void test_no_flash(void **state)
+{
+    (void)state;
+    const esp_partition_t *p = esp_partition_find_first(ESP_PARTITION_TYPE_APP, ESP_PARTITION_SUBTYPE_ANY, NULL);
+    esp_partition_t copy = *p;
+    esp_partition_file_munmap();
+    fixture_capture_start(ESP_LOG_ERROR);
+    assert_null(esp_partition_find_first(ESP_PARTITION_TYPE_APP, ESP_PARTITION_SUBTYPE_ANY, NULL));
+    char *log = fixture_capture_end();
+    assert_non_null(strstr(log, "PORTLS_FLASH environment variable"));
+    free(log);
+    uint8_t b;
+    assert_int_equal(esp_partition_read(&copy, 0, &b, 1), ESP_ERR_NOT_FOUND);
+    assert_null(portls_partition_get_running());
+    fixture_power_on(s_path);
+}
+
 static void *first_lookup(void *arg)
 {
     (void)arg;
@@ -312,6 +330,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_md5, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fail_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_flash, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
