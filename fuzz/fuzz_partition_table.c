@@ -27,9 +27,9 @@ static void bootloader_view(const uint8_t *data, size_t size)
         return;
     }
     esp_ota_select_entry_t otadata[2];
+    size_t tail = size < sizeof(otadata) ? size : sizeof(otadata);
     memset(otadata, 0xFF, sizeof(otadata));
-    memcpy(otadata, data + size - (size < sizeof(otadata) ? size : sizeof(otadata)),
-           size < sizeof(otadata) ? size : sizeof(otadata));
+    memcpy(otadata, data + size - tail, tail);
     portls_boot_plan_t plan;
     portls_boot_plan(&bs, otadata, size % 2 == 0, &plan);
     if (plan.start_index < FACTORY_INDEX || plan.start_index >= MAX_OTA_SLOTS) {

@@ -46,16 +46,12 @@ int bootloader_common_select_otadata(const esp_ota_select_entry_t *two_otadata, 
     if (two_otadata == NULL || valid_two_otadata == NULL) {
         return -1;
     }
-    if (valid_two_otadata[0] && valid_two_otadata[1]) {
-        uint32_t a = two_otadata[0].ota_seq;
-        uint32_t b = two_otadata[1].ota_seq;
-        uint32_t wanted = max ? (a > b ? a : b) : (a < b ? a : b);
-        return wanted == a ? 0 : 1; /* a tie goes to sector 0 */
+    if (!valid_two_otadata[0] || !valid_two_otadata[1]) {
+        return valid_two_otadata[0] ? 0 : valid_two_otadata[1] ? 1 : -1;
     }
-    if (valid_two_otadata[0]) {
-        return 0;
-    }
-    return valid_two_otadata[1] ? 1 : -1;
+    uint32_t a = two_otadata[0].ota_seq;
+    uint32_t b = two_otadata[1].ota_seq;
+    return (max ? a >= b : a <= b) ? 0 : 1; /* a tie goes to sector 0 */
 }
 
 int bootloader_common_get_active_otadata(esp_ota_select_entry_t *two_otadata)

@@ -58,13 +58,16 @@ static void fill_desc(esp_app_desc_t *d, const portls_image_config_t *cfg, const
     d->mmu_page_size = 16; /* log2 of 64 KiB */
 }
 
+static unsigned rev_or(int rev, unsigned chip_default)
+{
+    return rev < 0 ? chip_default : (unsigned)rev;
+}
+
 static bool config_ok(const portls_image_config_t *cfg, const portls_chip_t *chip, size_t len)
 {
-    int min = cfg->min_rev_full < 0 ? chip->min_rev_full : cfg->min_rev_full;
-    int max = cfg->max_rev_full < 0 ? chip->max_rev_full : cfg->max_rev_full;
-    bool idf_ok = cfg->idf_ver == NULL || fits(cfg->idf_ver, 32);
-    return fits(cfg->version, 32) && fits(cfg->project_name, 32) && idf_ok && min <= 65535 && max <= 65535 &&
-           len < MAX_SEGMENT_LEN - sizeof(esp_app_desc_t) - 3;
+    bool texts = fits(cfg->version, 32) && fits(cfg->project_name, 32) && (cfg->idf_ver == NULL || fits(cfg->idf_ver, 32));
+    bool revs = rev_or(cfg->min_rev_full, chip->min_rev_full) <= 65535 && rev_or(cfg->max_rev_full, chip->max_rev_full) <= 65535;
+    return texts && revs && len < MAX_SEGMENT_LEN - sizeof(esp_app_desc_t) - 3;
 }
 
 /* Zeros until (len + 1) % 16 == 0, then the checksum: the XOR of the data, seeded 0xEF. */
@@ -84,18 +87,20 @@ static size_t append_checksum(uint8_t *img, size_t len, const uint8_t *data, siz
 esp_err_t portls_image_build(const portls_image_config_t *cfg, const void *payload, size_t len, uint8_t **out,
                              size_t *out_len)
 {
-    const portls_chip_t *chip = cfg != NULL && cfg->chip != NULL ? cfg->chip : portls_chip_emulated();
-    if (cfg == NULL || (payload == NULL && len > 0) || out == NULL || out_len == NULL || !config_ok(cfg, chip, len)) {
+    if (cfg == NULL || (payload == NULL && len > 0) || out == NULL || out_len == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    const portls_chip_t *chip = cfg->chip != NULL ? cfg->chip : portls_chip_emulated();
+    if (!config_ok(cfg, chip, len)) {
         return ESP_ERR_INVALID_ARG;
     }
     uint32_t seg_len = (uint32_t)((sizeof(esp_app_desc_t) + len + 3) & ~(size_t)3);
-    size_t total = DESC_OFFSET + seg_len + 16 + 32;
-    uint8_t *img = calloc(1, total);
+    uint8_t *img = calloc(1, DESC_OFFSET + seg_len + 16 + 32);
     if (img == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    fill_header((esp_image_header_t *)img, chip, cfg->min_rev_full < 0 ? chip->min_rev_full : (unsigned)cfg->min_rev_full,
-                cfg->max_rev_full < 0 ? chip->max_rev_full : (unsigned)cfg->max_rev_full);
+    fill_header((esp_image_header_t *)img, chip, rev_or(cfg->min_rev_full, chip->min_rev_full),
+                rev_or(cfg->max_rev_full, chip->max_rev_full));
     esp_image_segment_header_t seg = { .load_addr = chip->app_data_addr + (uint32_t)DESC_OFFSET, .data_len = seg_len };
     memcpy(img + sizeof(esp_image_header_t), &seg, sizeof(seg));
     fill_desc((esp_app_desc_t *)(img + DESC_OFFSET), cfg, payload, len);

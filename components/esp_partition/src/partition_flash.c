@@ -144,25 +144,36 @@ static bool range_ok(uint32_t offset, size_t size, uint32_t part_size)
     return offset <= part_size && size <= part_size - offset;
 }
 
+/* The bytes to copy and to erase (SIZE_MAX: the rest of the source, and of the destination). */
+static esp_err_t copy_sizes(const esp_partition_t *dest, uint32_t dest_offset, const esp_partition_t *src,
+                            uint32_t src_offset, size_t *size, size_t *erase)
+{
+    if (src_offset > src->size || dest_offset > dest->size) {
+        return ESP_ERR_INVALID_SIZE;
+    }
+    *erase = *size;
+    if (*size == SIZE_MAX) {
+        *size = src->size - src_offset;
+        *erase = dest->size - dest_offset;
+    }
+    size_t sector = ESP_PARTITION_EMULATED_SECTOR_SIZE;
+    *erase = (*erase + sector - 1) / sector * sector;
+    bool ok = range_ok(src_offset, *size, src->size) && range_ok(dest_offset, *size, dest->size);
+    return ok ? ESP_OK : ESP_ERR_INVALID_SIZE;
+}
+
 esp_err_t esp_partition_copy(const esp_partition_t *dest_part, uint32_t dest_offset, const esp_partition_t *src_part,
                              uint32_t src_offset, size_t size)
 {
+    size_t erase;
     if (src_part == NULL || dest_part == NULL || src_part == dest_part) {
         return ESP_ERR_INVALID_ARG;
     }
-    if (src_offset > src_part->size || dest_offset > dest_part->size) {
-        return ESP_ERR_INVALID_SIZE;
+    esp_err_t err = copy_sizes(dest_part, dest_offset, src_part, src_offset, &size, &erase);
+    if (err != ESP_OK) {
+        return err;
     }
-    size_t erase_size = size;
-    if (size == SIZE_MAX) {
-        size = src_part->size - src_offset;
-        erase_size = dest_part->size - dest_offset;
-    }
-    if (!range_ok(src_offset, size, src_part->size) || !range_ok(dest_offset, size, dest_part->size)) {
-        return ESP_ERR_INVALID_SIZE;
-    }
-    size_t sector = ESP_PARTITION_EMULATED_SECTOR_SIZE;
-    esp_err_t err = esp_partition_erase_range(dest_part, dest_offset, (erase_size + sector - 1) / sector * sector);
+    err = esp_partition_erase_range(dest_part, dest_offset, erase);
     if (err != ESP_OK) {
         ESP_LOGE(TAG, "Erasing destination partition range failed (err=0x%x)", err);
         return err;

@@ -87,30 +87,56 @@ static void otadata_op(const char *op)
     printf("%s %s\n", op, err == ESP_OK ? "ok" : "failed");
 }
 
+static void print_args(int argc, char **argv)
+{
+    printf("args");
+    for (int j = 0; j < argc; j++) {
+        printf(" [%s]", argv[j]);
+    }
+    printf("\n");
+}
+
+static void scribble(char **argv, int upto)
+{
+    for (int j = 1; j < upto; j++) {
+        memset(argv[j], 'X', strlen(argv[j]));
+    }
+}
+
+static void register_handlers(void)
+{
+    esp_register_shutdown_handler(handler_1);
+    esp_register_shutdown_handler(handler_2);
+}
+
+/* One operation; false if op is none of those taking an argument after '='. */
+static bool run_prefixed(const char *op)
+{
+    if (strncmp(op, "keep-fd=", 8) == 0) {
+        keep_fd(op + 8);
+    } else if (strncmp(op, "restart-once=", 13) == 0) {
+        restart_once(op + 13);
+    } else if (strncmp(op, "set-boot=", 9) == 0) {
+        otadata_op(op);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static void run(int argc, char **argv, int i)
 {
     for (; i < argc; i++) {
         const char *op = argv[i];
         if (strcmp(op, "args") == 0) {
-            printf("args");
-            for (int j = 0; j < argc; j++) {
-                printf(" [%s]", argv[j]);
-            }
-            printf("\n");
+            print_args(argc, argv);
         } else if (strcmp(op, "handlers") == 0) {
-            esp_register_shutdown_handler(handler_1);
-            esp_register_shutdown_handler(handler_2);
+            register_handlers();
         } else if (strcmp(op, "scribble") == 0) {
-            for (int j = 1; j < i; j++) {
-                memset(argv[j], 'X', strlen(argv[j]));
-            }
-        } else if (strncmp(op, "keep-fd=", 8) == 0) {
-            keep_fd(op + 8);
-        } else if (strncmp(op, "restart-once=", 13) == 0) {
-            restart_once(op + 13);
-        } else if (strcmp(op, "mark-valid") == 0 || strncmp(op, "set-boot=", 9) == 0) {
+            scribble(argv, i);
+        } else if (strcmp(op, "mark-valid") == 0) {
             otadata_op(op);
-        } else {
+        } else if (!run_prefixed(op)) {
             printf("ignored [%s]\n", op);
         }
     }

@@ -46,20 +46,52 @@ typedef struct {
     const char *payload;
 } wrap_opts_t;
 
+/* --secure-version, --min-rev-full, --max-rev-full. @return 0, or -1 for a bad value */
+static int number_option(int c, const char *arg, wrap_opts_t *o)
+{
+    long n;
+    if (!number(arg, c == 's' ? UINT32_MAX : 65535, &n)) {
+        return -1;
+    }
+    if (c == 's') {
+        o->cfg.secure_version = (uint32_t)n;
+    } else if (c == 'm') {
+        o->cfg.min_rev_full = (int)n;
+    } else {
+        o->cfg.max_rev_full = (int)n;
+    }
+    return 0;
+}
+
+/* Where a text option goes, or NULL. */
+static const char **text_option(int c, wrap_opts_t *o)
+{
+    switch (c) {
+    case 'v':
+        return &o->cfg.version;
+    case 'p':
+        return &o->cfg.project_name;
+    case 'i':
+        return &o->cfg.idf_ver;
+    case 'o':
+        return &o->output;
+    default:
+        return NULL;
+    }
+}
+
 static int wrap_option(int c, const char *arg, wrap_opts_t *o)
 {
-    long n = 0;
+    const char **text = text_option(c, o);
     bool ok = true;
-    switch (c) {
-    case 'v': o->cfg.version = arg; break;
-    case 'p': o->cfg.project_name = arg; break;
-    case 'i': o->cfg.idf_ver = arg; break;
-    case 'o': o->output = arg; break;
-    case 'c': ok = (o->cfg.chip = portls_chip_by_name(arg)) != NULL; break;
-    case 's': ok = number(arg, UINT32_MAX, &n), o->cfg.secure_version = (uint32_t)n; break;
-    case 'm': ok = number(arg, 65535, &n), o->cfg.min_rev_full = (int)n; break;
-    case 'M': ok = number(arg, 65535, &n), o->cfg.max_rev_full = (int)n; break;
-    default: return -1;
+    if (text != NULL) {
+        *text = arg;
+    } else if (c == 'c') {
+        ok = (o->cfg.chip = portls_chip_by_name(arg)) != NULL;
+    } else if (c == 's' || c == 'm' || c == 'M') {
+        ok = number_option(c, arg, o) == 0;
+    } else {
+        return -1;
     }
     return ok ? 0 : fail(arg, "not a valid value for this option") + 1;
 }
@@ -164,6 +196,17 @@ static void print_header(const char *chip, const esp_image_header_t *h)
     printf("Maximal chip revision: v%d.%d\n", h->max_chip_rev_full / 100, h->max_chip_rev_full % 100);
 }
 
+/* Which flash-mapped range an address is in, as esptool names them. */
+static const char *memory_type(const portls_chip_t *chip, uint32_t addr)
+{
+    bool drom = addr >= chip->drom_low && addr < chip->drom_high;
+    bool irom = addr >= chip->irom_low && addr < chip->irom_high;
+    if (drom && irom) {
+        return "DROM, IROM";
+    }
+    return drom ? "DROM" : irom ? "IROM" : "RAM";
+}
+
 static void print_segments(const portls_image_report_t *r, const portls_chip_t *chip)
 {
     title("Segments", "information");
@@ -171,10 +214,8 @@ static void print_segments(const portls_image_report_t *r, const portls_chip_t *
     printf("-------  -------  ----------  ----------  ------------\n");
     for (int i = 0; i < r->meta.image.segment_count && i < ESP_IMAGE_MAX_SEGMENTS && r->meta.segment_data[i] != 0; i++) {
         const esp_image_segment_header_t *s = &r->meta.segments[i];
-        bool drom = s->load_addr >= chip->drom_low && s->load_addr < chip->drom_high;
-        bool irom = s->load_addr >= chip->irom_low && s->load_addr < chip->irom_high;
-        printf("%7d  %#07" PRIx32 "  %#010" PRIx32 "  %#010" PRIx32 "  %s%s%s\n", i + 1, s->data_len, s->load_addr,
-               r->meta.segment_data[i] - 8, drom ? "DROM" : "", drom && irom ? ", " : "", irom ? "IROM" : (drom ? "" : "RAM"));
+        printf("%7d  %#07" PRIx32 "  %#010" PRIx32 "  %#010" PRIx32 "  %s\n", i + 1, s->data_len, s->load_addr,
+               r->meta.segment_data[i] - 8, memory_type(chip, s->load_addr));
     }
 }
 

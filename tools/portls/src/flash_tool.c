@@ -302,24 +302,28 @@ int flash_erase_otadata(const char *path)
     return 0;
 }
 
-/* The app partition set-boot names: --slot N, or --name LABEL. */
+/* The partition of OTA slot "N", or NULL. */
+static const esp_partition_info_t *find_slot(const flash_t *f, const char *slot)
+{
+    char *end;
+    long n = strtol(slot, &end, 10);
+    for (int i = 0; *end == '\0' && n >= 0 && n <= 15 && i < f->count; i++) {
+        if (f->entries[i].type == PART_TYPE_APP && f->entries[i].subtype == PART_SUBTYPE_OTA_FLAG + n) {
+            return &f->entries[i];
+        }
+    }
+    return NULL;
+}
+
+/* The factory or OTA app partition set-boot names: --slot N, or --name LABEL. */
 static const esp_partition_info_t *boot_target(const flash_t *f, const char *slot, const char *name)
 {
     if (slot != NULL) {
-        char *end;
-        long n = strtol(slot, &end, 10);
-        if (*end != '\0' || n < 0 || n > 15) {
-            return NULL;
-        }
-        for (int i = 0; i < f->count; i++) {
-            if (f->entries[i].type == PART_TYPE_APP && f->entries[i].subtype == PART_SUBTYPE_OTA_FLAG + n) {
-                return &f->entries[i];
-            }
-        }
-        return NULL;
+        return find_slot(f, slot);
     }
     const esp_partition_info_t *e = find_label(f, name);
-    return e != NULL && e->type == PART_TYPE_APP ? e : NULL;
+    bool ota = e != NULL && (e->subtype & ~PART_SUBTYPE_OTA_MASK) == PART_SUBTYPE_OTA_FLAG;
+    return e != NULL && e->type == PART_TYPE_APP && (ota || e->subtype == PART_SUBTYPE_FACTORY) ? e : NULL;
 }
 
 static int check_image(const esp_partition_info_t *e)
@@ -342,7 +346,7 @@ int flash_set_boot(const char *path, const char *slot, const char *name)
     }
     const esp_partition_info_t *e = boot_target(&f, slot, name);
     char label[17];
-    if (e == NULL || (e->subtype != PART_SUBTYPE_FACTORY && (e->subtype & ~PART_SUBTYPE_OTA_MASK) != PART_SUBTYPE_OTA_FLAG)) {
+    if (e == NULL) {
         return say("%s: no such factory or OTA app partition", slot != NULL ? slot : name);
     }
     if (check_image(e) != 0) {

@@ -110,6 +110,18 @@ static bool keyword_value(const keyword_t *k, const char *text, long long *out)
     return false;
 }
 
+static char *strip(char *s)
+{
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) {
+        s[--n] = '\0';
+    }
+    return s;
+}
+
 /* Digits of base, with single underscores between them, as Python's int() reads them. */
 static bool py_digits(const char *s, int base, unsigned long long *out)
 {
@@ -132,28 +144,33 @@ static bool py_digits(const char *s, int base, unsigned long long *out)
     return any && !underscore;
 }
 
-/* Python's int(text, 0): a sign, a 0x/0o/0b prefix or a decimal without leading zeros. */
+/* The base a Python integer literal's prefix gives, moving past it (one underscore may follow). */
+static int py_base(const char **text)
+{
+    const char *t = *text;
+    if (t[0] != '0' || t[1] == '\0' || strchr("xXoObB", t[1]) == NULL) {
+        return 10;
+    }
+    int base = strchr("xX", t[1]) ? 16 : strchr("oO", t[1]) ? 8 : 2;
+    *text = t + (t[2] == '_' ? 3 : 2);
+    return base;
+}
+
+/* Python's int(text, 0): blanks around, a sign, a 0x/0o/0b prefix or a decimal without leading
+ * zeros, digits with single underscores between them. */
 static bool py_int(const char *text, long long *out)
 {
-    while (isspace((unsigned char)*text)) {
-        text++;
-    }
-    bool negative = *text == '-';
-    text += *text == '-' || *text == '+';
-    int base = 10;
-    if (text[0] == '0' && strchr("xXoObB", text[1]) != NULL && text[1] != '\0') {
-        base = strchr("xX", text[1]) ? 16 : strchr("oO", text[1]) ? 8 : 2;
-        text += text[1 + 1] == '_' ? 3 : 2; /* Python allows one underscore after the prefix */
-    } else if (text[0] == '0' && strspn(text, "0_") != strlen(text)) {
-        return false;
-    }
     char digits[LINE_MAX_LEN];
     snprintf(digits, sizeof(digits), "%s", text);
-    for (size_t n = strlen(digits); n > 0 && isspace((unsigned char)digits[n - 1]); n--) {
-        digits[n - 1] = '\0';
+    const char *t = strip(digits);
+    bool negative = *t == '-';
+    t += *t == '-' || *t == '+';
+    int base = py_base(&t);
+    if (base == 10 && t[0] == '0' && strspn(t, "0_") != strlen(t)) {
+        return false;
     }
     unsigned long long v;
-    if (!py_digits(digits, base, &v) || v > (unsigned long long)LLONG_MAX) {
+    if (!py_digits(t, base, &v) || v > (unsigned long long)LLONG_MAX) {
         return false;
     }
     *out = negative ? -(long long)v : (long long)v;
@@ -187,43 +204,40 @@ static int parse_int(csv_t *c, const char *v, const keyword_t *keywords, long lo
     return fail(c, "Value '%s' is not valid. Known keywords: %s", v, known);
 }
 
-static char *strip(char *s)
+/* The length of the variable name a '$' at in starts (0: none), and whether it is ${braced}. */
+static size_t var_name(const char *in, bool *braced)
 {
-    while (isspace((unsigned char)*s)) {
-        s++;
+    *braced = in[1] == '{';
+    const char *name = in + (*braced ? 2 : 1);
+    size_t n = 0;
+    while (isalpha((unsigned char)name[n]) || name[n] == '_' || (n > 0 && isdigit((unsigned char)name[n]))) {
+        n++;
     }
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) {
-        s[--n] = '\0';
-    }
-    return s;
+    return *braced && name[n] != '}' ? 0 : n;
 }
 
 /* $NAME and ${NAME} from the environment; an unknown one is an error. */
 static int expand_vars(csv_t *c, const char *in, char *out, size_t len)
 {
     size_t o = 0;
+    bool braced;
+    size_t n;
     while (*in != '\0' && o + 1 < len) {
-        bool braced = in[0] == '$' && in[1] == '{';
-        const char *name = in + (braced ? 2 : 1);
-        size_t n = 0;
-        while (in[0] == '$' && (isalpha((unsigned char)name[n]) || name[n] == '_' || (n > 0 && isdigit((unsigned char)name[n])))) {
-            n++;
-        }
-        if (n == 0 || (braced && name[n] != '}')) {
+        if (*in != '$' || (n = var_name(in, &braced)) == 0) {
             out[o++] = *in++;
             continue;
         }
         char var[LINE_MAX_LEN];
-        snprintf(var, sizeof(var), "%.*s", (int)n, name);
+        snprintf(var, sizeof(var), "%.*s", (int)n, in + (braced ? 2 : 1));
         const char *value = getenv(var);
         if (value == NULL) {
             return fail(c, "unknown variable '%s'", var);
         }
         o += (size_t)snprintf(out + o, len - o, "%s", value);
-        in = name + n + (braced ? 1 : 0);
+        o = o < len ? o : len - 1;
+        in += n + (braced ? 3 : 1);
     }
-    out[o < len ? o : len - 1] = '\0';
+    out[o] = '\0';
     return 0;
 }
 
@@ -398,7 +412,7 @@ static void warn_about_name(const part_t *p, FILE *w)
     }
 }
 
-static int verify_part(csv_t *c, const part_t *p)
+static int check_alignment(csv_t *c, const part_t *p)
 {
     long long a = align_for(p->type);
     if (p->offset % a != 0) {
@@ -407,20 +421,34 @@ static int verify_part(csv_t *c, const part_t *p)
     if (p->type == PART_TYPE_APP && p->size % 0x1000 != 0) {
         return fail(c, "Partition %s invalid: Size 0x%llx is not aligned to 0x1000", p->name, p->size);
     }
-    if (c->opt->warnings != NULL) {
-        warn_about_name(p, c->opt->warnings);
-    }
-    bool always_rw = p->type == PART_TYPE_DATA && (p->subtype == PART_SUBTYPE_DATA_OTA || p->subtype == 0x03);
-    if (always_rw && p->readonly) {
+    return 0;
+}
+
+/* otadata and coredump are always read-write; a read-write NVS needs 0x3000 bytes. */
+static int check_read_write(csv_t *c, const part_t *p)
+{
+    bool data = p->type == PART_TYPE_DATA;
+    if (data && (p->subtype == PART_SUBTYPE_DATA_OTA || p->subtype == 0x03) && p->readonly) {
         return fail(c, "Partition %s invalid: '%s' partition of type %lld and subtype %lld is always read-write and cannot be "
                     "read-only", p->name, p->name, p->type, p->subtype);
     }
-    if (p->type == PART_TYPE_DATA && p->subtype == 0x02 && p->size < NVS_RW_MIN_SIZE && !p->readonly) {
+    if (data && p->subtype == 0x02 && p->size < NVS_RW_MIN_SIZE && !p->readonly) {
         return fail(c, "Partition %s invalid: '%s' partition of type %lld and subtype %lld of this size (0x%llx) must be "
                     "flagged as 'readonly' (the size of read/write NVS has to be at least 0x%x)", p->name, p->name, p->type,
                     p->subtype, p->size, NVS_RW_MIN_SIZE);
     }
     return 0;
+}
+
+static int verify_part(csv_t *c, const part_t *p)
+{
+    if (check_alignment(c, p) != 0) {
+        return -1;
+    }
+    if (c->opt->warnings != NULL) {
+        warn_about_name(p, c->opt->warnings);
+    }
+    return check_read_write(c, p);
 }
 
 static int by_offset(const void *a, const void *b)
@@ -549,6 +577,25 @@ static int parse_lines(csv_t *c, const char *csv)
     return 0;
 }
 
+static int run(csv_t *c, const char *csv, esp_partition_info_t *entries)
+{
+    const char *bom = "\xEF\xBB\xBF";
+    if (parse_lines(c, strncmp(csv, bom, 3) == 0 ? csv + 3 : csv) != 0 || place(c) != 0 || verify_table(c) != 0 ||
+        check_flash_size(c) != 0) {
+        return -1;
+    }
+    size_t length = (c->count + (c->opt->md5 ? 1 : 0)) * sizeof(esp_partition_info_t);
+    if (length >= ESP_PARTITION_TABLE_MAX_LEN) {
+        return fail(c, "Binary partition table length (%d) longer than max", (int)length);
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        if (to_entry(c, &c->parts[i], &entries[i]) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int partition_csv_parse(const char *csv, const partition_csv_options_t *opt, esp_partition_info_t *entries,
                         size_t *count, char *err, size_t err_len)
 {
@@ -558,18 +605,7 @@ int partition_csv_parse(const char *csv, const partition_csv_options_t *opt, esp
         return -1;
     }
     *c = (csv_t) { .opt = opt, .err = err, .err_len = err_len };
-    const char *bom = "\xEF\xBB\xBF";
-    int rc = parse_lines(c, strncmp(csv, bom, 3) == 0 ? csv + 3 : csv);
-    rc = rc != 0 ? rc : place(c);
-    rc = rc != 0 ? rc : verify_table(c);
-    rc = rc != 0 ? rc : check_flash_size(c);
-    size_t length = (c->count + (opt->md5 ? 1 : 0)) * sizeof(esp_partition_info_t);
-    if (rc == 0 && length >= ESP_PARTITION_TABLE_MAX_LEN) {
-        rc = fail(c, "Binary partition table length (%d) longer than max", (int)length);
-    }
-    for (size_t i = 0; rc == 0 && i < c->count; i++) {
-        rc = to_entry(c, &c->parts[i], &entries[i]);
-    }
+    int rc = run(c, csv, entries);
     *count = rc == 0 ? c->count : 0;
     free(c);
     return rc;
