@@ -100,8 +100,9 @@ typedef enum {
 
 typedef struct esp_partition_iterator_opaque_ *esp_partition_iterator_t;
 
-/** A partition. The ones the calls return live until esp_partition_unload_all() (or, for an
- *  external one, esp_partition_deregister_external()); copies work with every call. */
+/** A partition. The ones the calls return live until esp_partition_unload_all(), a new flash
+ *  mapping (esp_private/partition_linux.h) or, for an external one,
+ *  esp_partition_deregister_external(); copies work with every call. */
 typedef struct {
     esp_flash_t *flash_chip;          /*!< NULL: the main flash */
     esp_partition_type_t type;

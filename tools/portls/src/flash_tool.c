@@ -367,8 +367,11 @@ int flash_mark(const char *path, bool valid)
 {
     flash_t f;
     esp_ota_select_entry_t two[2];
-    if (open_flash(path, &f) != 0 || require_otadata(&f) != 0 || bootloader_common_read_otadata(&f.bs.ota_info, two) != ESP_OK) {
+    if (open_flash(path, &f) != 0 || require_otadata(&f) != 0) {
         return 1;
+    }
+    if (bootloader_common_read_otadata(&f.bs.ota_info, two) != ESP_OK) {
+        return say("otadata cannot be read (it must be two 4 KiB sectors inside the flash)");
     }
     if (!valid && !portls_otadata_rollback_possible(&f.bs, two)) {
         return say("Rollback is not possible, do not have any suitable apps in slots");

@@ -67,9 +67,10 @@ esp_partition_file_mmap_ctrl_t *esp_partition_get_file_mmap_ctrl_act(void);
 esp_err_t esp_partition_file_mmap(const uint8_t **part_desc_addr_start);
 
 /**
- * Unmaps the flash (the input's remove_dump, set after mapping, also deletes the file).
- * Partition pointers stay allocated but their reads and writes fail until the next mapping,
- * which reloads the table.
+ * Unmaps the flash (the input's remove_dump, set after mapping, also deletes the file). While
+ * nothing is mapped, partition reads and writes fail. The first partition call after the next
+ * mapping loads the table again and frees the old partitions, as ESP-IDF's esp_partition_file_munmap()
+ * frees them.
  * @return ESP_OK; ESP_ERR_NO_MEM (nothing is mapped, as in ESP-IDF); ESP_ERR_INVALID_RESPONSE
  *         (munmap, close or remove failed)
  */
