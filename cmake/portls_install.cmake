@@ -11,7 +11,7 @@ get_property(public_headers GLOBAL PROPERTY PORTLS_PUBLIC_HEADERS)
 # The libraries the components link privately, as files (find_library's results). A static link
 # of an outside program needs them too: portls.pc lists them here, and the CMake package's targets
 # carry them in their link interface. A component's new private library goes into this list.
-set(PORTLS_PRIVATE_LIBRARIES ${HTTP_PARSER_LIBRARY})
+set(PORTLS_PRIVATE_LIBRARIES ${HTTP_PARSER_LIBRARY} ${CARES_LIBRARY})
 
 # portls::portls, every component at once (in the build tree too, for add_subdirectory and
 # FetchContent). The name portls is the tool's, hence portls_all.

@@ -34,12 +34,11 @@ expect_exit 1 connect "localhost:$port"
 grep -qF "verify flags: 0x8" <<<"$err" || fail "bundle: no NOT_TRUSTED flag in: $err"
 expect_exit 0 connect "localhost:$port" --capath "$pki/ca.pem"
 
-# A name with two addresses, the first refusing (nss_wrapper stands in for /etc/hosts):
-# ESP-IDF would stop at the first; portls goes on to the second.
+# A name with two addresses, the first refusing (CARES_HOSTS, c-ares's own variable, stands in
+# for /etc/hosts): ESP-IDF would stop at the first; portls goes on to the second.
 hosts=$S_SERVER_WORK/hosts
 printf '127.0.0.2 multi.test\n127.0.0.1 multi.test\n' > "$hosts"
-out=$(LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_HOSTS=$hosts ASAN_OPTIONS=verify_asan_link_order=0 \
-      "$PORTLS" connect "multi.test:$port" --cacert "$pki/ca.pem" --servername localhost) ||
+out=$(CARES_HOSTS=$hosts "$PORTLS" connect "multi.test:$port" --cacert "$pki/ca.pem" --servername localhost) ||
     fail "multi.test: the second address was not tried: $out"
 
 expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"

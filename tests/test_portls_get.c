@@ -1,9 +1,12 @@
 /* portls get against curl on the same nginx URLs: the same body, byte for byte, and the same
  * final status, for plain and TLS requests, a large file, redirects with and without -L, a 404,
- * a form POST, Basic credentials and a gzip body; and -v's TLS summary. */
+ * a form POST, Basic credentials and a gzip body; credentials on redirects to another origin
+ * (-L, --location-trusted, --digest); -v's TLS summary and request lines; the progress bar's
+ * redraw rate. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nginx.h"
@@ -96,6 +99,93 @@ static void test_same_as_curl(void **state)
     }
 }
 
+/* -L -u as curl: the credentials and the Cookie header stay behind when a redirect leads to
+ * another port or host (a 401 there, or nginx's echo shows nothing arrived); --location-trusted
+ * sends them on; --digest never answers a Basic challenge. */
+static void test_credentials_on_redirect_as_curl(void **state)
+{
+    (void)state;
+    char to_port[192], to_host[192], to_same[192], secret[128];
+    snprintf(to_port, sizeof(to_port), "https://localhost:%d/goto?to=https://localhost:%d/private/secret.txt",
+             nginx_group.https_port, nginx_group.alt_port);
+    snprintf(to_host, sizeof(to_host), "https://localhost:%d/goto?to=https://127.0.0.1:%d/echo-auth",
+             nginx_group.https_port, nginx_group.https_port);
+    snprintf(to_same, sizeof(to_same), "https://localhost:%d/goto?to=https://localhost:%d/echo-auth",
+             nginx_group.https_port, nginx_group.https_port);
+    url(secret, sizeof(secret), true, "/private/secret.txt");
+    const struct {
+        const char *url;
+        const char *extra[7];
+    } cases[] = {
+        { to_port, { "-L", "-u", "portls:secret", NULL } },
+        { to_port, { "--location-trusted", "-u", "portls:secret", NULL } },
+        { to_host, { "-L", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { to_host, { "--location-trusted", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { to_same, { "-L", "-u", "portls:secret", "-H", "Cookie: c=1", NULL } },
+        { secret, { "--digest", "-u", "portls:secret", NULL } },
+    };
+    const int statuses[] = { 401, 200, 200, 200, 200, 401 };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        print_message("portls get vs curl: %s %s\n", cases[i].url, cases[i].extra[0]);
+        assert_int_equal(last_status(compare(cases[i].url, cases[i].extra)), statuses[i]);
+    }
+}
+
+static int count(const char *text, const char *what)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, what)) != NULL; p++) {
+        n++;
+    }
+    return n;
+}
+
+/* -v prints each request as curl does, "> " and the line, as sent: through a redirect to another
+ * port, the second request goes without the Authorization header. */
+static void test_verbose_shows_the_requests(void **state)
+{
+    (void)state;
+    char u[192], out[16384], line[96];
+    snprintf(u, sizeof(u), "https://localhost:%d/goto?to=https://localhost:%d/hello.txt", nginx_group.https_port,
+             nginx_group.alt_port);
+    const char *argv[] = { PORTLS_TOOL, "get", u, "-v", "-L", "-u", "portls:secret", "-H", "X-Test: 1",
+                           "--cacert", cert_path("ca.pem"), NULL };
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
+    snprintf(line, sizeof(line), "\n> GET /goto?to=https://localhost:%d/hello.txt HTTP/1.1\n> Host: localhost:%d\n",
+             nginx_group.alt_port, nginx_group.https_port);
+    assert_non_null(strstr(out, line));
+    snprintf(line, sizeof(line), "\n> GET /hello.txt HTTP/1.1\n> Host: localhost:%d\n", nginx_group.alt_port);
+    assert_non_null(strstr(out, line));
+    assert_int_equal(count(out, "\n> User-Agent: "), 2);
+    assert_int_equal(count(out, "\n> X-Test: 1\n"), 2);
+    assert_int_equal(count(out, "\n> Authorization: Basic cG9ydGxzOnNlY3JldA==\n"), 1); /* the first origin only */
+    assert_int_equal(count(out, "\n> \n"), 2); /* each head's blank line */
+}
+
+/* The progress bar (a download of 1 MiB or more to a file, stdout and stderr a terminal: here
+ * script's pty) is drawn at most about 10 times a second, and ends at 100%. */
+static void test_progress_bar_redraws_at_most_ten_times_a_second(void **state)
+{
+    (void)state;
+    char u[128], command[512];
+    url(u, sizeof(u), true, "/big.bin");
+    const char *file = "/tmp/portls-get-progress";
+    snprintf(command, sizeof(command), "%s get %s -o %s --cacert %s", PORTLS_TOOL, u, file, cert_path("ca.pem"));
+    const char *argv[] = { "script", "-q", "-e", "-c", command, "/dev/null", NULL };
+    static char out[65536];
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    unlink(file);
+    double seconds = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    int redraws = count(out, "\r["); /* the pty also turns "\n" into "\r\n" */
+    print_message("%d redraws in %.2f s\n", redraws, seconds);
+    assert_non_null(strstr(out, "100% 1048593/1048593 bytes"));
+    assert_true(redraws >= 1);
+    assert_true(redraws <= 2 + (int)(seconds * 10)); /* one at once, then one per 100 ms, and the last */
+}
+
 /* A failed request: exit status 1 and the reason on stderr. */
 static void test_failure_is_reported(void **state)
 {
@@ -114,6 +204,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_as_curl),
+        cmocka_unit_test(test_credentials_on_redirect_as_curl),
+        cmocka_unit_test(test_verbose_shows_the_requests),
+        cmocka_unit_test(test_progress_bar_redraws_at_most_ten_times_a_second),
         cmocka_unit_test(test_failure_is_reported),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);

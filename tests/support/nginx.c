@@ -62,13 +62,15 @@ static void write_config(const nginx_t *n)
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
             "  default_type text/plain; keepalive_requests 100000; %s\n"
             "  server {\n"
-            "    listen 127.0.0.1:%d; listen [::1]:%d; listen 127.0.0.1:%d ssl;\n"
+            "    listen 127.0.0.1:%d; listen [::1]:%d; listen 127.0.0.1:%d ssl; listen 127.0.0.1:%d ssl;\n"
             "    ssl_certificate %s; ssl_certificate_key %s; ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    root %s/www;\n"
             "    location /private/ { auth_basic portls; auth_basic_user_file %s/htpasswd; }\n"
             "    location = /gzip.txt { gzip on; gzip_types text/plain; gzip_min_length 1; }\n"
             "    location /gzip/ { gzip on; gzip_types *; gzip_min_length 1; alias %s/www/; }\n"
-            "    location = /post { return 200 \"$request_method $content_length\"; }\n"
+            "    location = /post { client_max_body_size 0; return 200 \"$request_method $content_length\"; }\n"
+            "    location = /echo-auth { return 200 \"auth=$http_authorization cookie=$http_cookie\\n\"; }\n"
+            "    location = /goto { return 302 $arg_to; }\n"
             "    location = /r301 { return 301 /hello.txt; }\n"
             "    location = /r302 { return 302 /hello.txt; }\n"
             "    location = /r303 { return 303 /hello.txt; }\n"
@@ -96,10 +98,26 @@ static void write_config(const nginx_t *n)
             "    }\n"
             "  }\n"
             "}\n",
-            d, d, d, d, d, d, d, d, suites, n->http_port, n->http_port, n->https_port, cert_path("server_ec.pem"),
-            cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port, n->http_port, n->mtls_port,
+            d, d, d, d, d, d, d, d, suites, n->http_port, n->http_port, n->https_port, n->alt_port,
+            cert_path("server_ec.pem"), cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port,
+            n->http_port, n->mtls_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
+}
+
+/* A free port none of the first taken ones has. */
+static int next_free_port(int *const ports[], size_t taken)
+{
+    for (;;) {
+        int port = peer_free_port();
+        size_t i = 0;
+        while (i < taken && *ports[i] != port) {
+            i++;
+        }
+        if (i == taken) {
+            return port;
+        }
+    }
 }
 
 void nginx_start(nginx_t *n)
@@ -109,13 +127,10 @@ void nginx_start(nginx_t *n)
     char tmp[128];
     snprintf(tmp, sizeof(tmp), "%s/tmp", n->dir);
     assert_int_equal(mkdir(tmp, 0755), 0);
-    n->http_port = peer_free_port();
-    do {
-        n->https_port = peer_free_port();
-    } while (n->https_port == n->http_port);
-    do {
-        n->mtls_port = peer_free_port();
-    } while (n->mtls_port == n->http_port || n->mtls_port == n->https_port);
+    int *ports[] = { &n->http_port, &n->https_port, &n->alt_port, &n->mtls_port };
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        *ports[i] = next_free_port(ports, i);
+    }
     write_site(n->dir);
     write_config(n);
     char conf[128];

@@ -1,12 +1,15 @@
 /*
  * nginx for the HTTP tests: a generated configuration in a scratch directory, loopback ports
- * chosen at start, run in the foreground as a child. Locations:
+ * chosen at start, run in the foreground as a child. The site is served over http on http_port
+ * and over TLS on https_port and alt_port (a second origin of the same site). Locations:
  *   /hello.txt            "hello from nginx\n"
  *   /big.bin              NGINX_BIG_LEN bytes, byte i = i % 251
  *   /private/secret.txt   basic auth: user "portls", password "secret"
  *   /gzip.txt             gzip-encoded, hence chunked, for a client that accepts gzip
  *   /gzip/<file>          any file of the site, the same way (big.bin: several chunks)
- *   /post                 answers "<method> <content-length>"
+ *   /post                 answers "<method> <content-length>" (a body of any size is read)
+ *   /echo-auth            answers "auth=<Authorization> cookie=<Cookie>\n", as they arrived
+ *   /goto?to=URL          302 to URL (any URL, for redirects to another host, port or scheme)
  *   /r301 /r302 /r303 /r307 /r308   redirects to /hello.txt (relative)
  *   /abs                  302 to https://localhost:<https>/hello.txt
  *   /downgrade            302 to http://localhost:<http>/hello.txt
@@ -36,6 +39,7 @@ typedef struct {
     peer_t peer;
     int http_port;
     int https_port;
+    int alt_port; /* the site over TLS again: another origin */
     int mtls_port;
     char dir[64];
     const char *tls13_suites; /* set before nginx_start(): the only TLS 1.3 suites offered (OpenSSL's names) */

@@ -35,6 +35,12 @@ int connect_peer(const peer_t *p, const char *host, const esp_tls_cfg_t *cfg, es
 /* The error record of tls, read and cleared; code and flags may be NULL. */
 esp_err_t take_error(esp_tls_t *tls, int *code, int *flags);
 
+/* The error record's esp_err_t, and its errno into *sys_errno; both read and cleared. */
+esp_err_t take_error_errno(esp_tls_t *tls, int *sys_errno);
+
+/* Milliseconds on the monotonic clock, for bounds on how long a call took. */
+int64_t test_now_ms(void);
+
 /* Sends an HTTP/1.0 GET to an `s_server -www` peer and reads the answer's first bytes.
  * @return the bytes read (> 0), or the first failing read/write result. */
 ssize_t www_get(esp_tls_t *tls, char *buf, size_t len);

@@ -277,7 +277,9 @@ typedef struct esp_tls esp_tls_t;
 esp_tls_t *esp_tls_init(void);
 
 /**
- * Connects and completes the TLS handshake, blocking for at most cfg->timeout_ms (0: 10 s).
+ * Resolves host, connects and completes the TLS handshake, blocking for at most cfg->timeout_ms
+ * (0: 10 s) in all. A name not resolved by then fails with ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME
+ * (errno ETIMEDOUT).
  * @param host    host name or address; need not be NUL-terminated
  * @param hostlen its length
  * @param port    TCP port
@@ -289,8 +291,10 @@ int esp_tls_conn_new_sync(const char *host, int hostlen, int port, const esp_tls
                           esp_tls_t *tls);
 
 /**
- * One non-blocking step of the connect; cfg->non_block must be true. DNS resolution in the first
- * step may block. The cfg->timeout_ms bound (0: 10 s) applies across the steps.
+ * One non-blocking step of the connect; cfg->non_block must be true. No step blocks, name
+ * resolution included (c-ares). While the name is being resolved there is no socket yet
+ * (esp_tls_get_conn_sockfd() gives -1): call again after a short pause. The cfg->timeout_ms bound
+ * (0: 10 s) applies across the steps, DNS included, as in esp_tls_conn_new_sync().
  * @return 1 connected, 0 in progress (wait for the socket, then call again), -1 failed.
  */
 int esp_tls_conn_new_async(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg,
@@ -369,8 +373,8 @@ esp_err_t esp_tls_get_and_clear_error_type(esp_tls_error_handle_t h, esp_tls_err
 esp_err_t esp_tls_get_error_handle(esp_tls_t *tls, esp_tls_error_handle_t *error_handle);
 
 /**
- * Only the TCP part: resolve, create the socket with cfg's options, connect within
- * cfg->timeout_ms. With cfg->non_block the socket stays non-blocking.
+ * Only the TCP part: resolve, create the socket with cfg's options, connect; DNS and TCP together
+ * within cfg->timeout_ms. With cfg->non_block the socket stays non-blocking.
  * @param cfg           options; NULL means defaults
  * @param error_handle  where failures are recorded: NULL, or a handle from esp_tls_get_error_handle()
  *                      (portls keeps errno beside the public record, so a bare

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "esp_tls.h"
+#include "esp_tls_dns.h"
 #include "esp_tls_heap_private.h"
 #include "esp_tls_stack.h"
 
@@ -53,8 +54,7 @@ struct esp_tls {
     int64_t connect_start_us;          /* for timeout_ms across async steps */
     int64_t phase_start_us;            /* start of the current timing phase */
     esp_tls_conn_timing_t timing;
-    struct addrinfo *addrs;            /* the resolver's answer, while connecting */
-    struct addrinfo *next_addr;        /* the address to try after the current one fails */
+    esp_tls_dns_t *dns;                /* the lookup, then its answer, while connecting */
     esp_tls_heap_account_t *heap;      /* what this connection's calls allocate */
     unsigned long heap_failures_seen;  /* refused allocations already reported */
     esp_tls_record_tracker_t records;  /* what the peer has been sending */
@@ -87,17 +87,11 @@ static inline int esp_tls_timeout_ms(const esp_tls_cfg_t *cfg)
 
 /* ---- TCP (esp_tls_tcp.c) ---- */
 
-struct addrinfo;
-
-/* Resolves host:port with cfg's address family. *res is freed with freeaddrinfo(). */
-esp_err_t esp_tls_tcp_resolve(const char *host, int port, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
-                              struct addrinfo **res);
-
-/* Starts a non-blocking connect() to the first address of *next that takes one, with cfg's
- * socket options, and moves *next past it. Addresses that fail at once (no route, refused
- * synchronously, unsupported family) are skipped. On failure nothing is left open and the last
- * failure is recorded. */
-esp_err_t esp_tls_tcp_start_next(struct addrinfo **next, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+/* Starts a non-blocking connect() to the next address of dns's answer that takes one, with cfg's
+ * socket options. Addresses that fail at once (no route, refused synchronously) are skipped.
+ * On failure nothing is left open and the last failure is recorded; when no address was left,
+ * nothing is recorded. */
+esp_err_t esp_tls_tcp_start_next(esp_tls_dns_t *dns, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
                                  int *sockfd);
 
 /* After the socket became writable: the connect's own result, from SO_ERROR. */

@@ -1,11 +1,11 @@
 /*
- * The connect state machine and the public calls. One step never blocks (DNS aside): it
- * returns 1 connected, 0 waiting for tls->wait_events on the socket, or -1 failed. The sync
- * call polls between steps against one deadline, the async call returns between them; so both
- * honour timeout_ms the same way, and the socket stays non-blocking until the handshake is over.
+ * The connect state machine and the public calls. One step never blocks, DNS included (c-ares,
+ * esp_tls_dns.c): it returns 1 connected, 0 waiting (for the resolver, or for tls->wait_events
+ * on the socket), or -1 failed. The sync call waits between steps against one deadline, the
+ * async call returns between them; so both honour timeout_ms the same way, and the socket stays
+ * non-blocking until the handshake is over.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -71,16 +71,14 @@ static int finish_connect(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 
 static void release_addresses(esp_tls_t *tls)
 {
-    if (tls->addrs != NULL) {
-        freeaddrinfo(tls->addrs);
-    }
-    tls->addrs = tls->next_addr = NULL;
+    esp_tls_dns_free(tls->dns);
+    tls->dns = NULL;
 }
 
 /* Starts connecting to the next address the resolver gave. ESP-IDF tries only the first. */
 static int start_next_address(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 {
-    if (esp_tls_tcp_start_next(&tls->next_addr, cfg, &tls->error.parent, &tls->sockfd) != ESP_OK) {
+    if (esp_tls_tcp_start_next(tls->dns, cfg, &tls->error.parent, &tls->sockfd) != ESP_OK) {
         release_addresses(tls);
         return fail(tls, ESP_OK);
     }
@@ -90,27 +88,35 @@ static int start_next_address(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
     return 0;
 }
 
+/* Whatever the resolver has ready; the first address's connect once the answer is in. */
+static int step_resolving(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
+{
+    esp_err_t err = esp_tls_dns_step(tls->dns, &tls->error.parent);
+    if (err == ESP_ERR_NOT_FINISHED) {
+        return 0;
+    }
+    phase_done(tls, &tls->timing.dns_us);
+    if (err != ESP_OK) {
+        release_addresses(tls);
+        return fail(tls, ESP_OK);
+    }
+    return start_next_address(tls, cfg);
+}
+
 static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg)
 {
     if (wants_chip_hardware(cfg)) {
         ESP_LOGE(TAG, "secure element, DS and ECDSA peripherals exist only on ESP32 chips");
         return fail(tls, ESP_ERR_NOT_SUPPORTED);
     }
-    char *name = esp_tls_heap_strndup(host, (size_t)hostlen);
-    if (name == NULL) {
-        return fail(tls, ESP_ERR_NO_MEM);
-    }
     tls->connect_start_us = tls->phase_start_us = esp_tls_now_us();
     tls->timing = (esp_tls_conn_timing_t){ 0 };
     tls->is_tls = !cfg->is_plain_tcp;
-    esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, &tls->error.parent, &tls->addrs);
-    mbedtls_free(name);
-    phase_done(tls, &tls->timing.dns_us);
-    if (err != ESP_OK) {
+    if (esp_tls_dns_start(host, hostlen, port, cfg, &tls->error.parent, &tls->dns) != ESP_OK) {
         return fail(tls, ESP_OK);
     }
-    tls->next_addr = tls->addrs;
-    return start_next_address(tls, cfg);
+    tls->conn_state = ESP_TLS_CONNECTING;
+    return step_resolving(tls, cfg);
 }
 
 static int step_handshake(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
@@ -129,6 +135,9 @@ static int step_handshake(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 
 static int step_connecting(esp_tls_t *tls, const char *host, int hostlen, const esp_tls_cfg_t *cfg)
 {
+    if (esp_tls_dns_in_progress(tls->dns)) {
+        return step_resolving(tls, cfg);
+    }
     struct pollfd pfd = { .fd = tls->sockfd, .events = POLLOUT };
     if (poll(&pfd, 1, 0) == 0) {
         tls->wait_events = POLLOUT;
@@ -137,11 +146,7 @@ static int step_connecting(esp_tls_t *tls, const char *host, int hostlen, const 
     if (esp_tls_tcp_connect_result(tls->sockfd, &tls->error.parent) != ESP_OK) {
         close(tls->sockfd);
         tls->sockfd = -1;
-        if (tls->next_addr != NULL) {
-            return start_next_address(tls, cfg);
-        }
-        release_addresses(tls);
-        return fail(tls, ESP_OK);
+        return start_next_address(tls, cfg); /* fails, keeping this failure, when none is left */
     }
     release_addresses(tls);
     phase_done(tls, &tls->timing.tcp_us);
@@ -183,10 +188,28 @@ static int remaining_ms(const esp_tls_t *tls, const esp_tls_cfg_t *cfg)
     return esp_tls_ms_until(tls->connect_start_us + (int64_t)esp_tls_timeout_ms(cfg) * 1000);
 }
 
+/* The deadline passed: in DNS, the name could not be resolved in time; after it, the connect
+ * or the handshake timed out. */
 static int connection_timed_out(esp_tls_t *tls)
 {
+    if (esp_tls_dns_in_progress(tls->dns)) {
+        phase_done(tls, &tls->timing.dns_us);
+        esp_tls_dns_timed_out(tls->dns, &tls->error.parent);
+        release_addresses(tls);
+        return fail(tls, ESP_OK);
+    }
     ESP_LOGE(TAG, "connection timed out");
     return fail(tls, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
+}
+
+/* Waits at most wait_ms for what the current step waits on. @return > 0 if it is ready. */
+static int wait_for_step(esp_tls_t *tls, int wait_ms)
+{
+    if (esp_tls_dns_in_progress(tls->dns)) {
+        return esp_tls_dns_wait(tls->dns, wait_ms);
+    }
+    struct pollfd pfd = { .fd = tls->sockfd, .events = tls->wait_events };
+    return poll(&pfd, 1, wait_ms);
 }
 
 static bool connect_args_ok(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls)
@@ -210,8 +233,7 @@ static int conn_new_sync(const char *host, int hostlen, int port, const esp_tls_
             return rc;
         }
         int wait_ms = remaining_ms(tls, cfg);
-        struct pollfd pfd = { .fd = tls->sockfd, .events = tls->wait_events };
-        if (wait_ms == 0 || (poll(&pfd, 1, wait_ms) == 0 && remaining_ms(tls, cfg) == 0)) {
+        if (wait_ms == 0 || (wait_for_step(tls, wait_ms) == 0 && remaining_ms(tls, cfg) == 0)) {
             return connection_timed_out(tls);
         }
     }

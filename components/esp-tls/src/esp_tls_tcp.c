@@ -1,47 +1,18 @@
-/* The TCP half of a connection: resolve, socket options, non-blocking connect, plain I/O. */
+/* The TCP half of a connection: socket options, non-blocking connect to the resolved addresses,
+ * plain I/O. */
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include "mbedtls/platform.h"
 
 #include "esp_log.h"
 #include "esp_tls_private.h"
 
 static const char *TAG = "esp-tls-tcp";
-
-esp_err_t esp_tls_tcp_resolve(const char *host, int port, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
-                              struct addrinfo **res)
-{
-    esp_tls_addr_family_t family = cfg ? cfg->addr_family : ESP_TLS_AF_UNSPEC;
-    static const int families[] = { AF_UNSPEC, AF_INET, AF_INET6 };
-    if ((unsigned)family > ESP_TLS_AF_INET6) {
-        esp_tls_error_capture(h, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY);
-        return ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY;
-    }
-    struct addrinfo hints = {
-        .ai_family = families[family],
-        .ai_socktype = SOCK_STREAM,
-        .ai_flags = AI_NUMERICSERV,
-    };
-    char service[8];
-    snprintf(service, sizeof(service), "%d", port);
-    int rc = getaddrinfo(host, service, &hints, res);
-    if (rc != 0) {
-        ESP_LOGE(TAG, "couldn't resolve %s: %s", host, gai_strerror(rc));
-        esp_tls_error_capture_errno(h, ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME, rc == EAI_SYSTEM ? errno : 0);
-        return ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME;
-    }
-    return ESP_OK;
-}
 
 static int set_int_option(int fd, int level, int name, int value)
 {
@@ -96,21 +67,17 @@ esp_err_t esp_tls_tcp_set_blocking(int sockfd, bool blocking, esp_tls_error_hand
     return ESP_OK;
 }
 
-static esp_err_t start_connect(const struct addrinfo *ai, const esp_tls_cfg_t *cfg,
-                               esp_tls_error_handle_t h, int *sockfd)
+static esp_err_t start_connect(const esp_tls_addr_t *a, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                               int *sockfd)
 {
-    if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) {
-        esp_tls_error_capture(h, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY);
-        return ESP_ERR_ESP_TLS_UNSUPPORTED_PROTOCOL_FAMILY;
-    }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
+    int fd = socket(a->addr.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
         esp_tls_error_capture_errno(h, ESP_ERR_ESP_TLS_CANNOT_CREATE_SOCKET, errno);
         return ESP_ERR_ESP_TLS_CANNOT_CREATE_SOCKET;
     }
     esp_err_t err = set_socket_options(fd, cfg, h);
     err = err ? err : esp_tls_tcp_set_blocking(fd, false, h);
-    if (err == ESP_OK && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+    if (err == ESP_OK && connect(fd, &a->addr.sa, a->len) != 0 && errno != EINPROGRESS) {
         ESP_LOGE(TAG, "connect failed: %s", strerror(errno));
         esp_tls_error_capture_errno(h, ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST, errno);
         err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
@@ -123,14 +90,13 @@ static esp_err_t start_connect(const struct addrinfo *ai, const esp_tls_cfg_t *c
     return ESP_OK;
 }
 
-esp_err_t esp_tls_tcp_start_next(struct addrinfo **next, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+esp_err_t esp_tls_tcp_start_next(esp_tls_dns_t *dns, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
                                  int *sockfd)
 {
     esp_err_t err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
-    while (*next != NULL) {
-        const struct addrinfo *ai = *next;
-        *next = ai->ai_next;
-        err = start_connect(ai, cfg, h, sockfd);
+    const esp_tls_addr_t *a;
+    while ((a = esp_tls_dns_next(dns)) != NULL) {
+        err = start_connect(a, cfg, h, sockfd);
         if (err == ESP_OK) {
             break;
         }
@@ -168,13 +134,12 @@ static esp_err_t wait_connected(int fd, int timeout_ms, esp_tls_error_handle_t h
     return esp_tls_tcp_connect_result(fd, h);
 }
 
-/* Tries the addresses in order until one connects, all within one timeout. */
-static esp_err_t connect_any(struct addrinfo *addrs, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h, int *sockfd)
+/* Tries the addresses in order until one connects, all before the deadline. */
+static esp_err_t connect_any(esp_tls_dns_t *dns, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
+                             int64_t deadline_us, int *sockfd)
 {
-    int64_t deadline_us = esp_tls_now_us() + (int64_t)esp_tls_timeout_ms(cfg) * 1000;
-    struct addrinfo *next = addrs;
-    esp_err_t err = ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST;
-    while (next != NULL && (err = esp_tls_tcp_start_next(&next, cfg, h, sockfd)) == ESP_OK) {
+    esp_err_t err;
+    while ((err = esp_tls_tcp_start_next(dns, cfg, h, sockfd)) == ESP_OK) {
         err = wait_connected(*sockfd, esp_tls_ms_until(deadline_us), h);
         if (err == ESP_OK || err == ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT) {
             break;
@@ -192,19 +157,13 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
         esp_tls_error_capture(error_handle, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_INVALID_ARG);
         return ESP_ERR_INVALID_ARG;
     }
-    char *name = esp_tls_heap_strndup(host, (size_t)hostlen);
-    if (name == NULL) {
-        return ESP_ERR_NO_MEM;
-    }
-    struct addrinfo *addrs = NULL;
+    int64_t deadline_us = esp_tls_now_us() + (int64_t)esp_tls_timeout_ms(cfg) * 1000; /* DNS and TCP */
+    esp_tls_dns_t *dns = NULL;
     int fd = -1;
-    esp_err_t err = esp_tls_tcp_resolve(name, port, cfg, error_handle, &addrs);
-    mbedtls_free(name);
-    err = err ? err : connect_any(addrs, cfg, error_handle, &fd);
+    esp_err_t err = esp_tls_dns_resolve(host, hostlen, port, cfg, error_handle, deadline_us, &dns);
+    err = err ? err : connect_any(dns, cfg, error_handle, deadline_us, &fd);
     err = err ? err : esp_tls_tcp_set_blocking(fd, !(cfg && cfg->non_block), error_handle);
-    if (addrs != NULL) {
-        freeaddrinfo(addrs);
-    }
+    esp_tls_dns_free(dns);
     if (err != ESP_OK) {
         if (fd >= 0) {
             close(fd);

@@ -7,17 +7,9 @@
 #include <stdio.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tls_test.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Drives esp_tls_conn_new_async to completion, waiting on the socket between steps. */
 static int async_connect(const char *host, int port, const esp_tls_cfg_t *cfg, esp_tls_t *tls, int *steps)
@@ -64,12 +56,9 @@ static void expect_refused(bool async)
     int rc = async ? async_connect("127.0.0.1", port, &cfg, tls, &steps)
                    : esp_tls_conn_new_sync("127.0.0.1", 9, port, &cfg, tls);
     assert_int_equal(rc, -1);
-    esp_tls_error_handle_t h;
-    assert_int_equal(esp_tls_get_error_handle(tls, &h), ESP_OK);
     int sys_errno = 0;
-    assert_int_equal(esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &sys_errno), ESP_OK);
+    assert_int_equal(take_error_errno(tls, &sys_errno), ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST);
     assert_int_equal(sys_errno, ECONNREFUSED);
-    assert_int_equal(esp_tls_get_and_clear_last_error(h, NULL, NULL), ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST);
     assert_int_equal(esp_tls_conn_destroy(tls), 0);
 }
 
@@ -103,11 +92,11 @@ static void expect_timeout(bool async)
     esp_tls_cfg_t cfg = { .timeout_ms = 500, .non_block = async };
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls = esp_tls_init();
-    int64_t start = now_ms();
+    int64_t start = test_now_ms();
     int steps;
     int rc = async ? async_connect("127.0.0.1", p.port, &cfg, tls, &steps)
                    : esp_tls_conn_new_sync("127.0.0.1", 9, p.port, &cfg, tls);
-    int64_t elapsed = now_ms() - start;
+    int64_t elapsed = test_now_ms() - start;
     assert_int_equal(rc, -1);
     assert_int_equal(take_error(tls, NULL, NULL), ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
     /* A bound, not a benchmark: generous margin for a loaded machine. */

@@ -43,17 +43,24 @@ struct esp_transport_item_t; /* esp_transport_handle_t, without making esp_trans
 #endif
 struct esp_tls; /* esp_tls_t (esp_tls.h) */
 
+/** HTTP_EVENT_ERROR and HTTP_EVENT_DISCONNECTED carry, as data, the error record of the
+ * connection's transport (an esp_tls_error_handle_t, owned by the handle): a handler reads the last
+ * ESP-TLS error with esp_tls_get_and_clear_last_error((esp_tls_error_handle_t)evt->data, ...), as
+ * ESP-IDF's example does; it says ESP_OK when nothing failed. The data is NULL when there is no
+ * transport for the URL's scheme. */
 typedef enum {
     HTTP_EVENT_ERROR = 0,    /*!< an error during the request */
     HTTP_EVENT_ON_CONNECTED, /*!< connected, nothing exchanged yet */
-    HTTP_EVENT_HEADERS_SENT, /*!< the request headers are sent */
+    HTTP_EVENT_HEADERS_SENT, /*!< the request headers are sent; portls extension: data and
+                                  data_len are the request line and headers as sent (valid
+                                  during the call) */
     HTTP_EVENT_HEADER_SENT = HTTP_EVENT_HEADERS_SENT, /*!< older name */
     HTTP_EVENT_ON_HEADER,    /*!< one response header: header_key, header_value */
     HTTP_EVENT_ON_HEADERS_COMPLETE, /*!< all response headers are in */
     HTTP_EVENT_ON_STATUS_CODE, /*!< the status code is known (esp_http_client_get_status_code()) */
     HTTP_EVENT_ON_DATA,      /*!< a piece of the body: data, data_len */
     HTTP_EVENT_ON_FINISH,    /*!< the response is complete */
-    HTTP_EVENT_DISCONNECTED, /*!< the connection is closed */
+    HTTP_EVENT_DISCONNECTED, /*!< a connection (open or being opened) is closed */
     HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: follow it with
                                   esp_http_client_set_redirection() */
 } esp_http_client_event_id_t;
@@ -61,7 +68,8 @@ typedef enum {
 typedef struct esp_http_client_event {
     esp_http_client_event_id_t event_id; /*!< what happened */
     esp_http_client_handle_t client;     /*!< the handle */
-    void *data;                          /*!< ON_DATA: the bytes; valid during the call */
+    void *data;                          /*!< ON_DATA: the bytes; valid during the call (for the
+                                              other events, see their descriptions) */
     int data_len;                        /*!< their length */
     void *user_data;                     /*!< the config's user_data */
     char *header_key;                    /*!< ON_HEADER: the name */
@@ -144,7 +152,8 @@ typedef struct {
     const char *username; /*!< for auth_type */
     const char *password; /*!< for auth_type */
     esp_http_client_auth_type_t auth_type; /*!< credentials to send up front; with username set,
-                                                a 401 asking for Basic or Digest is answered */
+                                                a 401 asking for Basic or Digest is answered
+                                                (by a Digest client only if it asks for Digest) */
     const char *path;     /*!< default "/" */
     const char *query;    /*!< without the '?' */
     const char *cert_pem; /*!< CA to verify the server: PEM (cert_len 0 or with the NUL) */
@@ -234,7 +243,9 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
 /**
  * The whole request: open (or reuse the connection), send the post field, read the headers,
  * follow redirects, answer a 401, deliver the body as HTTP_EVENT_ON_DATA, then ON_FINISH.
- * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code().
+ * A 4xx or 5xx status is not an error: see esp_http_client_get_status_code(). Interim 1xx
+ * responses (100 Continue, 103 Early Hints; not 101) are skipped, without events. With is_async,
+ * the post field goes out as the socket takes it, ESP_ERR_HTTP_EAGAIN in between.
  * @return ESP_OK; ESP_ERR_HTTP_EAGAIN (is_async: not done yet, call again); ESP_ERR_HTTP_CONNECT,
  *         _WRITE_DATA, _FETCH_HEADER, _MAX_REDIRECT, _REDIRECT_DOWNGRADE, _INVALID_TRANSPORT,
  *         _READ_TIMEOUT, _INCOMPLETE_DATA, _HEADER_TOO_LONG; ESP_FAIL.
@@ -244,11 +255,25 @@ esp_err_t esp_http_client_perform(esp_http_client_handle_t client);
 /**
  * Sets the URL for the next request: absolute, or a reference resolved against the current one as
  * RFC 3986 5.2 says ("/p?q", "../p", "//host:port/p"); dot segments are removed, a fragment is
- * dropped, user:password@ becomes the credentials. An IPv6 host is written in brackets.
+ * dropped, user:password@ becomes the credentials. An IPv6 host is written in brackets. Its origin
+ * (scheme, host, port) is where the credentials go: see esp_http_client_set_location_trusted().
  * @return ESP_OK; ESP_ERR_INVALID_ARG (not a URL, a space or control character in it, a reference
  *         with no current URL, or no host); ESP_ERR_NO_MEM.
  */
 esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *url);
+
+/**
+ * portls extension, curl's --location-trusted (CURLOPT_UNRESTRICTED_AUTH). By default, as in
+ * curl, the credentials (username and password, from the config or the URL) and any Authorization
+ * and Cookie request header go only to the origin of the URL given to init or set_url: after a
+ * redirect to another scheme, host (compared case-insensitively) or port they are not sent, and a
+ * 401 there is the answer; back at that origin they are sent again. trusted sends them wherever
+ * a redirect leads. Whatever this says, Basic credentials never go over plain http once the handle
+ * has sent a request over https (the request goes without them and the log says why), and a
+ * Digest client never answers a 401 that asks for Basic.
+ * @return ESP_OK, or ESP_ERR_INVALID_ARG (client NULL).
+ */
+esp_err_t esp_http_client_set_location_trusted(esp_http_client_handle_t client, bool trusted);
 
 /** The current URL, "scheme://host:port/path?query" (an IPv6 host in brackets), written into url
  * (len bytes with the NUL). @return ESP_OK; ESP_ERR_INVALID_SIZE when it does not fit (url holds

@@ -51,6 +51,10 @@ struct esp_http_client {
     int auth_retries;
     char *auth_challenge;             /* the last Digest challenge */
     unsigned digest_nc;               /* requests made with its nonce */
+    char *trusted_origin;             /* the caller's URL's origin: credentials, Authorization and
+                                         Cookie go there only (curl's rule for redirects) */
+    bool location_trusted;            /* ... or anywhere a redirect leads (curl --location-trusted) */
+    bool used_https;                  /* a request went over https: Basic never goes over http */
     esp_url_t url;                    /* the current URL, as http_url_resolve() leaves it */
     http_header_t *headers;
     const char *post_data;
@@ -63,6 +67,7 @@ struct esp_http_client {
     bool in_perform;                  /* a perform() returned ESP_ERR_HTTP_EAGAIN and goes on */
     char *connected_to;               /* "scheme://host:port" of that connection */
     int write_left;                   /* body bytes still to send; -1 chunked */
+    int post_sent;                    /* perform(): bytes of the post field sent */
 
     http_parser parser;
     http_parser_settings parser_settings;
@@ -91,6 +96,11 @@ esp_err_t http_url_set(esp_http_client_handle_t client, const char *text);
 /* The Host header's value: the host (an IPv6 literal in brackets), ":port" unless it is the
  * scheme's. @return malloc'd, or NULL when out of memory. */
 char *http_url_host_header(const esp_url_t *url);
+/* "scheme://host:port" of url (an IPv6 host in brackets), allocated; NULL when out of memory. */
+char *http_url_origin(const esp_url_t *url);
+/* Whether url is at origin (as http_url_origin() gives it), the host compared case-insensitively
+ * as curl compares it. False when out of memory. */
+bool http_url_at_origin(const esp_url_t *url, const char *origin);
 
 /* Response parsing (http_response.c). */
 void http_response_init(esp_http_client_handle_t client);
@@ -106,6 +116,16 @@ int http_response_body(esp_http_client_handle_t client, const char **data, int m
 
 /* save_client_session: an esp_transport_session_ticket_operation_t on t, for https (http_request.c). */
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation);
+
+/* Writes body bytes on the connection, waiting up to wait_ms for room. @return the bytes written
+ * (0: no room in time), or -1 (not connected, or the connection failed). */
+int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms);
+
+/* open() without its HTTP_EVENT_ERROR: connect (or reuse), prepare, send the head (http_request.c). */
+esp_err_t http_request_open(esp_http_client_handle_t client, int write_len);
+
+/* HTTP_EVENT_ERROR, with the error record of the transport the URL goes over as data (ESP-IDF's). */
+void http_request_failed(esp_http_client_handle_t client);
 
 /* "GET", "POST", ... (http_request.c). */
 const char *http_method_name(esp_http_client_method_t method);
@@ -123,6 +143,13 @@ esp_transport_handle_t http_request_transport_for(esp_http_client_handle_t clien
  * ESP_ERR_NO_MEM. */
 esp_err_t http_auth_prepare(esp_http_client_handle_t client);
 esp_err_t http_auth_take_challenge(esp_http_client_handle_t client);
+/* Whether a 401 at the current URL may be answered with the credentials (its origin is trusted). */
+bool http_auth_may_answer(esp_http_client_handle_t client);
+/* Whether the request header key: value may go to the current URL: Authorization and Cookie only
+ * to a trusted origin, and Basic credentials not over http once the handle has used https. */
+bool http_auth_header_allowed(esp_http_client_handle_t client, const char *key, const char *value);
+/* The caller set the URL: its origin becomes the trusted one. ESP_OK or ESP_ERR_NO_MEM. */
+esp_err_t http_auth_trust_origin(esp_http_client_handle_t client);
 
 /* Events (esp_http_client.c): to the event handler, then to the default event loop if there is
  * one. emit fills in client and user_data; dispatch makes the event from its parts. */

@@ -280,7 +280,17 @@ esp_err_t esp_http_client_set_url(esp_http_client_handle_t client, const char *u
     if (client == NULL || url == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    return http_url_set(client, url);
+    esp_err_t err = http_url_set(client, url);
+    return err == ESP_OK ? http_auth_trust_origin(client) : err; /* the caller's URL, not a redirect */
+}
+
+esp_err_t esp_http_client_set_location_trusted(esp_http_client_handle_t client, bool trusted)
+{
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    client->location_trusted = trusted;
+    return ESP_OK;
 }
 
 esp_err_t esp_http_client_get_url(esp_http_client_handle_t client, char *url, const int len)
@@ -378,6 +388,9 @@ esp_http_client_handle_t esp_http_client_init(const esp_http_client_config_t *co
         err = config_url(client, config);
     }
     if (err == ESP_OK) {
+        err = http_auth_trust_origin(client);
+    }
+    if (err == ESP_OK) {
         err = http_request_transports(client);
     }
     if (err != ESP_OK) {
@@ -403,6 +416,7 @@ esp_err_t esp_http_client_cleanup(esp_http_client_handle_t client)
     free(client->user_agent);
     free(client->connected_to);
     free(client->auth_challenge);
+    free(client->trusted_origin);
     free(client->raw);
     free(client->body);
     free(client);

@@ -2,6 +2,12 @@
  * Authentication: Basic (RFC 7617) and Digest (RFC 7616, MD5 or SHA-256, qop "auth" or none).
  * The challenge is the server's WWW-Authenticate from a 401; Digest answers it on every later
  * request, counting them in nc.
+ *
+ * Where credentials go, as curl decides it: the credentials and any Authorization and Cookie
+ * header go to the origin (scheme, host, port) of the URL the caller set; a redirect elsewhere
+ * leaves them behind, unless location_trusted (curl's --location-trusted). Beyond curl: a Digest
+ * client never falls back to Basic because a 401 asks for it, and a handle that has used https
+ * never sends Basic credentials over plain http.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -181,13 +187,83 @@ static esp_err_t digest_header(esp_http_client_handle_t client)
     return err;
 }
 
+/* ---- where credentials may go ---- */
+
+esp_err_t http_auth_trust_origin(esp_http_client_handle_t client)
+{
+    char *origin = http_url_origin(&client->url);
+    if (origin == NULL) {
+        return ESP_ERR_NO_MEM;
+    }
+    free(client->trusted_origin);
+    client->trusted_origin = origin;
+    return ESP_OK;
+}
+
+bool http_auth_may_answer(esp_http_client_handle_t client)
+{
+    return client->location_trusted || http_url_at_origin(&client->url, client->trusted_origin);
+}
+
+/* Basic over plain http after https: the password, readable by anyone on the path. */
+static bool basic_refused(esp_http_client_handle_t client)
+{
+    return client->used_https && strcmp(client->url.scheme, "https") != 0;
+}
+
+static bool is_basic(const char *value)
+{
+    return value != NULL && strncasecmp(value, "Basic", 5) == 0 && (value[5] == ' ' || value[5] == '\0');
+}
+
+bool http_auth_header_allowed(esp_http_client_handle_t client, const char *key, const char *value)
+{
+    bool authorization = strcasecmp(key, "Authorization") == 0;
+    if (!authorization && strcasecmp(key, "Cookie") != 0) {
+        return true;
+    }
+    if (!http_auth_may_answer(client)) {
+        return false;
+    }
+    return !authorization || !is_basic(value) || !basic_refused(client);
+}
+
+static bool carries_credentials(esp_http_client_handle_t client)
+{
+    return client->username != NULL || http_header_get(client->headers, "Authorization") != NULL ||
+           http_header_get(client->headers, "Cookie") != NULL;
+}
+
+static bool sends_basic(esp_http_client_handle_t client)
+{
+    return (client->username != NULL && client->auth_type == HTTP_AUTH_TYPE_BASIC) ||
+           is_basic(http_header_get(client->headers, "Authorization"));
+}
+
+/* Says, once per request, what is left behind and why. */
+static void note_withheld(esp_http_client_handle_t client)
+{
+    if (!http_auth_may_answer(client)) {
+        if (carries_credentials(client)) {
+            ESP_LOGI(TAG, "credentials, Authorization and Cookie not sent to %s://%s:%d: a redirect left %s",
+                     client->url.scheme, client->url.host, client->url.port, client->trusted_origin);
+        }
+        return;
+    }
+    if (basic_refused(client) && sends_basic(client)) {
+        ESP_LOGW(TAG, "Basic credentials refused over plain http to %s: this handle has used https, and the "
+                 "password would travel in the clear", client->url.host);
+    }
+}
+
 esp_err_t http_auth_prepare(esp_http_client_handle_t client)
 {
-    if (client->username == NULL) {
+    note_withheld(client);
+    if (client->username == NULL || !http_auth_may_answer(client)) {
         return ESP_OK;
     }
     if (client->auth_type == HTTP_AUTH_TYPE_BASIC) {
-        return basic_header(client);
+        return basic_refused(client) ? ESP_OK : basic_header(client);
     }
     if (client->auth_type == HTTP_AUTH_TYPE_DIGEST && client->auth_challenge != NULL) {
         esp_err_t err = digest_header(client);
@@ -217,10 +293,31 @@ static esp_err_t take_challenge(esp_http_client_handle_t client, const char *cha
     return ESP_OK;
 }
 
+/* A 401 asking for Basic is not answered by a Digest client (a server, or anyone on the path,
+ * would get the password for the asking), nor over http by a handle that has used https. */
+static bool basic_answer_refused(esp_http_client_handle_t client, const char *challenge)
+{
+    if (!is_basic(challenge)) {
+        return false;
+    }
+    if (client->auth_type == HTTP_AUTH_TYPE_DIGEST) {
+        ESP_LOGW(TAG, "a 401 asks for Basic; this client is configured for Digest and does not send the password");
+        return true;
+    }
+    if (basic_refused(client)) {
+        ESP_LOGW(TAG, "a 401 asks for Basic over plain http; this handle has used https and does not send the password");
+        return true;
+    }
+    return false;
+}
+
 esp_err_t http_auth_take_challenge(esp_http_client_handle_t client)
 {
     const char *challenge = client->response.www_authenticate;
-    return challenge != NULL ? take_challenge(client, challenge, strlen(challenge)) : ESP_ERR_NOT_SUPPORTED;
+    if (challenge == NULL || basic_answer_refused(client, challenge)) {
+        return ESP_ERR_NOT_SUPPORTED;
+    }
+    return take_challenge(client, challenge, strlen(challenge));
 }
 
 esp_err_t esp_http_client_add_auth(esp_http_client_handle_t client)

@@ -1,7 +1,7 @@
 /*
  * perform(): one request with everything around it. A 3xx is followed (its body is delivered as
- * ON_DATA first, as ESP-IDF does); a 401 is answered with the credentials, once per retry; an
- * https URL never redirects to http.
+ * ON_DATA first, as ESP-IDF does); a 401 is answered with the credentials, once per retry, where
+ * they may go (http_auth.c); an https URL never redirects to http.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -80,25 +80,43 @@ static void settle_connection(esp_http_client_handle_t client)
 
 /* perform() in steps, so that with is_async it can return ESP_ERR_HTTP_EAGAIN and go on. */
 typedef enum {
-    STEP_SEND,    /* connect (or reuse), send the request */
+    STEP_SEND,    /* connect (or reuse), send the request head */
+    STEP_POST,    /* send the post field */
     STEP_HEADERS, /* read the response headers */
     STEP_BODY,    /* read the body, then decide what comes next */
 } perform_step_t;
 
 static esp_err_t step_send(esp_http_client_handle_t client)
 {
-    esp_err_t err = esp_http_client_open(client, client->post_len);
+    esp_err_t err = http_request_open(client, client->post_len);
     if (err == ESP_ERR_HTTP_CONNECTING) {
         return ESP_ERR_HTTP_EAGAIN;
     }
     if (err != ESP_OK) {
         return err;
     }
-    if (client->post_len > 0 && esp_http_client_write(client, client->post_data, client->post_len) != client->post_len) {
+    client->post_sent = 0;
+    client->perform_step = STEP_POST;
+    return ESP_OK;
+}
+
+/* One write of what is left of the post field. is_async does not wait for room: a body larger
+ * than the socket's buffer goes out over several calls, ESP_ERR_HTTP_EAGAIN between them. */
+static esp_err_t step_post(esp_http_client_handle_t client)
+{
+    int left = client->post_len - client->post_sent;
+    if (left == 0) {
+        client->perform_step = STEP_HEADERS;
+        return ESP_OK;
+    }
+    bool async = client->cfg.is_async;
+    int n = http_request_write(client, client->post_data + client->post_sent, left, async ? 0 : client->timeout_ms);
+    if (n < 0 || (n == 0 && !async)) {
+        ESP_LOGE(TAG, "sending the body failed (%d of %d bytes sent)", client->post_sent, client->post_len);
         return ESP_ERR_HTTP_WRITE_DATA;
     }
-    client->perform_step = STEP_HEADERS;
-    return ESP_OK;
+    client->post_sent += n;
+    return async && n < left ? ESP_ERR_HTTP_EAGAIN : ESP_OK; /* sync: this step again */
 }
 
 static esp_err_t step_headers(esp_http_client_handle_t client)
@@ -133,7 +151,7 @@ static esp_err_t after_redirect(esp_http_client_handle_t client, next_step_t *ne
 
 static esp_err_t after_unauthorized(esp_http_client_handle_t client, next_step_t *next)
 {
-    if (client->username == NULL || client->auth_retries >= client->max_auth_retries) {
+    if (client->username == NULL || client->auth_retries >= client->max_auth_retries || !http_auth_may_answer(client)) {
         return ESP_OK; /* the 401 is the answer */
     }
     esp_err_t err = http_auth_take_challenge(client);
@@ -189,6 +207,7 @@ esp_err_t esp_http_client_perform(esp_http_client_handle_t client)
     while (err == ESP_OK && next == NEXT_REQUEST) {
         switch (client->perform_step) {
         case STEP_SEND: err = step_send(client); break;
+        case STEP_POST: err = step_post(client); break;
         case STEP_HEADERS: err = step_headers(client); break;
         default: err = step_body(client, &next); break;
         }
@@ -198,8 +217,8 @@ esp_err_t esp_http_client_perform(esp_http_client_handle_t client)
     }
     client->in_perform = false;
     if (err != ESP_OK) {
+        http_request_failed(client);
         esp_http_client_close(client);
-        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
     }
     return err;
 }

@@ -112,6 +112,7 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
     if (client == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
+    esp_transport_handle_t open = client->transport != NULL ? client->transport : client->connecting;
     if (client->connecting != NULL) {
         esp_transport_close(client->connecting);
         client->connecting = NULL;
@@ -121,20 +122,17 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
         client->transport = NULL;
         free(client->connected_to);
         client->connected_to = NULL;
-        http_dispatch(client, HTTP_EVENT_DISCONNECTED, NULL, 0);
+    }
+    if (open != NULL) { /* as ESP-IDF: the data is the transport's error record, for the handler */
+        http_dispatch(client, HTTP_EVENT_DISCONNECTED, esp_transport_get_error_handle(open), 0);
     }
     return ESP_OK;
 }
 
-/* "scheme://host:port": a connection serves requests to the same one. */
-static char *origin(const esp_url_t *url)
+void http_request_failed(esp_http_client_handle_t client)
 {
-    size_t len = strlen(url->scheme) + strlen(url->host) + 16;
-    char *s = malloc(len);
-    if (s != NULL) {
-        snprintf(s, len, "%s://%s:%d", url->scheme, url->host, url->port);
-    }
-    return s;
+    esp_transport_handle_t t = http_request_transport_for(client, client->url.scheme);
+    http_dispatch(client, HTTP_EVENT_ERROR, esp_transport_get_error_handle(t), 0);
 }
 
 void http_request_session(esp_http_client_handle_t client, esp_transport_handle_t t, int operation)
@@ -164,7 +162,7 @@ static int connect_step(esp_http_client_handle_t client, esp_transport_handle_t 
  * ESP_ERR_HTTP_INVALID_TRANSPORT; ESP_ERR_NO_MEM. */
 static esp_err_t connect_transport(esp_http_client_handle_t client)
 {
-    char *want = origin(&client->url);
+    char *want = http_url_origin(&client->url); /* a connection serves requests to its origin */
     if (want == NULL) {
         return ESP_ERR_NO_MEM;
     }
@@ -187,7 +185,6 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     if (rc < 0) {
         ESP_LOGE(TAG, "%s %s", t != NULL ? "connection failed:" : "no transport for", want);
         free(want);
-        http_dispatch(client, HTTP_EVENT_ERROR, NULL, 0);
         return t != NULL ? ESP_ERR_HTTP_CONNECT : ESP_ERR_HTTP_INVALID_TRANSPORT;
     }
     client->transport = t;
@@ -226,7 +223,8 @@ static bool add(char **buf, size_t *len, size_t *cap, const char *a, const char 
     return true;
 }
 
-/* Request line, Host, User-Agent, the body's framing, the caller's headers, the blank line. */
+/* Request line, Host, User-Agent, the body's framing, the caller's headers (those that may go to
+ * this origin), the blank line. */
 static char *request_head(esp_http_client_handle_t client, int write_len, size_t *out_len)
 {
     size_t len = 0, cap = 256;
@@ -247,7 +245,9 @@ static char *request_head(esp_http_client_handle_t client, int write_len, size_t
               add(&buf, &len, &cap, "\r\nUser-Agent: ", client->user_agent, "\r\n") && add(&buf, &len, &cap, framing, "", "");
     free(host);
     for (const http_header_t *h = client->headers; ok && h != NULL; h = h->next) {
-        ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");
+        if (http_auth_header_allowed(client, h->key, h->value)) {
+            ok = add(&buf, &len, &cap, h->key, ": ", h->value) && add(&buf, &len, &cap, "\r\n", "", "");
+        }
     }
     if (!ok || !add(&buf, &len, &cap, "\r\n", "", "")) {
         free(buf);
@@ -279,23 +279,21 @@ esp_err_t esp_http_client_request_send(esp_http_client_handle_t client, int writ
     if (head == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    bool sent = send_all(client, head, len);
-    free(head);
-    if (!sent) {
+    if (!send_all(client, head, len)) {
+        free(head);
         ESP_LOGE(TAG, "sending the request failed");
         esp_http_client_close(client);
         return ESP_ERR_HTTP_WRITE_DATA;
     }
     client->write_left = write_len;
-    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, NULL, 0);
+    client->used_https |= strcmp(client->url.scheme, "https") == 0;
+    http_dispatch(client, HTTP_EVENT_HEADERS_SENT, head, (int)len);
+    free(head);
     return ESP_OK;
 }
 
-esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
+esp_err_t http_request_open(esp_http_client_handle_t client, int write_len)
 {
-    if (client == NULL) {
-        return ESP_ERR_INVALID_ARG;
-    }
     esp_err_t err = connect_transport(client);
     if (err == ESP_OK) {
         err = esp_http_client_prepare(client);
@@ -303,16 +301,36 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
     return err == ESP_OK ? esp_http_client_request_send(client, write_len) : err;
 }
 
-int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
+esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
 {
-    if (client == NULL || client->transport == NULL || buffer == NULL || len < 0) {
+    if (client == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    esp_err_t err = http_request_open(client, write_len);
+    if (err != ESP_OK && err != ESP_ERR_HTTP_CONNECTING) {
+        http_request_failed(client);
+    }
+    return err;
+}
+
+int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms)
+{
+    if (client->transport == NULL) {
         return -1;
     }
-    int n = esp_transport_write(client->transport, buffer, len, client->timeout_ms);
+    int n = esp_transport_write(client->transport, data, len, wait_ms);
     if (n > 0 && client->write_left > 0) {
         client->write_left -= n;
     }
     return n >= 0 ? n : -1;
+}
+
+int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)
+{
+    if (client == NULL || buffer == NULL || len < 0) {
+        return -1;
+    }
+    return http_request_write(client, buffer, len, client->timeout_ms);
 }
 
 esp_err_t esp_http_client_chunk_write_begin(esp_http_client_handle_t client, int size)

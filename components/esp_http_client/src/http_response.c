@@ -50,10 +50,29 @@ static void save_header(http_response_t *r, const char *value)
 }
 #endif
 
+/* 100 Continue, 103 Early Hints...: an interim response comes before the final one and is
+ * skipped whole (no events, nothing kept). 101 ends HTTP on the connection: it is final. */
+static bool is_interim(const http_parser *p)
+{
+    return p->status_code >= 100 && p->status_code < 200 && p->status_code != 101;
+}
+
+static void header_drop(http_response_t *r)
+{
+    free(r->field);
+    free(r->value);
+    r->field = r->value = NULL;
+    r->in_value = false;
+}
+
 /* A name and value are complete: hand them to the event handler, and keep what the client uses. */
 static void header_done(esp_http_client_handle_t client)
 {
     http_response_t *r = &client->response;
+    if (is_interim(&client->parser)) {
+        header_drop(r);
+        return;
+    }
 #ifdef CONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS
     save_header(r, r->value != NULL ? r->value : "");
 #endif
@@ -73,10 +92,7 @@ static void header_done(esp_http_client_handle_t client)
         *keep = r->value;
         r->value = NULL;
     }
-    free(r->field);
-    free(r->value);
-    r->field = r->value = NULL;
-    r->in_value = false;
+    header_drop(r);
 }
 
 /* As ESP-IDF's strict header buffer: a name or value must fit in the receive buffer. */
@@ -111,7 +127,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 static void note_status(http_parser *p)
 {
     esp_http_client_handle_t client = client_of(p);
-    if (client->response.status_code != (int)p->status_code) {
+    if (!is_interim(p) && client->response.status_code != (int)p->status_code) {
         client->response.status_code = (int)p->status_code;
         http_dispatch(client, HTTP_EVENT_ON_STATUS_CODE, NULL, 0);
     }
@@ -131,6 +147,9 @@ static int on_headers_complete(http_parser *p)
     http_response_t *r = &client->response;
     if (r->in_value) {
         header_done(client);
+    }
+    if (is_interim(p)) {
+        return 1; /* no body, whatever it says: http_parser completes it and reads the next response */
     }
     note_status(p);
     r->chunked = (p->flags & F_CHUNKED) != 0;
@@ -157,6 +176,9 @@ static int on_chunk_header(http_parser *p)
 
 static int on_message_complete(http_parser *p)
 {
+    if (is_interim(p)) {
+        return 0;
+    }
     client_of(p)->response.message_complete = true;
     http_parser_pause(p, 1); /* bytes after the response are not ours */
     return 0;

@@ -1,7 +1,9 @@
 /* The request URL: esp_url's parser, with references (redirects) resolved against the current
  * URL as RFC 3986 says, then what a request needs of it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "esp_http_client_private.h"
 #include "esp_log.h"
@@ -11,6 +13,26 @@ static const char *TAG = "http_url";
 static int default_port(const char *scheme)
 {
     return strcmp(scheme, "https") == 0 ? 443 : 80;
+}
+
+char *http_url_origin(const esp_url_t *url)
+{
+    int host_len = esp_url_format_host(NULL, 0, url->host, url->port);
+    size_t len = strlen(url->scheme) + 3 + (size_t)host_len + 1;
+    char *s = malloc(len);
+    if (s != NULL) {
+        int n = snprintf(s, len, "%s://", url->scheme);
+        esp_url_format_host(s + n, len - (size_t)n, url->host, url->port);
+    }
+    return s;
+}
+
+bool http_url_at_origin(const esp_url_t *url, const char *origin)
+{
+    char *here = http_url_origin(url);
+    bool same = here != NULL && strcasecmp(here, origin) == 0;
+    free(here);
+    return same;
 }
 
 /* "user:password" of the URL becomes the handle's credentials. */

@@ -39,6 +39,9 @@ esp_err_t on_event(esp_http_client_event_t *evt)
     case HTTP_EVENT_REDIRECT:
         s->redirects++;
         break;
+    case HTTP_EVENT_HEADERS_SENT:
+        s->heads_sent++;
+        break;
     default:
         break;
     }

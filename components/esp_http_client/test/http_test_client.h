@@ -13,7 +13,7 @@ typedef struct {
     char body[8192];
     size_t body_len;
     long long data_total;
-    int headers, finished, connected, disconnected, errors, redirects;
+    int headers, finished, connected, disconnected, errors, redirects, heads_sent;
     char content_type[64];
 } seen_t;
 

@@ -2,9 +2,11 @@
 
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tls_test.h"
@@ -14,22 +16,23 @@
 #define REALM "portls-test"
 #define NONCE "n0nce123"
 
-/* Reads one request head. @return false when the client closed. */
-static bool read_head(int fd, char *buf, size_t len)
+/* Reads one request head (and maybe the start of its body). @return the bytes read, or 0 when
+ * the client closed. */
+static size_t read_head(int fd, char *buf, size_t len)
 {
     size_t got = 0;
     while (got < len - 1) {
         ssize_t n = recv(fd, buf + got, len - 1 - got, 0);
         if (n <= 0) {
-            return false;
+            return 0;
         }
         got += (size_t)n;
         buf[got] = '\0';
         if (strstr(buf, "\r\n\r\n") != NULL) {
-            return true;
+            return got;
         }
     }
-    return false;
+    return 0;
 }
 
 static void send_text(int fd, const char *text)
@@ -104,8 +107,48 @@ static void answer_digest(test_server_t *s, int fd, const char *head)
     send_text(fd, reply);
 }
 
-/* Answers one request. @return false to close the connection. */
-static bool answer(test_server_t *s, int fd, const char *head)
+/* Whether the len body bytes at offset are the client's pattern (byte i = i % 251). */
+static bool as_sent(const char *p, size_t len, long offset)
+{
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)p[i] != (unsigned char)((offset + (long)i) % 251)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* 100 Continue, the body (once hold_body is false), 103 Early Hints, then the answer. */
+static void answer_interim(test_server_t *s, int fd, const char *head, size_t got)
+{
+    send_text(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    const char *end = strstr(head, "\r\n\r\n") + 4;
+    const char *length = strstr(head, "\r\nContent-Length: ");
+    long want = length != NULL && length < end ? strtol(length + 18, NULL, 10) : 0;
+    long n = (long)(got - (size_t)(end - head)); /* body bytes read with the head */
+    bool same = as_sent(end, (size_t)n, 0);
+    while (atomic_load(&s->hold_body) && !s->stopping) {
+        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+    }
+    static char buf[65536]; /* the server's thread only */
+    while (n < want) {
+        ssize_t r = recv(fd, buf, sizeof(buf) < (size_t)(want - n) ? sizeof(buf) : (size_t)(want - n), 0);
+        if (r <= 0) {
+            break;
+        }
+        same = same && as_sent(buf, (size_t)r, n);
+        n += r;
+    }
+    char text[96], reply[320];
+    int len = snprintf(text, sizeof(text), "received %ld bytes, %s", n, same ? "as sent" : "not as sent");
+    snprintf(reply, sizeof(reply),
+             "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+             "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len, text);
+    send_text(fd, reply);
+}
+
+/* Answers one request (got bytes read into head). @return false to close the connection. */
+static bool answer(test_server_t *s, int fd, const char *head, size_t got)
 {
     static char big[2200];
     switch (s->mode) {
@@ -126,6 +169,9 @@ static bool answer(test_server_t *s, int fd, const char *head)
     case TS_MALFORMED:
         send_text(fd, "HTTX/1.1 abc\r\n\r\n");
         return false;
+    case TS_INTERIM:
+        answer_interim(s, fd, head, got);
+        return true;
     }
     return false;
 }
@@ -140,9 +186,10 @@ static void *serve(void *arg)
         }
         char head[8192];
         bool open = true;
-        while (open && read_head(fd, head, sizeof(head))) {
+        size_t got;
+        while (open && (got = read_head(fd, head, sizeof(head))) > 0) {
             s->requests++;
-            open = answer(s, fd, head);
+            open = answer(s, fd, head, got);
         }
         close(fd);
     }

@@ -1,11 +1,13 @@
 /*
  * A small HTTP server on a thread, for what nginx cannot do: Digest authentication (checked with
  * OpenSSL, not with the client's code), a server that never answers, a truncated body, a header
- * larger than the client's buffer, and a status line that is not HTTP.
+ * larger than the client's buffer, a status line that is not HTTP, and interim 1xx responses
+ * around a body it reads only when told to.
  */
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 typedef enum {
@@ -14,6 +16,9 @@ typedef enum {
     TS_TRUNCATED,  /* Content-Length 100, 10 bytes, close */
     TS_BIG_HEADER, /* a 2000-byte header */
     TS_MALFORMED,  /* "HTTX/1.1 abc" */
+    TS_INTERIM,    /* "100 Continue" after the head; reads the body (Content-Length bytes, byte i
+                      = i % 251) once hold_body is false; then "103 Early Hints" with a Link
+                      header, and "200" with "received <n> bytes, <as sent|not as sent>" */
 } ts_mode_t;
 
 typedef struct {
@@ -23,6 +28,7 @@ typedef struct {
     int port;
     int requests;   /* requests read */
     int authorized; /* TS_DIGEST: requests with a correct answer */
+    atomic_bool hold_body; /* TS_INTERIM: the body is not read while it is true */
     volatile bool stopping;
     pthread_t thread;
 } test_server_t;

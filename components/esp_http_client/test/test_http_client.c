@@ -1,8 +1,10 @@
 /* esp_http_client against nginx on loopback (tests/support/nginx.h): plain and TLS requests,
- * streaming, POST, redirects, basic auth, keep-alive, chunked bodies, errors as ESP-IDF reports
- * them. */
+ * streaming, POST, redirects, basic auth and where credentials go, keep-alive, saved sessions,
+ * chunked bodies, errors as ESP-IDF reports them; against the C test server: Digest, failures,
+ * interim 1xx responses and an async POST larger than the socket buffers. */
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -45,15 +47,19 @@ static void test_404_is_a_status(void **state)
     esp_http_client_cleanup(client);
 }
 
-/* ESP-IDF: https with no trust anchor fails to connect. */
+/* ESP-IDF: https with no trust anchor fails to connect, with one HTTP_EVENT_ERROR. */
 static void test_https_without_trust_anchor(void **state)
 {
     (void)state;
     char url[128];
     url_of(url, sizeof(url), true, "/hello.txt");
-    esp_http_client_config_t cfg = { .url = url };
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .event_handler = on_event, .user_data = &seen };
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
     assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_CONNECT);
+    assert_int_equal(seen.errors, 1);
+    assert_int_equal(esp_http_client_open(client, 0), ESP_ERR_HTTP_CONNECT); /* open() says it too */
+    assert_int_equal(seen.errors, 2);
     int code = 0;
     assert_int_equal(esp_http_client_get_and_clear_last_tls_error(client, &code, NULL), ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
     esp_http_client_cleanup(client);
@@ -291,6 +297,105 @@ static void test_basic_auth(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* A Basic client with a Cookie header, starting at start (on nginx_group) and redirected to
+ * target by /goto; performs and returns the final body (nginx's /echo-auth shows what arrived). */
+static const char *follow_with_credentials(const char *start, const char *target, bool trusted, seen_t *seen)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/goto?to=%s", start, target);
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret", .auth_type = HTTP_AUTH_TYPE_BASIC,
+                                     .event_handler = on_event, .user_data = seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_non_null(client);
+    assert_int_equal(esp_http_client_set_header(client, "Cookie", "c=1"), ESP_OK);
+    assert_int_equal(esp_http_client_set_location_trusted(client, trusted), ESP_OK);
+    *seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    esp_http_client_cleanup(client);
+    const char *final = strstr(seen->body, "auth=");
+    assert_non_null(final); /* the 302's own body comes first */
+    return final;
+}
+
+#define SENT_ALL "auth=Basic cG9ydGxzOnNlY3JldA== cookie=c=1\n" /* portls:secret */
+#define SENT_NONE "auth= cookie=\n"
+
+/* As curl: the credentials and the Authorization and Cookie headers go to the origin of the
+ * caller's URL only. A redirect to another port, host or scheme leaves them behind (a 401 there
+ * is the answer); back at the first origin they go again; location_trusted sends them on. */
+static void test_redirect_keeps_credentials_at_their_origin(void **state)
+{
+    (void)state;
+    char https[64], http[64], other_port[96], other_host[96], to_https[96], to_first[192];
+    snprintf(https, sizeof(https), "https://localhost:%d", nginx_group.https_port);
+    snprintf(http, sizeof(http), "http://localhost:%d", nginx_group.http_port);
+    snprintf(other_port, sizeof(other_port), "https://localhost:%d/echo-auth", nginx_group.alt_port);
+    snprintf(other_host, sizeof(other_host), "https://127.0.0.1:%d/echo-auth", nginx_group.https_port);
+    snprintf(to_https, sizeof(to_https), "%s/echo-auth", https);
+    snprintf(to_first, sizeof(to_first), "https://localhost:%d/goto?to=%s/echo-auth", nginx_group.alt_port, https);
+    seen_t seen;
+    assert_string_equal(follow_with_credentials(https, to_https, false, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_port, false, &seen), SENT_NONE);
+    assert_string_equal(follow_with_credentials(https, other_host, false, &seen), SENT_NONE);
+    assert_string_equal(follow_with_credentials(http, to_https, false, &seen), SENT_NONE); /* http to https */
+    assert_string_equal(follow_with_credentials(https, to_first, false, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_port, true, &seen), SENT_ALL);
+    assert_string_equal(follow_with_credentials(https, other_host, true, &seen), SENT_ALL);
+
+    char url[192];
+    snprintf(url, sizeof(url), "%s/goto?to=https://localhost:%d/private/secret.txt", https, nginx_group.alt_port);
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret" }; /* NONE: it would answer a 401 */
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+}
+
+/* A Digest client does not answer a 401 that asks for Basic (nginx's auth_basic), and a handle
+ * that has used https sends no Basic credentials over plain http. */
+static void test_basic_is_refused_where_it_would_leak(void **state)
+{
+    (void)state;
+    char url[128];
+    url_of(url, sizeof(url), true, "/private/secret.txt");
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
+                                     .password = "secret", .auth_type = HTTP_AUTH_TYPE_DIGEST };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+
+    seen_t seen = { 0 };
+    client = client_for("/echo-auth", true, &seen);
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_BASIC);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "auth=Basic cG9ydGxzOnNlY3JldA== cookie=\n");
+    url_of(url, sizeof(url), false, "/echo-auth");
+    assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
+    seen = (seen_t){ 0 };
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, SENT_NONE);
+    url_of(url, sizeof(url), false, "/private/secret.txt");
+    assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_NONE); /* a 401 asking for Basic is not answered */
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 401);
+    esp_http_client_cleanup(client);
+
+    seen = (seen_t){ 0 }; /* a handle that never used https sends Basic over http, as asked */
+    client = client_for("/echo-auth", false, &seen);
+    esp_http_client_set_username(client, "portls");
+    esp_http_client_set_password(client, "secret");
+    esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_BASIC);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_string_equal(seen.body, "auth=Basic cG9ydGxzOnNlY3JldA== cookie=\n");
+    esp_http_client_cleanup(client);
+}
+
 /* The streaming calls answer a 401 by hand, as ESP-IDF's example does. */
 static void test_add_auth_by_hand(void **state)
 {
@@ -417,6 +522,35 @@ static void test_save_client_session(void **state)
         assert_int_not_equal(log[0].connection, log[1].connection);
         assert_false(log[0].resumed);
         assert_true(log[1].resumed);
+    }
+}
+
+/* A session saved for localhost is not offered to 127.0.0.1 (the same nginx, the same port): the
+ * redirect there gets a full handshake and a 200, in TLS 1.2 (nginx would resume it, skipping
+ * the certificate check for the new name) and in TLS 1.3 (mbedTLS refuses a ticket for another
+ * name with BAD_INPUT_DATA). */
+static void test_saved_session_stays_with_its_origin(void **state)
+{
+    (void)state;
+    const esp_http_client_proto_ver_t versions[] = { ESP_HTTP_CLIENT_TLS_VER_TLS_1_2, ESP_HTTP_CLIENT_TLS_VER_TLS_1_3 };
+    const char *markers[] = { "xhost12", "xhost13" };
+    for (int v = 0; v < 2; v++) {
+        char u[192], path[128];
+        snprintf(path, sizeof(path), "/goto?to=https://127.0.0.1:%d/hello.txt?%s", nginx_group.https_port, markers[v]);
+        url_of(u, sizeof(u), true, path);
+        seen_t seen = { 0 };
+        esp_http_client_config_t cfg = { .url = u, .cert_pem = (const char *)pki("ca.pem")->data, .event_handler = on_event,
+                                         .user_data = &seen, .save_client_session = true, .tls_version = versions[v] };
+        esp_http_client_handle_t client = esp_http_client_init(&cfg);
+        assert_int_equal(esp_http_client_perform(client), ESP_OK);
+        assert_int_equal(esp_http_client_get_status_code(client), 200);
+        assert_non_null(strstr(seen.body, "hello from nginx\n"));
+        assert_int_equal(seen.connected, 2);
+        esp_http_client_cleanup(client);
+        nginx_access_t log[4];
+        assert_int_equal(wait_for_log(&nginx_group, markers[v], log, 2), 2); /* /goto, then /hello.txt */
+        assert_int_not_equal(log[0].connection, log[1].connection);
+        assert_false(log[1].resumed);
     }
 }
 
@@ -571,6 +705,79 @@ static void expect_failure(ts_mode_t mode, int buffer_size, esp_err_t expected)
     test_server_stop(&ts);
 }
 
+/* 100 Continue and 103 Early Hints (with a Link header) come before the answer: they are skipped,
+ * events included; the 200 and its one header are the response. */
+static void test_interim_responses_are_skipped(void **state)
+{
+    (void)state;
+    test_server_t ts;
+    test_server_start(&ts, TS_INTERIM, NULL);
+    seen_t seen = { 0 };
+    esp_http_client_handle_t client = client_of_test_server(&ts, 0, &seen);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "received 0 bytes, as sent");
+    assert_int_equal(seen.headers, 1); /* Content-Length; not the 103's Link */
+    assert_int_equal(seen.finished, 1);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+}
+
+#define LARGE_POST_LEN (16 * 1024 * 1024) /* more than a loopback socket buffers, both ends */
+
+/* is_async, a POST body larger than the socket buffers: the server reads none of it until
+ * perform() has returned ESP_ERR_HTTP_EAGAIN with the head sent, so that EAGAIN came in the middle
+ * of the body; perform() carries on, every byte arrives, and the interim 100 and 103 are skipped.
+ * The same over https to nginx (mbedTLS's partial records). */
+static void test_async_large_post(void **state)
+{
+    (void)state;
+    char *body = malloc(LARGE_POST_LEN);
+    assert_non_null(body);
+    for (int i = 0; i < LARGE_POST_LEN; i++) {
+        body[i] = (char)(i % 251);
+    }
+    test_server_t ts;
+    test_server_start(&ts, TS_INTERIM, NULL);
+    atomic_store(&ts.hold_body, true);
+    char url[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload", ts.port);
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .is_async = true, .event_handler = on_event, .user_data = &seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_set_post_field(client, body, LARGE_POST_LEN), ESP_OK);
+    int waits_in_body = 0;
+    esp_err_t err;
+    while ((err = esp_http_client_perform(client)) == ESP_ERR_HTTP_EAGAIN) {
+        if (seen.heads_sent > 0 && atomic_load(&ts.hold_body)) {
+            waits_in_body++;
+            atomic_store(&ts.hold_body, false);
+        }
+        struct pollfd p = { .fd = esp_http_client_get_socket(client), .events = POLLIN | POLLOUT };
+        poll(&p, p.fd >= 0 ? 1 : 0, 10);
+    }
+    assert_int_equal(err, ESP_OK);
+    assert_int_equal(waits_in_body, 1);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "received 16777216 bytes, as sent");
+    assert_int_equal(seen.headers, 1);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+
+    seen = (seen_t){ 0 };
+    url_of(url, sizeof(url), true, "/post");
+    esp_http_client_config_t tls_cfg = { .url = url, .is_async = true, .event_handler = on_event, .user_data = &seen,
+                                         .cert_pem = (const char *)pki("ca.pem")->data };
+    client = esp_http_client_init(&tls_cfg);
+    assert_int_equal(esp_http_client_set_post_field(client, body, LARGE_POST_LEN), ESP_OK);
+    int again = 0;
+    assert_int_equal(perform_async(client, &again), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    assert_string_equal(seen.body, "POST 16777216");
+    esp_http_client_cleanup(client);
+    free(body);
+}
+
 static void test_server_failures(void **state)
 {
     (void)state;
@@ -601,17 +808,22 @@ int main(void)
         cmocka_unit_test(test_set_url_and_get_url),
         cmocka_unit_test(test_ipv6_host),
         cmocka_unit_test(test_basic_auth),
+        cmocka_unit_test(test_redirect_keeps_credentials_at_their_origin),
+        cmocka_unit_test(test_basic_is_refused_where_it_would_leak),
         cmocka_unit_test(test_add_auth_by_hand),
         cmocka_unit_test(test_cancel_request),
         cmocka_unit_test(test_async_perform),
         cmocka_unit_test(test_keep_alive_reuses_the_connection),
         cmocka_unit_test(test_save_client_session),
+        cmocka_unit_test(test_saved_session_stays_with_its_origin),
         cmocka_unit_test(test_chunked_response),
         cmocka_unit_test(test_range),
         cmocka_unit_test(test_head_has_no_body),
         cmocka_unit_test(test_headers_and_bad_arguments),
         cmocka_unit_test(test_digest_auth),
         cmocka_unit_test(test_server_failures),
+        cmocka_unit_test(test_interim_responses_are_skipped),
+        cmocka_unit_test(test_async_large_post),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }

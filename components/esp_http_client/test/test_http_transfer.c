@@ -1,13 +1,19 @@
 /* esp_http_client against nginx, continued: mutual TLS, redirect chains, a 64 MiB download
  * checked by SHA-256, the saved response headers and chunk lengths, a custom transport, and the
- * request in steps (prepare + request_send), and the events on the default loop. */
+ * request in steps (prepare + request_send), the events on the default loop, and ESP-IDF's
+ * example event handler reading the TLS error a failed read left. */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "echo_server.h"
 #include "esp_http_client.h"
+#include "esp_log.h"
+#include "esp_tls.h"
 #include "esp_transport_ssl.h"
 #include "http_test_client.h"
 #include "nginx.h"
@@ -271,6 +277,97 @@ static void test_default_loop_events(void **state)
     assert_int_equal(esp_event_loop_delete_default(), ESP_OK);
 }
 
+/* ESP-IDF's esp_http_client example handler, as an ESP-IDF program has it (written here from its
+ * documented behaviour): it logs each event, and on HTTP_EVENT_DISCONNECTED reads the last ESP-TLS
+ * error from the event's data and logs it when there is one. It also notes what it read. */
+static const char *TAG = "HTTP_CLIENT";
+static struct {
+    int disconnects;
+    esp_err_t err;
+    int mbedtls_err;
+} example_read;
+
+static esp_err_t _http_event_handler(esp_http_client_event_t *evt)
+{
+    if (evt->event_id == HTTP_EVENT_ON_HEADER) {
+        ESP_LOGD(TAG, "HTTP_EVENT_ON_HEADER, key=%s, value=%s", evt->header_key, evt->header_value);
+    } else if (evt->event_id == HTTP_EVENT_ON_DATA) {
+        ESP_LOGD(TAG, "HTTP_EVENT_ON_DATA, len=%d", evt->data_len);
+    } else if (evt->event_id == HTTP_EVENT_DISCONNECTED) {
+        ESP_LOGI(TAG, "HTTP_EVENT_DISCONNECTED");
+        int mbedtls_err = 0;
+        esp_err_t err = esp_tls_get_and_clear_last_error((esp_tls_error_handle_t)evt->data, &mbedtls_err, NULL);
+        if (err != 0) {
+            ESP_LOGI(TAG, "Last esp error code: 0x%x", err);
+            ESP_LOGI(TAG, "Last mbedtls failure: 0x%x", mbedtls_err);
+        }
+        example_read.disconnects++;
+        example_read.err = err;
+        example_read.mbedtls_err = mbedtls_err;
+    } else {
+        ESP_LOGD(TAG, "HTTP event %d", (int)evt->event_id);
+    }
+    return ESP_OK;
+}
+
+/* A TLS server on a thread that, once the handshake is done and a request came, sends a record
+ * that does not decrypt (a forged application_data record), then waits for the client to go. */
+typedef struct {
+    int listen_fd;
+    int port;
+    pthread_t thread;
+} forger_t;
+
+static void *forge(void *arg)
+{
+    forger_t *f = arg;
+    int fd = accept(f->listen_fd, NULL, NULL);
+    esp_tls_cfg_server_t cfg = server_cfg();
+    esp_tls_t *tls = esp_tls_init();
+    char buf[1024];
+    if (fd >= 0 && tls != NULL && esp_tls_server_session_create(&cfg, fd, tls) == 0 &&
+        esp_tls_conn_read(tls, buf, sizeof(buf)) > 0) {
+        static const unsigned char forged[5 + 32] = { 0x17, 0x03, 0x03, 0x00, 0x20 }; /* a zero AEAD tag */
+        send(fd, forged, sizeof(forged), MSG_NOSIGNAL);
+        while (recv(fd, buf, sizeof(buf), 0) > 0) {
+        }
+    }
+    esp_tls_server_session_delete(tls);
+    close(fd);
+    return NULL;
+}
+
+/* HTTP_EVENT_DISCONNECTED carries the transport's error record, as in ESP-IDF, so the example's
+ * handler reads "no error" after a good request and the real one after a failed read (a record
+ * whose MAC is wrong): not the ESP_ERR_INVALID_STATE of a NULL handle. */
+static void test_example_handler_reads_the_tls_error(void **state)
+{
+    (void)state;
+    char url[96];
+    url_of(url, sizeof(url), true, "/hello.txt");
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data,
+                                     .event_handler = _http_event_handler };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    esp_http_client_cleanup(client);
+    assert_int_equal(example_read.disconnects, 1);
+    assert_int_equal(example_read.err, ESP_OK);
+
+    forger_t f = { .listen_fd = peer_listen_loopback(&f.port) };
+    assert_true(f.listen_fd >= 0);
+    assert_int_equal(pthread_create(&f.thread, NULL, forge, &f), 0);
+    snprintf(url, sizeof(url), "https://localhost:%d/", f.port);
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_FETCH_HEADER);
+    assert_int_equal(example_read.disconnects, 2);
+    assert_int_equal(example_read.err, ESP_ERR_MBEDTLS_SSL_READ_FAILED);
+    assert_int_equal(example_read.mbedtls_err, -MBEDTLS_ERR_SSL_INVALID_MAC);
+    esp_http_client_cleanup(client);
+    assert_int_equal(example_read.disconnects, 2); /* closed already */
+    pthread_join(f.thread, NULL);
+    close(f.listen_fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_custom_transport),
         cmocka_unit_test(test_prepare_and_request_send),
         cmocka_unit_test(test_default_loop_events),
+        cmocka_unit_test(test_example_handler_reads_the_tls_error),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }

@@ -21,7 +21,8 @@ extern "C" {
 typedef enum {
     ESP_TRANSPORT_SESSION_TICKET_INIT, /*!< nothing saved yet: nothing to do */
     ESP_TRANSPORT_SESSION_TICKET_SAVE, /*!< save the connected session (replacing the saved one) */
-    ESP_TRANSPORT_SESSION_TICKET_USE,  /*!< offer the saved session on the next connect */
+    ESP_TRANSPORT_SESSION_TICKET_USE,  /*!< offer the saved session on the next connects, to the
+                                            host and port it was saved from only */
     ESP_TRANSPORT_SESSION_TICKET_FREE, /*!< free it and offer nothing */
 } esp_transport_session_ticket_operation_t;
 
@@ -58,8 +59,11 @@ void esp_transport_ssl_set_esp_tls_dyn_buf_strategy(esp_transport_handle_t t, es
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
 /**
  * Session resumption across connects. SAVE after a connect (for TLS 1.3, once a ticket has come,
- * that is after a read), USE before the next one. @return ESP_OK; ESP_ERR_INVALID_ARG (NULL or an
- * unknown operation); ESP_FAIL if SAVE found no session.
+ * that is after a read), USE before the next one. The transport keeps one session, with the host
+ * and port (the name compared exactly) of the connection it came from, and offers it to that
+ * host and port only: a connect elsewhere gets a full handshake. @return ESP_OK;
+ * ESP_ERR_INVALID_ARG (NULL or an unknown operation); ESP_FAIL if SAVE found no session;
+ * ESP_ERR_NO_MEM.
  */
 esp_err_t esp_transport_ssl_session_ticket_operation(esp_transport_handle_t t,
                                                      esp_transport_session_ticket_operation_t operation);

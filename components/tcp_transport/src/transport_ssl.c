@@ -21,6 +21,20 @@ typedef enum {
     CONN_CONNECTED,
 } conn_state_t;
 
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+/* The saved session, keyed by the host and port it came from. A resumed session skips the
+ * certificate check, so it is offered to that origin only; another one shows its certificate
+ * (and mbedTLS refuses a TLS 1.3 ticket for another name outright). */
+typedef struct {
+    esp_tls_client_session_t *session; /* saved by ESP_TRANSPORT_SESSION_TICKET_SAVE */
+    char *host;                        /* ... from a connection to host:port */
+    int port;
+    bool use;                          /* ESP_TRANSPORT_SESSION_TICKET_USE: offer it */
+    char *conn_host;                   /* the host and port of the current connection */
+    int conn_port;
+} saved_session_t;
+#endif
+
 typedef struct {
     esp_tls_t *tls;
     esp_tls_cfg_t cfg;
@@ -28,7 +42,7 @@ typedef struct {
     tls_keep_alive_cfg_t keep_alive;
     struct ifreq if_name;
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
-    esp_tls_client_session_t *session; /* saved by ESP_TRANSPORT_SESSION_TICKET_SAVE */
+    saved_session_t saved;
 #endif
 } transport_esp_tls_t;
 
@@ -74,12 +88,41 @@ static int connect_failed(esp_transport_handle_t t, transport_esp_tls_t *c)
     return -1;
 }
 
-/* A fresh esp_tls_t for a connect, the previous connection closed first. */
-static bool start_connection(esp_transport_handle_t t, transport_esp_tls_t *c, int timeout_ms, bool non_block)
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+/* Notes where this connection goes, and offers the saved session if it was saved there (the
+ * name compared exactly, as mbedTLS compares a ticket's). @return false when out of memory. */
+static bool pick_session(transport_esp_tls_t *c, const char *host, int port)
+{
+    saved_session_t *s = &c->saved;
+    char *copy = strdup(host);
+    if (copy == NULL) {
+        return false;
+    }
+    free(s->conn_host);
+    s->conn_host = copy;
+    s->conn_port = port;
+    bool same_origin = s->session != NULL && s->port == port && strcmp(s->host, host) == 0;
+    c->cfg.client_session = s->use && same_origin ? s->session : NULL;
+    return true;
+}
+#endif
+
+/* A fresh esp_tls_t for a connect to host:port, the previous connection closed first. */
+static bool start_connection(esp_transport_handle_t t, transport_esp_tls_t *c, const char *host, int port,
+                             int timeout_ms, bool non_block)
 {
     base_close(t);
     c->cfg.timeout_ms = timeout_ms;
     c->cfg.non_block = non_block;
+#ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+    if (!pick_session(c, host, port)) {
+        esp_transport_capture_errno(t, ENOMEM);
+        return false;
+    }
+#else
+    (void)host;
+    (void)port;
+#endif
     c->tls = esp_tls_init();
     if (c->tls == NULL) {
         esp_transport_capture_errno(t, ENOMEM);
@@ -91,7 +134,7 @@ static bool start_connection(esp_transport_handle_t t, transport_esp_tls_t *c, i
 static int base_connect(esp_transport_handle_t t, const char *host, int port, int timeout_ms)
 {
     transport_esp_tls_t *c = t->data;
-    if (!start_connection(t, c, timeout_ms, false)) {
+    if (!start_connection(t, c, host, port, timeout_ms, false)) {
         return -1;
     }
     if (esp_tls_conn_new_sync(host, (int)strlen(host), port, &c->cfg, c->tls) != 1) {
@@ -108,7 +151,7 @@ static int base_connect_async(esp_transport_handle_t t, const char *host, int po
         return 1;
     }
     if (c->state == CONN_IDLE) {
-        if (!start_connection(t, c, timeout_ms, true)) {
+        if (!start_connection(t, c, host, port, timeout_ms, true)) {
             return -1;
         }
         c->state = CONN_CONNECTING;
@@ -233,7 +276,8 @@ static int base_destroy(esp_transport_handle_t t)
     transport_esp_tls_t *c = base_ctx(t);
     base_close(t);
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
-    esp_tls_free_client_session(c->session);
+    esp_transport_ssl_session_ticket_operation(t, ESP_TRANSPORT_SESSION_TICKET_FREE);
+    free(c->saved.conn_host);
 #endif
     free(c);
     t->data = NULL;
@@ -450,17 +494,32 @@ void esp_transport_ssl_set_esp_tls_dyn_buf_strategy(esp_transport_handle_t t, es
 #endif
 
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
+/* Forgets the saved session. cfg.client_session is read only while connecting, and the next
+ * connect sets it again, so it never points at a freed one. */
+static void drop_session(transport_esp_tls_t *c)
+{
+    c->cfg.client_session = NULL;
+    esp_tls_free_client_session(c->saved.session);
+    free(c->saved.host);
+    c->saved.session = NULL;
+    c->saved.host = NULL;
+}
+
 static esp_err_t save_session(transport_esp_tls_t *c)
 {
     esp_tls_client_session_t *session = c->tls != NULL ? esp_tls_get_client_session(c->tls) : NULL;
     if (session == NULL) {
         return ESP_FAIL;
     }
-    if (c->session != NULL && c->cfg.client_session == c->session) {
-        c->cfg.client_session = session; /* it was in use: keep using the newer one */
+    char *host = strdup(c->saved.conn_host);
+    if (host == NULL) {
+        esp_tls_free_client_session(session);
+        return ESP_ERR_NO_MEM;
     }
-    esp_tls_free_client_session(c->session);
-    c->session = session;
+    drop_session(c);
+    c->saved.session = session;
+    c->saved.host = host;
+    c->saved.port = c->saved.conn_port;
     return ESP_OK;
 }
 
@@ -477,12 +536,11 @@ esp_err_t esp_transport_ssl_session_ticket_operation(esp_transport_handle_t t,
     case ESP_TRANSPORT_SESSION_TICKET_SAVE:
         return save_session(c);
     case ESP_TRANSPORT_SESSION_TICKET_USE:
-        c->cfg.client_session = c->session;
+        c->saved.use = true;
         return ESP_OK;
     case ESP_TRANSPORT_SESSION_TICKET_FREE:
-        c->cfg.client_session = NULL;
-        esp_tls_free_client_session(c->session);
-        c->session = NULL;
+        drop_session(c);
+        c->saved.use = false;
         return ESP_OK;
     }
     return ESP_ERR_INVALID_ARG;

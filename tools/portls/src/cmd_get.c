@@ -11,39 +11,45 @@
 #include "commands.h"
 #include "esp_crt_bundle.h"
 #include "esp_http_client.h"
+#include "esp_tls_private.h" /* esp_tls_now_us(): the project's monotonic clock */
 #include "report.h"
 
 #define MAX_HEADERS 32
 #define PROGRESS_MIN_BYTES (1024 * 1024)
+#define PROGRESS_REDRAW_US 100000 /* at most 10 redraws a second: a terminal is slow to write to */
 
 typedef struct {
     const char *url, *output, *cacert, *cert, *key, *method, *data, *userpass;
     const char *headers[MAX_HEADERS];
     int header_count;
-    bool follow, digest, verbose;
+    bool follow, trusted, digest, verbose;
     esp_http_client_proto_ver_t tls_version;
     cert_file_t ca_file, cert_file, key_file;
     FILE *out;
     bool progress;        /* a bar on stderr: both ends are terminals and the body goes to a file */
     long long received;
     long long expected;   /* Content-Length, or -1 */
+    int64_t drawn_us;     /* when the bar was last drawn */
     bool write_failed;
 } get_opts_t;
 
 static int usage(FILE *out)
 {
     fputs("usage: portls get URL [-o FILE] [--cacert FILE] [--cert FILE --key FILE] [-H 'Name: value']...\n"
-          "                  [-X METHOD] [-d DATA] [-L] [-u USER:PASSWORD [--digest]] [--tls1.2 | --tls1.3] [-v]\n"
+          "                  [-X METHOD] [-d DATA] [-L | --location-trusted] [-u USER:PASSWORD [--digest]]\n"
+          "                  [--tls1.2 | --tls1.3] [-v]\n"
           "An HTTP(S) request with esp_http_client, as curl makes it with the same flags: the body goes\n"
-          "to stdout or FILE; -L follows redirects; -d sends DATA as a form POST; -u sends Basic\n"
-          "credentials (--digest: answers a Digest challenge instead); -v prints the request and the\n"
-          "response headers on stderr. HTTPS is verified with --cacert, or else the built-in bundle.\n"
+          "to stdout or FILE; -L follows redirects, leaving the credentials and the Authorization and\n"
+          "Cookie headers behind when one leads to another scheme, host or port (--location-trusted\n"
+          "sends them on); -d sends DATA as a form POST; -u sends Basic credentials (--digest: answers\n"
+          "a Digest challenge instead, never a Basic one); -v prints the request and the response\n"
+          "headers on stderr. HTTPS is verified with --cacert, or else the built-in bundle.\n"
           "A large download to a file shows progress when stdout and stderr are terminals.\n"
           "Exit status: 0 a response came (whatever its status), 1 the request failed, 2 bad usage.\n", out);
     return out == stdout ? 0 : 2;
 }
 
-enum { OPT_CACERT = 256, OPT_CERT, OPT_KEY, OPT_DIGEST, OPT_TLS12, OPT_TLS13, OPT_HELP };
+enum { OPT_CACERT = 256, OPT_CERT, OPT_KEY, OPT_DIGEST, OPT_TLS12, OPT_TLS13, OPT_TRUSTED, OPT_HELP };
 
 static const struct option long_options[] = {
     { "output", required_argument, NULL, 'o' },
@@ -51,6 +57,7 @@ static const struct option long_options[] = {
     { "request", required_argument, NULL, 'X' },
     { "data", required_argument, NULL, 'd' },
     { "location", no_argument, NULL, 'L' },
+    { "location-trusted", no_argument, NULL, OPT_TRUSTED },
     { "user", required_argument, NULL, 'u' },
     { "verbose", no_argument, NULL, 'v' },
     { "cacert", required_argument, NULL, OPT_CACERT },
@@ -82,6 +89,7 @@ static int parse_option(int opt, char *arg, void *ctx)
     case 'X': o->method = arg; break;
     case 'd': o->data = arg; break;
     case 'L': o->follow = true; break;
+    case OPT_TRUSTED: o->follow = o->trusted = true; break;
     case 'u': o->userpass = arg; break;
     case 'v': o->verbose = true; break;
     case OPT_CACERT: o->cacert = arg; break;
@@ -141,8 +149,24 @@ static void on_data(get_opts_t *o, esp_http_client_event_t *evt)
         o->write_failed = true;
     }
     o->received += evt->data_len;
-    if (o->progress && o->expected >= PROGRESS_MIN_BYTES) {
+    int64_t now = esp_tls_now_us();
+    if (o->progress && o->expected >= PROGRESS_MIN_BYTES && now - o->drawn_us >= PROGRESS_REDRAW_US) {
         show_progress(o, false);
+        o->drawn_us = now;
+    }
+}
+
+/* curl -v's "> " lines: the request line and headers as they were sent. */
+static void print_request(const char *head, int len)
+{
+    const char *p = head, *end = head + len;
+    while (p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = eol != NULL ? eol : end;
+        int n = (int)(stop - p);
+        n -= n > 0 && p[n - 1] == '\r' ? 1 : 0;
+        fprintf(stderr, "> %.*s\n", n, p);
+        p = eol != NULL ? eol + 1 : end;
     }
 }
 
@@ -168,6 +192,11 @@ static esp_err_t on_event(esp_http_client_event_t *evt)
         break;
     case HTTP_EVENT_ON_DATA:
         on_data(o, evt);
+        break;
+    case HTTP_EVENT_HEADERS_SENT:
+        if (o->verbose) {
+            print_request(evt->data, evt->data_len);
+        }
         break;
     case HTTP_EVENT_ON_CONNECTED:
         if (o->verbose) {
@@ -237,6 +266,7 @@ static int prepare(get_opts_t *o, esp_http_client_handle_t client)
         esp_http_client_set_password(client, colon ? colon + 1 : "");
         esp_http_client_set_authtype(client, o->digest ? HTTP_AUTH_TYPE_DIGEST : HTTP_AUTH_TYPE_BASIC);
     }
+    esp_http_client_set_location_trusted(client, o->trusted);
     return 0;
 }
 
