@@ -25,6 +25,10 @@
  * process.) The connection's own part (esp_tls_dns_t: the name, the answer) is counted.
  */
 #define _GNU_SOURCE /* secure_getenv(), pipe2() */
+#ifndef __linux__ /* a port to another POSIX host starts here */
+#error "Linux-only here: pipe2() (pipe() + fcntl() elsewhere), secure_getenv() (issetugid() on the BSDs)"
+#endif
+
 #include <ares.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -259,16 +259,35 @@ static void test_res_options_read_again(void **state)
     assert_true(took < 5000);
 }
 
-/* A listener on [::1]:port beside the IPv4 one on 127.0.0.1:port. @return its socket. */
+/* A listener on [::1]:port beside the IPv4 one on 127.0.0.1:port. @return its socket, or -1
+ * when another program holds that port on ::1. */
 static int listen_ipv6_too(int port)
 {
     int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int on = 1;
     struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = in6addr_loopback };
     assert_int_equal(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)), 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
     assert_int_equal(listen(fd, 8), 0);
     return fd;
+}
+
+/* Listeners on 127.0.0.1 and ::1 with one port: a port free on the first may be taken on the
+ * second by a concurrent test's server, so another is picked then. */
+static void listen_dual(int *port, int *v4, int *v6)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        *v4 = peer_listen_loopback(port);
+        assert_true(*v4 >= 0);
+        if ((*v6 = listen_ipv6_too(*port)) >= 0) {
+            return;
+        }
+        close(*v4);
+    }
+    fail_msg("no port free on both 127.0.0.1 and ::1 in 50 tries");
 }
 
 /* The address family of the peer a plain connection to host reached. */
@@ -301,8 +320,8 @@ static void test_hosts_file_first_in_rfc6724_order(void **state)
     assert_int_equal(write(fd, hosts, sizeof(hosts) - 1), sizeof(hosts) - 1);
     close(fd);
     setenv("CARES_HOSTS", path, 1);
-    int port;
-    int v4 = peer_listen_loopback(&port), v6 = listen_ipv6_too(port);
+    int port, v4, v6;
+    listen_dual(&port, &v4, &v6);
     assert_int_equal(peer_family("dual.portls.test", port, ESP_TLS_AF_UNSPEC), AF_INET6);
     assert_int_equal(peer_family("dual.portls.test", port, ESP_TLS_AF_INET), AF_INET);
     close(v6);

@@ -1,5 +1,9 @@
 /* esp_restart(): the program starts again, as a chip does after a software reset. */
 #define _GNU_SOURCE /* close_range() */
+#ifndef __linux__ /* a port to another POSIX host starts here */
+#error "Linux-only here: /proc/self/cmdline, /proc/self/exe and /proc/self/fd for esp_restart()"
+#endif
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
