@@ -21,6 +21,8 @@ function(portls_component name)
     set_property(GLOBAL APPEND PROPERTY PORTLS_COMPONENTS ${name})
     file(GLOB headers ${CMAKE_CURRENT_SOURCE_DIR}/include/*.h)
     set_property(GLOBAL APPEND PROPERTY PORTLS_PUBLIC_HEADERS ${headers})
+    file(GLOB private_api ${CMAKE_CURRENT_SOURCE_DIR}/include/esp_private/*.h) # ESP-IDF's esp_private/ headers
+    set_property(GLOBAL APPEND PROPERTY PORTLS_ESP_PRIVATE_HEADERS ${private_api})
     foreach(h ${C_ERROR_HEADERS})
         set_property(GLOBAL APPEND PROPERTY PORTLS_ERROR_HEADERS ${CMAKE_CURRENT_SOURCE_DIR}/include/${h})
     endforeach()

@@ -23,6 +23,8 @@ add_library(portls::portls ALIAS portls_all)
 install(TARGETS ${components} portls_all ${PORTLS_MBEDTLS_TARGETS} EXPORT portlsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${public_headers} ${PORTLS_CONFIG_DIR}/sdkconfig.h DESTINATION ${PORTLS_INCLUDE_DEST})
+get_property(esp_private_headers GLOBAL PROPERTY PORTLS_ESP_PRIVATE_HEADERS)
+install(FILES ${esp_private_headers} DESTINATION ${PORTLS_INCLUDE_DEST}/esp_private)
 
 # portls.pc's Libs: the components, highest layer first as a static link takes them, then mbedTLS
 # (bundled; a system one comes through Requires), the private libraries and threads.

@@ -26,6 +26,9 @@ if(PORTLS_MBEDTLS_SYSTEM)
         message(FATAL_ERROR "CONFIG_MBEDTLS_DYNAMIC_BUFFER sizes mbedTLS's record buffers from inside: it needs the bundled mbedTLS")
     endif()
     find_package(MbedTLS 3.6 REQUIRED CONFIG)
+    # An mbedTLS outside the loader's paths: DT_RPATH, unlike DT_RUNPATH, also finds the libraries
+    # that libmbedx509 and libmbedtls need in turn (libmbedcrypto), so the build's programs run.
+    add_link_options(-Wl,--disable-new-dtags)
     if(MbedTLS_VERSION VERSION_GREATER_EQUAL 4)
         message(FATAL_ERROR "mbedTLS ${MbedTLS_VERSION} found; portls needs the 3.6 API")
     endif()

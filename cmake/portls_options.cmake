@@ -86,6 +86,46 @@ endif()
 # --- heap figures and budget (esp_tls_heap.h) ---
 option(PORTLS_HEAP_ACCOUNTING
        "Count every mbedTLS and ESP-TLS allocation (esp_tls_heap.h); needs MBEDTLS_PLATFORM_MEMORY" ON)
+# --- the emulated chip, its flash and bootloader (bootloader_support, esp_partition) ---
+# name:chip id:CONFIG_BOOTLOADER_OFFSET_IN_FLASH, ESP-IDF v5.5's (esp_app_format.h, Kconfig)
+set(PORTLS_TARGETS esp32:0x0000:0x1000 esp32s2:0x0002:0x1000 esp32c3:0x0005:0x0 esp32s3:0x0009:0x0
+    esp32c2:0x000C:0x0 esp32c6:0x000D:0x0 esp32h2:0x0010:0x0 esp32p4:0x0012:0x2000 esp32c5:0x0017:0x2000
+    esp32c61:0x0014:0x0 esp32h21:0x0019:0x0 esp32h4:0x001C:0x2000)
+set(CONFIG_IDF_TARGET esp32 CACHE STRING "The chip portls emulates: images for another chip are refused")
+set(target_names "")
+foreach(t ${PORTLS_TARGETS})
+    string(REPLACE ":" ";" fields ${t})
+    list(GET fields 0 name)
+    list(APPEND target_names ${name})
+    if(name STREQUAL CONFIG_IDF_TARGET)
+        list(GET fields 1 CONFIG_IDF_FIRMWARE_CHIP_ID)
+        list(GET fields 2 CONFIG_BOOTLOADER_OFFSET_IN_FLASH)
+    endif()
+endforeach()
+set_property(CACHE CONFIG_IDF_TARGET PROPERTY STRINGS ${target_names})
+if(NOT DEFINED CONFIG_IDF_FIRMWARE_CHIP_ID)
+    message(FATAL_ERROR "CONFIG_IDF_TARGET=${CONFIG_IDF_TARGET} is not one of ${target_names}")
+endif()
+string(TOUPPER ${CONFIG_IDF_TARGET} PORTLS_TARGET_UPPER)
+set(PORTLS_CHIP_REVISION -1 CACHE STRING
+    "The emulated chip's revision, major*100+minor; -1: the oldest a default ESP-IDF v5.5 build for the target runs on")
+if(NOT PORTLS_CHIP_REVISION MATCHES "^(-1|[0-9]+)$" OR PORTLS_CHIP_REVISION GREATER 65535)
+    message(FATAL_ERROR "PORTLS_CHIP_REVISION=${PORTLS_CHIP_REVISION} must be -1 or 0-65535")
+endif()
+set(CONFIG_PARTITION_TABLE_OFFSET 0x8000 CACHE STRING "Where the partition table lies in flash (a multiple of 0x1000)")
+if(NOT CONFIG_PARTITION_TABLE_OFFSET MATCHES "^0x[0-9a-fA-F]*000$")
+    message(FATAL_ERROR "CONFIG_PARTITION_TABLE_OFFSET=${CONFIG_PARTITION_TABLE_OFFSET} must be a hex multiple of 0x1000")
+endif()
+option(CONFIG_PARTITION_TABLE_MD5 "The partition table ends with an MD5 entry, which the app checks" ON)
+option(CONFIG_ESP_PARTITION_ERASE_CHECK "A flash write that would turn a 0 bit into 1 fails (ESP_ERR_FLASH_OP_FAIL)" ON)
+# ESP-IDF has rollback off by default; OTA with rollback is what portls's OTA stack is for.
+option(CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE
+       "The bootloader watches a new app's first boot: NEW becomes PENDING_VERIFY, then ABORTED unless the app confirms" ON)
+set(CONFIG_APP_RETRIEVE_LEN_ELF_SHA 9 CACHE STRING "Characters of the app's ELF SHA-256 esp_app_get_elf_sha256() gives (8-64)")
+if(NOT CONFIG_APP_RETRIEVE_LEN_ELF_SHA MATCHES "^[0-9]+$" OR CONFIG_APP_RETRIEVE_LEN_ELF_SHA LESS 8
+   OR CONFIG_APP_RETRIEVE_LEN_ELF_SHA GREATER 64)
+    message(FATAL_ERROR "CONFIG_APP_RETRIEVE_LEN_ELF_SHA must be 8-64")
+endif()
 
 # --- where mbedTLS comes from ---
 # The cache scripts/bootstrap fills (the mbedTLS source, npm's ws package), found as bootstrap and

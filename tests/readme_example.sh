@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Every C example of the README (ESP-TLS, esp_http_client, esp-mqtt), each built against an
-# installed portls with the README's pkg-config command and with the CMake package (linked to
-# its component's target, and again to portls::portls), then run: the first two against
-# openssl s_server -www, the MQTT one against the tests' mosquitto. The documented way in, end
-# to end.
+# Every C example of the README (ESP-TLS, esp_http_client, esp-mqtt, the running app), each built
+# against an installed portls with the README's pkg-config command and with the CMake package
+# (linked to its component's target, and again to portls::portls), then run: the first two
+# against openssl s_server -www, the MQTT one against the tests' mosquitto, the last one on the
+# flash the README's portls flash walk-through makes. The documented way in, end to end.
 set -euo pipefail
 # shellcheck source=servers.sh
 . "$(dirname "$0")/servers.sh"
@@ -43,10 +43,11 @@ builds() {
 }
 
 examples=$(grep -c '^```c$' "$SOURCE_DIR/README.md")
-[ "$examples" -eq 3 ] || { echo "README.md has $examples C examples; this test builds 3"; exit 1; }
+[ "$examples" -eq 4 ] || { echo "README.md has $examples C examples; this test builds 4"; exit 1; }
 build tls_example 1 esp-tls
 build http_example 2 esp_http_client
 build mqtt_example 3 mqtt
+build running_example 4 esp_partition
 start_s_server -www -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
 
 for exe in $(builds tls_example); do
@@ -66,4 +67,19 @@ for exe in $(builds mqtt_example); do
         || { echo "$exe failed: $out $(cat "$work/mqtt.err")"; exit 1; }
     [ "$out" = "portls/example: hello" ] || { echo "$exe: unexpected output: $out $(cat "$work/mqtt.err")"; exit 1; }
 done
-echo "README examples: built with pkg-config, find_package(portls) and portls::portls, and each talked to its server"
+# The walk-through (the README's shell block under "portls flash and portls image"), as written.
+mkdir -p "$work/flash"
+awk '/^## portls flash and portls image/ {in_section = 1} /^```sh$/ && in_section {on = 1; next} /^```$/ {on = 0} on' \
+    "$SOURCE_DIR/README.md" > "$work/flash/walk.sh"
+[ -s "$work/flash/walk.sh" ] || { echo "no portls flash walk-through in README.md"; exit 1; }
+mkdir -p "$work/bin" && ln -sf "$PORTLS" "$work/bin/portls"
+out=$(cd "$work/flash" && PATH=$work/bin:$PATH bash -euo pipefail walk.sh 2>&1) || { echo "walk-through: $out"; exit 1; }
+grep -qF "next boot: ota_0; the bootloader first marks otadata[0] PENDING_VERIFY" <<<"$out" || { echo "walk-through: $out"; exit 1; }
+for exe in $(builds running_example); do
+    cp "$work/flash/flash.img" "$work/flash/run.img"
+    first=$(PORTLS_FLASH=$work/flash/run.img "$exe") && second=$(PORTLS_FLASH=$work/flash/run.img "$exe") \
+        || { echo "$exe failed: $first $second"; exit 1; }
+    [ "$first" = "running demo 2.0 from ota_0 at 0x110000" ] && [ "$second" = "running demo 1.0 from factory at 0x10000" ] \
+        || { echo "$exe: unexpected output: $first / $second"; exit 1; }
+done
+echo "README examples: built with pkg-config, find_package(portls) and portls::portls; each talked to its server or booted from its flash"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # portls connect resolves names from the system's own files, as glibc's resolver does: the name
 # server, search domain and ndots of /etc/resolv.conf, /etc/hosts before DNS, and timeout_ms
-# over a name server that never answers; CARES_HOSTS, but not in a set-id program. In private mount and network namespaces, test files are bound over
-# /etc/resolv.conf and /etc/hosts and dnsmasq serves 127.0.0.1:53; nothing outside changes.
+# over a name server that never answers; CARES_HOSTS, but not in a set-id program; a process
+# sees resolv.conf change between two lookups. In private mount and network namespaces, test
+# files are bound over /etc/resolv.conf and /etc/hosts and dnsmasq serves 127.0.0.1:53; nothing
+# outside changes.
 # Creating the namespaces needs root (as CI runs); without that the test is skipped (77).
 set -euo pipefail
 if [ -z "${PORTLS_IN_NAMESPACE:-}" ]; then
@@ -81,6 +83,21 @@ for program in portls portls-setuid; do
     [ "$rc" -eq 1 ] && grep -qF "$want" <<<"$out" || fail "CARES_HOSTS, $program: exit $rc, not $want: $out"
 done
 
+# resolv.conf is read again when it changes. In one process, "www" fails under a search domain
+# that lacks it, then resolves under portls.test: after resolv.conf is written in place (the same
+# size, another mtime), and after another file of the same size is bound over it.
+cp "$work/resolv.conf" "$work/resolv.conf.kept"
+printf 'nameserver 127.0.0.1\nsearch nowhere.tst\n' > "$work/resolv-nowhere.conf"
+printf 'nameserver 127.0.0.1\nsearch portls.test\n' > "$work/resolv-portls.conf"
+cat "$work/resolv-nowhere.conf" > /etc/resolv.conf
+"$RESOLVE_TWICE" "$port" www "cat '$work/resolv-portls.conf' > /etc/resolv.conf && touch -m -d @1000000000 /etc/resolv.conf" ||
+    fail "resolv.conf written in place was not read again"
+cat "$work/resolv-nowhere.conf" > /etc/resolv.conf
+"$RESOLVE_TWICE" "$port" www "mount --bind '$work/resolv-portls.conf' /etc/resolv.conf" ||
+    fail "a resolv.conf bound in place of the old one was not read"
+umount /etc/resolv.conf
+cat "$work/resolv.conf.kept" > /etc/resolv.conf
+
 # A name server that takes queries and never answers: the connect gives up at its timeout.
 stop_dns
 socat -u UDP-RECV:53,bind=127.0.0.1 OPEN:/dev/null &
@@ -102,4 +119,4 @@ connect_silent 1000
 [ "$ms" -ge 1000 ] && [ "$ms" -lt 4000 ] || fail "silent name server: gave up after $ms ms, not at 1000"
 connect hosts-only.test 1000
 [ "$rc" -eq 0 ] || fail "hosts-only.test with a silent name server: $out"
-echo "system resolver: resolv.conf's server, search domain and ndots, /etc/hosts first, CARES_HOSTS but not set-id, timeout_ms over a silent server"
+echo "system resolver: resolv.conf's server, search domain and ndots, /etc/hosts first, CARES_HOSTS but not set-id, resolv.conf read again when it changes, timeout_ms over a silent server"

@@ -32,7 +32,7 @@ static int read_all(FILE *fp, cert_file_t *out)
     return 0;
 }
 
-int cert_file_load(const char *path, cert_file_t *out)
+int cert_file_load_raw(const char *path, cert_file_t *out)
 {
     if (path == NULL || out == NULL) {
         errno = EINVAL;
@@ -44,6 +44,12 @@ int cert_file_load(const char *path, cert_file_t *out)
     }
     int rc = read_all(fp, out);
     fclose(fp);
+    return rc;
+}
+
+int cert_file_load(const char *path, cert_file_t *out)
+{
+    int rc = cert_file_load_raw(path, out);
     if (rc == 0 && strstr((const char *)out->data, "-----BEGIN ") != NULL) {
         out->len += 1; /* PEM: the size includes the NUL */
     }

@@ -12,4 +12,8 @@ typedef struct {
  * @return 0, or -1 with errno set (the file could not be read). */
 int cert_file_load(const char *path, cert_file_t *out);
 
+/* Reads path whole, as it is: len counts exactly its bytes (a NUL follows them, not counted).
+ * @return 0, or -1 with errno set. */
+int cert_file_load_raw(const char *path, cert_file_t *out);
+
 void cert_file_free(cert_file_t *f);

@@ -36,3 +36,14 @@ const char *cli_default_ca_file(void)
     return ESP_TLS_SYSTEM_TRUST_STORE;
 #endif
 }
+
+int cli_write_file(const char *cmd, const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    int ok = f != NULL && fwrite(data, 1, len, f) == len;
+    if (f == NULL || fclose(f) != 0 || !ok) {
+        fprintf(stderr, "portls %s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <getopt.h>
+#include <stddef.h>
 
 #include "cert_file.h"
 
@@ -21,3 +22,7 @@ int cli_load(const char *cmd, const char *path, cert_file_t *f);
  * certificate bundle (they attach it), else the system's trust store, ESP_TLS_SYSTEM_TRUST_STORE
  * (a build on a system mbedTLS without the trusted-certificate callback has no bundle). */
 const char *cli_default_ca_file(void);
+
+/* Writes len bytes to path (created or truncated); says why not on stderr, prefixed with cmd.
+ * @return 0 or -1. */
+int cli_write_file(const char *cmd, const char *path, const void *data, size_t len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cert_file.h"
+#include "cli.h"
 #include "commands.h"
 #include "crt_bundle_format.h"
 #include "crt_bundle_writer.h"
@@ -77,17 +78,6 @@ static void free_names(char **names)
     free(names);
 }
 
-static int write_file(const char *path, const uint8_t *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    int ok = f != NULL && fwrite(data, 1, len, f) == len;
-    if (f == NULL || fclose(f) != 0 || !ok) {
-        perror(path);
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct {
     const char *output, *filter;
     unsigned long max;
@@ -143,7 +133,7 @@ static int build_and_write(const mbedtls_x509_crt *chain, const char *const *nam
     int rc = crt_bundle_build(chain, names, (uint32_t)o->max, &bundle, &len, &count, &error);
     if (rc != 0) {
         fprintf(stderr, "portls bundle: %s (%u)\n", error, (unsigned)count);
-    } else if ((rc = write_file(o->output, bundle, len)) == 0) {
+    } else if ((rc = cli_write_file("bundle", o->output, bundle, len)) == 0) {
         printf("%s: %u certificates, %zu bytes\n", o->output, (unsigned)count, len);
     }
     free(bundle);

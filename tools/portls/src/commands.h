@@ -6,3 +6,5 @@ int cmd_bundle(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_mqtt(int argc, char **argv);
+int cmd_flash(int argc, char **argv);
+int cmd_image(int argc, char **argv);

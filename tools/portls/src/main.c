@@ -17,6 +17,8 @@ static const struct {
     { "get", cmd_get, "an HTTP(S) request with esp_http_client, curl's flags for the same things" },
     { "mqtt", cmd_mqtt, "MQTT sub or pub with the esp-mqtt client, mosquitto_sub's and _pub's flags" },
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
+    { "flash", cmd_flash, "make, inspect and change a flash image file (partition table, otadata, apps)" },
+    { "image", cmd_image, "wrap a payload into an app image, or check and show one (esptool image_info)" },
 };
 
 static int usage(FILE *out)

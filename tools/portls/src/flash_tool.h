@@ -1,0 +1,13 @@
+/* The work of `portls flash` and `portls image`: each returns the process exit status and says
+ * why it failed on stderr. */
+#pragma once
+
+#include <stdbool.h>
+
+int flash_create(const char *csv_path, const char *size_text, const char *output);
+int flash_info(const char *flash);
+int flash_set_boot(const char *flash, const char *slot, const char *name);
+int flash_mark(const char *flash, bool valid);
+int flash_erase_otadata(const char *flash);
+int flash_read_partition(const char *flash, const char *label, const char *output);
+int flash_write_partition(const char *flash, const char *label, const char *input, bool ignore_readonly);
