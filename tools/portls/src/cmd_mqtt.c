@@ -220,13 +220,12 @@ static bool url_is_tls(const char *url)
     return strncasecmp(url, "mqtts://", 8) == 0 || strncasecmp(url, "wss://", 6) == 0;
 }
 
-/* -h and -p as a URI: --cafile or --cert make it mqtts; an IPv6 literal goes in brackets.
+/* -h and -p as a URI, mqtts when o->tls (--cafile or --cert); an IPv6 literal goes in brackets.
  * @return false when it does not fit in len. */
 static bool host_uri(const mqtt_opts_t *o, char *uri, size_t len)
 {
-    bool tls = o->cafile != NULL || o->cert != NULL;
-    int n = snprintf(uri, len, "%s://", tls ? "mqtts" : "mqtt");
-    int port = o->port > 0 ? o->port : tls ? 8883 : 1883;
+    int n = snprintf(uri, len, "%s://", o->tls ? "mqtts" : "mqtt");
+    int port = o->port > 0 ? o->port : o->tls ? 8883 : 1883;
     int host_len = esp_url_format_host(uri + n, len - (size_t)n, o->host, port);
     return host_len >= 0 && (size_t)(n + host_len) < len;
 }
