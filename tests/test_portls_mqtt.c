@@ -118,6 +118,7 @@ static void test_failures_say_why(void **state)
     assert_null(strstr(out, "ESP_OK"));
     expect_in(out, "portls mqtt: the broker ended the connection before accepting it");
     expect_in(out, "--cert, --key");
+    expect_in(out, "  error:        ESP_ERR_"); /* and a real code */
 
     /* plain MQTT to a TLS listener */
     snprintf(url, sizeof(url), "mqtt://localhost:%d", mosquitto_group.tls_port);
@@ -125,6 +126,7 @@ static void test_failures_say_why(void **state)
     assert_int_equal(run_tool(plain_to_tls, out, sizeof(out)), 1);
     assert_null(strstr(out, "ESP_OK"));
     expect_in(out, "use --cafile, or an mqtts:// or wss:// URL"); /* closed, or answered TLS */
+    expect_in(out, "  error:        ESP_ERR_");
 
     /* a filter the broker would close the connection over, after every reconnect */
     const char *bad_filter[] = { "sub", "-h", "127.0.0.1", "-p", tcp, "-t", "ok/#", "-t", "a/#/b", NULL };

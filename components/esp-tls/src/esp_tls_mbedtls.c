@@ -37,16 +37,16 @@ _Static_assert(ESP_TLS_ERR_SSL_WANT_READ == MBEDTLS_ERR_SSL_WANT_READ &&
 static psa_status_t psa_status = PSA_ERROR_BAD_STATE;
 static pthread_once_t psa_once = PTHREAD_ONCE_INIT;
 
-static void psa_release(void)
+static void esp_tls_psa_release(void)
 {
     mbedtls_psa_crypto_free();
 }
 
-static void psa_start(void)
+static void esp_tls_psa_start(void)
 {
     psa_status = psa_crypto_init();
     if (psa_status == PSA_SUCCESS) {
-        atexit(psa_release);
+        atexit(esp_tls_psa_release);
     }
 }
 
@@ -143,7 +143,7 @@ static void debug_log(void *ctx, int level, const char *file, int line, const ch
 bool esp_tls_mbedtls_psa_ready(void)
 {
     esp_tls_heap_account_t *previous = esp_tls_heap_enter(NULL);
-    pthread_once(&psa_once, psa_start);
+    pthread_once(&psa_once, esp_tls_psa_start);
     esp_tls_heap_leave(previous);
     return psa_status == PSA_SUCCESS;
 }
@@ -441,7 +441,7 @@ static void note_certificate_request(const esp_tls_t *tls, mbedtls_state_t *st, 
 /* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
  * states it passes. Not mbedtls_ssl_is_handshake_over(): it is already true in the TLS 1.3
  * server's NewSessionTicket states, and stopping there leaves the ticket unsent. */
-static int mbedtls_handshake(esp_tls_t *tls)
+static int esp_mbedtls_handshake(esp_tls_t *tls)
 {
     mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
     while (st->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
@@ -529,7 +529,7 @@ static int read_failed(esp_tls_t *tls, int ret)
 
 /* A close at a record boundary is the peer's end of the stream (0, with or without close_notify,
  * as in ESP-IDF); inside a record it is a truncation, an error, whenever it happens. */
-static ssize_t mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
+static ssize_t esp_mbedtls_read(esp_tls_t *tls, char *data, size_t datalen)
 {
     int ret = esp_tls_mbedtls_read_record(tls, (unsigned char *)data, datalen);
     if (cut_mid_record(tls, ret)) {
@@ -572,14 +572,14 @@ static ssize_t write_records(esp_tls_t *tls, const char *data, size_t datalen)
     return (ssize_t)written;
 }
 
-static ssize_t mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
+static ssize_t esp_mbedtls_write(esp_tls_t *tls, const char *data, size_t datalen)
 {
     ssize_t n = write_records(tls, data, datalen);
     esp_tls_mbedtls_buffers_settle(tls);
     return n;
 }
 
-static void mbedtls_conn_delete(esp_tls_t *tls)
+static void esp_mbedtls_conn_delete(esp_tls_t *tls)
 {
     if (tls->conn_state == ESP_TLS_DONE) {
         mbedtls_ssl_close_notify(&esp_tls_mbedtls_state(tls)->ssl); /* best effort: the peer may be gone */
@@ -587,12 +587,12 @@ static void mbedtls_conn_delete(esp_tls_t *tls)
     esp_tls_mbedtls_state_free(tls);
 }
 
-static void *mbedtls_get_ssl_context(esp_tls_t *tls)
+static void *esp_mbedtls_get_ssl_context(esp_tls_t *tls)
 {
     return &esp_tls_mbedtls_state(tls)->ssl;
 }
 
-static ssize_t mbedtls_get_bytes_avail(esp_tls_t *tls)
+static ssize_t esp_mbedtls_get_bytes_avail(esp_tls_t *tls)
 {
     return (ssize_t)mbedtls_ssl_get_bytes_avail(&esp_tls_mbedtls_state(tls)->ssl);
 }
@@ -600,11 +600,11 @@ static ssize_t mbedtls_get_bytes_avail(esp_tls_t *tls)
 const esp_tls_stack_ops_t esp_tls_mbedtls_ops = {
     .create_ssl_handle = esp_tls_mbedtls_create_client,
     .create_server_handle = esp_tls_mbedtls_create_server,
-    .handshake = mbedtls_handshake,
-    .read = mbedtls_read,
-    .write = mbedtls_write,
-    .conn_delete = mbedtls_conn_delete,
-    .get_ssl_context = mbedtls_get_ssl_context,
-    .get_bytes_avail = mbedtls_get_bytes_avail,
+    .handshake = esp_mbedtls_handshake,
+    .read = esp_mbedtls_read,
+    .write = esp_mbedtls_write,
+    .conn_delete = esp_mbedtls_conn_delete,
+    .get_ssl_context = esp_mbedtls_get_ssl_context,
+    .get_bytes_avail = esp_mbedtls_get_bytes_avail,
     .get_ciphersuites_list = mbedtls_ssl_list_ciphersuites,
 };

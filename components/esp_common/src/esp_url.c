@@ -39,6 +39,12 @@ static esp_err_t copy(char **slot, const char *value)
     return value != NULL ? take(slot, value, value + strlen(value)) : ESP_OK;
 }
 
+/* A scheme's character after its first: ALPHA / DIGIT / "+" / "-" / "." */
+static bool is_scheme_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
+}
+
 /* The length of the scheme that starts s (3.1: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"),
  * or 0 when s does not start with one. */
 static size_t scheme_len(const char *s, const char *end)
@@ -47,7 +53,7 @@ static size_t scheme_len(const char *s, const char *end)
         return 0;
     }
     const char *p = s + 1;
-    while (p < end && (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.')) {
+    while (p < end && is_scheme_char(*p)) {
         p++;
     }
     return p < end && *p == ':' ? (size_t)(p - s) : 0;
@@ -318,6 +324,17 @@ static size_t len_or_0(const char *s)
     return s != NULL ? strlen(s) : 0;
 }
 
+static const char *or_empty(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
+/* mark when the part it introduces is there, else nothing */
+static const char *mark_if(const char *part, const char *mark)
+{
+    return part != NULL ? mark : "";
+}
+
 char *esp_url_to_string(const esp_url_t *url)
 {
     if (url == NULL || url->path == NULL) {
@@ -336,12 +353,11 @@ char *esp_url_to_string(const esp_url_t *url)
         n += (size_t)snprintf(s + n, cap - n, "%s:", url->scheme);
     }
     if (url->host != NULL) {
-        n += (size_t)snprintf(s + n, cap - n, "//%s%s", url->userinfo != NULL ? url->userinfo : "",
-                              url->userinfo != NULL ? "@" : "");
+        n += (size_t)snprintf(s + n, cap - n, "//%s%s", or_empty(url->userinfo), mark_if(url->userinfo, "@"));
         n += (size_t)esp_url_format_host(s + n, cap - n, url->host, url->port);
     }
-    snprintf(s + n, cap - n, "%s%s%s%s%s", url->path, url->query != NULL ? "?" : "", url->query != NULL ? url->query : "",
-             url->fragment != NULL ? "#" : "", url->fragment != NULL ? url->fragment : "");
+    snprintf(s + n, cap - n, "%s%s%s%s%s", url->path, mark_if(url->query, "?"), or_empty(url->query),
+             mark_if(url->fragment, "#"), or_empty(url->fragment));
     return s;
 }
 

@@ -17,6 +17,28 @@
 #include "tls_cut_peer.h"
 #include "tls_test.h"
 
+/* perform() with tag's warnings and errors logged (the tests run with logging off), what it logs
+ * on stderr into out. */
+static esp_err_t perform_logged(esp_http_client_handle_t client, const char *tag, char *out, size_t len)
+{
+    char path[] = "/tmp/portls-http-log-XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    esp_log_level_set(tag, ESP_LOG_WARN);
+    esp_err_t err = esp_http_client_perform(client);
+    esp_log_level_set(tag, ESP_LOG_NONE);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ssize_t n = pread(fd, out, len - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return err;
+}
+
 static void test_get_http_and_https(void **state)
 {
     (void)state;
@@ -366,8 +388,10 @@ static void test_basic_is_refused_where_it_would_leak(void **state)
     esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data, .username = "portls",
                                      .password = "secret", .auth_type = HTTP_AUTH_TYPE_DIGEST };
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
-    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    char log[1024];
+    assert_int_equal(perform_logged(client, "http_auth", log, sizeof(log)), ESP_OK);
     assert_int_equal(esp_http_client_get_status_code(client), 401);
+    assert_non_null(strstr(log, "a 401 asks for Basic; this client is configured for Digest"));
     esp_http_client_cleanup(client);
 
     seen_t seen = { 0 };
@@ -380,8 +404,9 @@ static void test_basic_is_refused_where_it_would_leak(void **state)
     url_of(url, sizeof(url), false, "/echo-auth");
     assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
     seen = (seen_t){ 0 };
-    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(perform_logged(client, "http_auth", log, sizeof(log)), ESP_OK);
     assert_string_equal(seen.body, SENT_NONE);
+    assert_non_null(strstr(log, "Basic credentials refused over plain http to localhost")); /* and why */
     url_of(url, sizeof(url), false, "/private/secret.txt");
     assert_int_equal(esp_http_client_set_url(client, url), ESP_OK);
     esp_http_client_set_authtype(client, HTTP_AUTH_TYPE_NONE); /* a 401 asking for Basic is not answered */
@@ -697,28 +722,6 @@ static void test_digest_auth(void **state)
     test_server_stop(&ts);
 }
 
-/* perform() with the response parser's errors logged (the tests run with logging off), what it
- * logs on stderr into out. */
-static esp_err_t perform_logged(esp_http_client_handle_t client, char *out, size_t len)
-{
-    char path[] = "/tmp/portls-http-log-XXXXXX";
-    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
-    assert_true(fd >= 0 && saved >= 0);
-    fflush(stderr);
-    assert_true(dup2(fd, STDERR_FILENO) >= 0);
-    esp_log_level_set("http_response", ESP_LOG_ERROR);
-    esp_err_t err = esp_http_client_perform(client);
-    esp_log_level_set("http_response", ESP_LOG_NONE);
-    fflush(stderr);
-    dup2(saved, STDERR_FILENO);
-    close(saved);
-    ssize_t n = pread(fd, out, len - 1, 0);
-    out[n > 0 ? n : 0] = '\0';
-    close(fd);
-    unlink(path);
-    return err;
-}
-
 static void expect_failure(ts_mode_t mode, int buffer_size, esp_err_t expected)
 {
     test_server_t ts;
@@ -848,7 +851,7 @@ static void test_server_failures(void **state)
     test_server_start(&cut, TS_TRUNCATED, NULL);
     esp_http_client_handle_t cut_client = client_of_test_server(&cut, 0, &(seen_t){ 0 });
     char log[1024];
-    assert_int_equal(perform_logged(cut_client, log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
+    assert_int_equal(perform_logged(cut_client, "http_response", log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
     assert_non_null(strstr(log, "the body ended early (10 of 100 bytes)"));
     esp_http_client_cleanup(cut_client);
     test_server_stop(&cut);
@@ -879,7 +882,7 @@ static void test_body_until_close_cut_mid_record(void **state)
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
     assert_non_null(client);
     char log[1024]; /* no length to give: how much came, and that the connection failed */
-    assert_int_equal(perform_logged(client, log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
+    assert_int_equal(perform_logged(client, "http_response", log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
     assert_non_null(strstr(log, "the body ended early, after 16 bytes: the connection failed before the body's end"));
     assert_null(strstr(log, "of -1 bytes"));
     assert_string_equal(seen.body, "the first part, ");

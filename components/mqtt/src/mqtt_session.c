@@ -227,6 +227,22 @@ static int deliver_rest(esp_mqtt_client_handle_t client, esp_mqtt_event_t *ev, s
     return 0;
 }
 
+/* The answer to a PUBLISH that was delivered (or, a QoS 2 duplicate, skipped): PUBACK for QoS 1,
+ * PUBREC for QoS 2 once its id is remembered. @return 0, or -1 (noted). */
+static int acknowledge_publish(esp_mqtt_client_handle_t client, const mqtt_publish_t *p, bool duplicate)
+{
+    if (p->qos == 0) {
+        return 0;
+    }
+    if (p->qos == 1) {
+        return send_ack(client, MQTT_PUBACK, p->msg_id);
+    }
+    if (!duplicate && !qos2_remember(client, p->msg_id)) {
+        return out_of_memory(client);
+    }
+    return send_ack(client, MQTT_PUBREC, p->msg_id);
+}
+
 static int handle_publish(esp_mqtt_client_handle_t client, const mqtt_fixed_header_t *h)
 {
     size_t first = h->remaining < client->in_size ? h->remaining : client->in_size;
@@ -250,13 +266,7 @@ static int handle_publish(esp_mqtt_client_handle_t client, const mqtt_fixed_head
     if (deliver_rest(client, &ev, p.payload_len, !duplicate) != 0) {
         return -1;
     }
-    if (p.qos == 1) {
-        return send_ack(client, MQTT_PUBACK, p.msg_id);
-    }
-    if (p.qos == 2 && !duplicate && !qos2_remember(client, p.msg_id)) {
-        return out_of_memory(client);
-    }
-    return p.qos == 2 ? send_ack(client, MQTT_PUBREC, p.msg_id) : 0;
+    return acknowledge_publish(client, &p, duplicate);
 }
 
 /* PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
@@ -307,6 +317,22 @@ static int handle_suback(esp_mqtt_client_handle_t client, const mqtt_fixed_heade
     return 0;
 }
 
+/* A packet other than PUBLISH, its body read whole into client->in. */
+static int handle_whole_packet(esp_mqtt_client_handle_t client, const mqtt_fixed_header_t *h)
+{
+    switch (h->type) {
+    case MQTT_SUBACK:
+        return handle_suback(client, h);
+    case MQTT_PINGRESP:
+        client->ping_outstanding = false;
+        return h->remaining == 0 ? 0 : protocol_error(client, "a PINGRESP with a body");
+    case MQTT_CONNACK:
+        return protocol_error(client, "a second CONNACK");
+    default:
+        return handle_ack(client, h);
+    }
+}
+
 int mqtt_read_packet(esp_mqtt_client_handle_t client)
 {
     int first = esp_transport_read(client->transport, (char *)client->in, 1, 0);
@@ -326,17 +352,7 @@ int mqtt_read_packet(esp_mqtt_client_handle_t client)
     if (read_exact(client, client->in, h.remaining) != 0) {
         return -1;
     }
-    switch (h.type) {
-    case MQTT_SUBACK:
-        return handle_suback(client, &h);
-    case MQTT_PINGRESP:
-        client->ping_outstanding = false;
-        return h.remaining == 0 ? 0 : protocol_error(client, "a PINGRESP with a body");
-    case MQTT_CONNACK:
-        return protocol_error(client, "a second CONNACK");
-    default:
-        return handle_ack(client, &h);
-    }
+    return handle_whole_packet(client, &h);
 }
 
 /* ---- connecting, without the lock ---- */

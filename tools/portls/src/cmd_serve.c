@@ -158,10 +158,24 @@ static int check_cert_and_key(const serve_opts_t *o)
     return rc;
 }
 
+/* Reads --cert, --key and --cacert, and checks that the first two are a pair. @return 0 or -1. */
+static int load_files(serve_opts_t *o)
+{
+    if (cli_load("serve", o->cert, &o->cert_file) != 0) {
+        return -1;
+    }
+    if (cli_load("serve", o->key, &o->key_file) != 0) {
+        return -1;
+    }
+    if (cli_load("serve", o->cacert, &o->ca_file) != 0) {
+        return -1;
+    }
+    return check_cert_and_key(o);
+}
+
 static int configure(serve_opts_t *o)
 {
-    if (cli_load("serve", o->cert, &o->cert_file) || cli_load("serve", o->key, &o->key_file) ||
-        cli_load("serve", o->cacert, &o->ca_file) || check_cert_and_key(o) != 0) {
+    if (load_files(o) != 0) {
         return -1;
     }
     o->cfg.servercert_buf = o->cert_file.data;
@@ -185,16 +199,33 @@ static int set_nonblocking(int fd)
     return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/* Makes fd a non-blocking listener on ai's address. @return 0, or -1 with errno set. */
+static int start_listening(int fd, const struct addrinfo *ai)
+{
+    int one = 1;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        return -1;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) {
+        return -1;
+    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        return -1;
+    }
+    if (listen(fd, 16) != 0) {
+        return -1;
+    }
+    return set_nonblocking(fd);
+}
+
 /* A non-blocking listening socket on one address. @return it, or -1 with errno set. */
 static int listen_on(const struct addrinfo *ai)
 {
-    int one = 1;
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0) {
         return -1;
     }
-    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 16) != 0 || set_nonblocking(fd) != 0) {
+    if (start_listening(fd, ai) != 0) {
         int saved = errno;
         close(fd);
         errno = saved;
