@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flash_fixture.h"
 #include "portls_format.h"
@@ -42,6 +43,19 @@ const char *ota_test_url(const char *path)
     char *u = ring[next++ % 8];
     snprintf(u, sizeof(ring[0]), "https://localhost:%d/%s", nginx_group.https_port, path);
     return u;
+}
+
+int ota_test_accesses(const char *path, int want, nginx_access_t *log, int max)
+{
+    char marker[128];
+    snprintf(marker, sizeof(marker), " %s HTTP/1.1 ", path);
+    int64_t deadline = test_now_ms() + 10000;
+    int n;
+    while ((n = nginx_accesses(&nginx_group, marker, log, max)) < want && test_now_ms() < deadline) {
+        usleep(10000);
+    }
+    assert_true(n >= want);
+    return n;
 }
 
 esp_http_client_config_t ota_test_http_config(const char *url)

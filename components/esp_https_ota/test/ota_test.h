@@ -20,6 +20,11 @@ size_t ota_test_serve_image(const char *name, const char *version, size_t payloa
 /* "https://localhost:<https_port>/<path>", in a ring of 8 static buffers. */
 const char *ota_test_url(const char *path);
 
+/* The access log's lines for path ("/name"), once there are want of them (nginx writes a line when
+ * it is done with a request, which may be after the client is): 10 s at most, then asserted.
+ * @return how many (<= max) */
+int ota_test_accesses(const char *path, int want, nginx_access_t *log, int max);
+
 /* A config for url, verified with the test CA. */
 esp_http_client_config_t ota_test_http_config(const char *url);
 

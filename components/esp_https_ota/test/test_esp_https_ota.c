@@ -76,26 +76,11 @@ static esp_err_t ota_url(const char *path)
     return esp_https_ota(&cfg);
 }
 
-/* The access log's lines for path, once there are want of them (nginx writes a line when it is
- * done with a request, which may be after the client is). */
-static int accesses(const char *path, int want, nginx_access_t *log, int max)
-{
-    char marker[128];
-    snprintf(marker, sizeof(marker), " %s HTTP/1.1 ", path);
-    int64_t deadline = test_now_ms() + 10000;
-    int n;
-    while ((n = nginx_accesses(&nginx_group, marker, log, max)) < want && test_now_ms() < deadline) {
-        usleep(10000);
-    }
-    assert_true(n >= want);
-    return n;
-}
-
 /* The access for path whose Range header was range. */
 static nginx_access_t access_with_range(const char *path, int want, const char *range)
 {
     nginx_access_t log[16];
-    int n = accesses(path, want, log, 16), i = 0;
+    int n = ota_test_accesses(path, want, log, 16), i = 0;
     while (i < n && strcmp(log[i].range, range) != 0) {
         i++;
     }
@@ -177,7 +162,7 @@ static void test_redirects_with_a_cap(void **state)
     http = ota_test_http_config(ota_test_url("loop"));
     assert_int_equal(esp_https_ota(&cfg), ESP_ERR_HTTP_MAX_REDIRECT); /* 10 by default */
     nginx_access_t log[16];
-    assert_int_equal(accesses("/loop", 11, log, 16), 11);
+    assert_int_equal(ota_test_accesses("/loop", 11, log, 16), 11);
 }
 
 static char s_etag[128];
@@ -224,7 +209,7 @@ static void test_not_modified(void **state)
     assert_int_equal(esp_https_ota(&cfg), ESP_ERR_INVALID_RESPONSE);
     assert_string_equal(boot_label(), "factory");
     nginx_access_t log[8];
-    assert_int_equal(accesses("/nm.bin", 3, log, 8), 3); /* the HEAD for the ETag, the GET's 304, the HEAD's */
+    assert_int_equal(ota_test_accesses("/nm.bin", 3, log, 8), 3); /* the HEAD for the ETag, the GET's 304, the HEAD's */
     assert_int_equal(log[1].status, 304);
     assert_int_equal(log[2].status, 304);
 }
@@ -282,7 +267,7 @@ static void test_partial_download_on_one_connection(void **state)
     assert_string_equal(boot_label(), "ota_0");
     nginx_access_t log[16];
     int ranges = (int)((s_len + 4095) / 4096);
-    int n = accesses("/partial.bin", 1 + ranges, log, 16);
+    int n = ota_test_accesses("/partial.bin", 1 + ranges, log, 16);
     assert_int_equal(n, 1 + ranges);
     assert_int_equal(log[0].status, 200); /* HEAD */
     for (int i = 1; i < n; i++) {
@@ -376,7 +361,7 @@ static void test_resumption_from_a_server_without_ranges(void **state)
     snprintf(want, sizeof(want), "bytes=%d-", written);
     assert_int_equal(access_with_range("/norange/nr.bin", 3, want).status, 200); /* ignored */
     nginx_access_t log[8];
-    int n = accesses("/norange/nr.bin", 3, log, 8);
+    int n = ota_test_accesses("/norange/nr.bin", 3, log, 8);
     assert_int_equal(n, 3); /* the interrupted one, the ignored Range, the whole image again */
     assert_int_equal(log[0].status + log[1].status + log[2].status, 600);
     /* a partial download's first range (from 0) answered with the whole image is right */
