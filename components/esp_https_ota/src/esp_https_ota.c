@@ -503,9 +503,11 @@ static esp_err_t read_header(esp_https_ota_t *h)
         if (n == -ESP_ERR_HTTP_EAGAIN) {
             continue;
         }
-        if (n <= 0) {
+        if (n < 0) {
             ESP_LOGE(TAG, "Connection closed, errno = %d", errno);
-            break;
+        }
+        if (n <= 0) {
+            break; /* 0: the end of a body that runs until the connection closes */
         }
         got += n;
     }
