@@ -91,6 +91,10 @@ static void write_config(const nginx_t *n)
             "    location /norange/ { max_ranges 0; alias %s/www/; }\n"
             "    location /redir/ { rewrite ^/redir/(.*)$ /$1 redirect; }\n"
             "    location /slow/ { limit_rate 16k; alias %s/www/; }\n"
+            "    location /firstrange/ {\n"
+            "      if ($http_range !~ \"^bytes=0-\") { rewrite ^/firstrange/(.*)$ /norange/$1 last; }\n"
+            "      alias %s/www/;\n"
+            "    }\n"
             "  }\n"
             "  server {\n"
             "    listen 127.0.0.1:%d ssl;\n"
@@ -104,7 +108,7 @@ static void write_config(const nginx_t *n)
             "}\n",
             d, d, d, d, d, d, d, d, suites, n->http_port, n->http_port, n->https_port, n->alt_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port,
-            n->http_port, d, d, n->mtls_port,
+            n->http_port, d, d, d, n->mtls_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
 }

@@ -23,6 +23,7 @@
  *   /norange/<file>       any file of the site, ignoring Range (always 200, the whole file)
  *   /redir/<path>         302 to /<path>: each /redir/ in front is one more redirect
  *   /slow/<file>          any file of the site, sent at 16 KiB/s
+ *   /firstrange/<file>    any file of the site, taking a Range only from byte 0 (another: 200)
  * Every file answers HEAD, Range (206, or 416 past its end) and If-None-Match with its ETag (304),
  * as nginx serves static files.
  * The plain HTTP port listens on 127.0.0.1 and on [::1].

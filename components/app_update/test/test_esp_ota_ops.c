@@ -544,6 +544,25 @@ static void test_without_otadata(void **state)
     fixture_power_on(fixture_path);
 }
 
+/* Nothing bootable: no running app, and the first slot is the one to update. The test app is not
+ * an OTA slot to set to boot (v5.5 took it for ota_0). */
+static void test_nothing_booted_and_the_test_app(void **state)
+{
+    (void)state;
+    fixture_part_t parts[8];
+    memcpy(parts, fixture_standard, fixture_standard_count * sizeof(parts[0]));
+    parts[fixture_standard_count] = (fixture_part_t){ "test", PART_TYPE_APP, PART_SUBTYPE_TEST, 0x40000, 0x10000, 0 };
+    char *flash = fixture_flash_create(0x50000, parts, fixture_standard_count + 1);
+    fixture_power_on(flash);
+    assert_null(esp_ota_get_running_partition());
+    assert_ptr_equal(esp_ota_get_next_update_partition(NULL), part("ota_0"));
+    fixture_flash_image(flash, 0x40000, "7.0");
+    assert_int_equal(esp_ota_set_boot_partition(part("test")), ESP_ERR_INVALID_ARG);
+    assert_ptr_equal(esp_ota_get_boot_partition(), part("factory")); /* empty otadata */
+    fixture_remove(flash);
+    fixture_power_on(fixture_path);
+}
+
 /* A partition-table update: its first bytes must be a table entry, and it must verify. */
 static void test_partition_table_final(void **state)
 {
@@ -599,6 +618,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_partition_errors, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_without_otadata, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_partition_table_final, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_booted_and_the_test_app, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -368,6 +368,18 @@ static void test_resumption_from_a_server_without_ranges(void **state)
     esp_http_client_config_t http = ota_test_http_config(ota_test_url("norange/nr.bin"));
     esp_https_ota_config_t cfg = { .http_config = &http, .partial_http_download = true, .max_http_request_size = 4096 };
     assert_int_equal(esp_https_ota(&cfg), ESP_OK);
+    /* a server that takes the first range and answers the next with the whole image: that body is
+     * not written at the second range's offset; the download fails there */
+    http.url = ota_test_url("firstrange/nr.bin");
+    cfg.partition.staging = part("ota_1"); /* empty */
+    fixture_capture_start(ESP_LOG_WARN);
+    esp_err_t err = esp_https_ota(&cfg);
+    fixture_capture_expect("Server ignored the requested Range header (status 200)");
+    assert_int_equal(err, ESP_FAIL);
+    uint8_t byte;
+    assert_int_equal(esp_partition_read(part("ota_1"), 4096, &byte, 1), ESP_OK);
+    assert_int_equal(byte, 0xFF); /* nothing past the first range */
+    assert_string_equal(boot_label(), "ota_0");
 }
 
 /* bulk_flash_erase erases the image's size at the start; otherwise each sector as writes reach it. */
