@@ -70,6 +70,17 @@ static void example_ota_res_save_ota_cfg(const char *file, int nvs_ota_wr_len, c
 
 /* ---- the example ---- */
 
+/* What the events without data say. */
+static const char *const event_texts[] = {
+    [ESP_HTTPS_OTA_START] = "OTA started",
+    [ESP_HTTPS_OTA_CONNECTED] = "Connected to server",
+    [ESP_HTTPS_OTA_GET_IMG_DESC] = "Reading Image Description",
+    [ESP_HTTPS_OTA_DECRYPT_CB] = "Callback to decrypt function",
+    [ESP_HTTPS_OTA_FINISH] = "OTA finish",
+    [ESP_HTTPS_OTA_ABORT] = "OTA abort",
+};
+
+/* Event handler for catching system events */
 static void event_handler(void *arg, esp_event_base_t event_base, int32_t event_id, void *event_data)
 {
     (void)arg;
@@ -77,23 +88,11 @@ static void event_handler(void *arg, esp_event_base_t event_base, int32_t event_
         return;
     }
     switch (event_id) {
-    case ESP_HTTPS_OTA_START:
-        ESP_LOGI(TAG, "OTA started");
-        break;
-    case ESP_HTTPS_OTA_CONNECTED:
-        ESP_LOGI(TAG, "Connected to server");
-        break;
-    case ESP_HTTPS_OTA_GET_IMG_DESC:
-        ESP_LOGI(TAG, "Reading Image Description");
-        break;
     case ESP_HTTPS_OTA_VERIFY_CHIP_ID:
         ESP_LOGI(TAG, "Verifying chip id of new image: %d", *(esp_chip_id_t *)event_data);
         break;
     case ESP_HTTPS_OTA_VERIFY_CHIP_REVISION:
         ESP_LOGI(TAG, "Verifying chip revision of new image: %d", *(uint16_t *)event_data);
-        break;
-    case ESP_HTTPS_OTA_DECRYPT_CB:
-        ESP_LOGI(TAG, "Callback to decrypt function");
         break;
     case ESP_HTTPS_OTA_WRITE_FLASH:
         ESP_LOGD(TAG, "Writing to flash: %d written", *(int *)event_data);
@@ -101,11 +100,8 @@ static void event_handler(void *arg, esp_event_base_t event_base, int32_t event_
     case ESP_HTTPS_OTA_UPDATE_BOOT_PARTITION:
         ESP_LOGI(TAG, "Boot partition updated. Next Partition: %d", *(esp_partition_subtype_t *)event_data);
         break;
-    case ESP_HTTPS_OTA_FINISH:
-        ESP_LOGI(TAG, "OTA finish");
-        break;
-    case ESP_HTTPS_OTA_ABORT:
-        ESP_LOGI(TAG, "OTA abort");
+    default:
+        ESP_LOGI(TAG, "%s", event_texts[event_id]);
         break;
     }
 }

@@ -364,6 +364,24 @@ static esp_err_t erase_ahead(const ota_ops_entry_t *it, size_t size)
     return ESP_OK;
 }
 
+/* The write itself, after the checks: the erase ahead in sequential mode, then the bytes. */
+static esp_err_t write_at_end(ota_ops_entry_t *it, const uint8_t *data, size_t size)
+{
+    esp_err_t err = it->need_erase ? erase_ahead(it, size) : ESP_OK;
+    if (err == ESP_OK) {
+        err = esp_partition_write(it->staging, it->wrote_size, data, size);
+    }
+    if (err != ESP_OK) {
+        return err;
+    }
+    if (it->wrote_size < HEAD_LEN) {
+        size_t n = size < HEAD_LEN - it->wrote_size ? size : HEAD_LEN - it->wrote_size;
+        memcpy(it->head + it->wrote_size, data, n);
+    }
+    it->wrote_size += (uint32_t)size;
+    return ESP_OK;
+}
+
 esp_err_t esp_ota_write(esp_ota_handle_t handle, const void *data, size_t size)
 {
     if (data == NULL) {
@@ -379,20 +397,7 @@ esp_err_t esp_ota_write(esp_ota_handle_t handle, const void *data, size_t size)
         return ESP_ERR_INVALID_ARG;
     }
     esp_err_t err = check_head(it, data, size);
-    if (err == ESP_OK && it->need_erase) {
-        err = erase_ahead(it, size);
-    }
-    if (err == ESP_OK) {
-        err = esp_partition_write(it->staging, it->wrote_size, data, size);
-    }
-    if (err == ESP_OK) {
-        if (it->wrote_size < HEAD_LEN) {
-            size_t n = size < HEAD_LEN - it->wrote_size ? size : HEAD_LEN - it->wrote_size;
-            memcpy(it->head + it->wrote_size, data, n);
-        }
-        it->wrote_size += (uint32_t)size;
-    }
-    return err;
+    return err == ESP_OK ? write_at_end(it, data, size) : err;
 }
 
 esp_err_t esp_ota_write_with_offset(esp_ota_handle_t handle, const void *data, size_t size, uint32_t offset)
@@ -629,8 +634,9 @@ bool esp_ota_check_rollback_is_possible(void)
     return other != NULL && image_validate(other, ESP_IMAGE_VERIFY_SILENT) == ESP_OK;
 }
 
-/* Marks the running app's entry (the active one) valid or invalid. */
-static esp_err_t current_ota_is_workable(bool valid)
+/* Gives the running app's entry (the active one) a state, written if it changed; INVALID only when
+ * another app would boot. */
+static esp_err_t set_running_state(esp_ota_img_states_t state)
 {
     esp_ota_select_entry_t two[2];
     const esp_partition_t *otadata = read_otadata(two);
@@ -641,27 +647,27 @@ static esp_err_t current_ota_is_workable(bool valid)
         ESP_LOGE(TAG, "Running firmware is factory");
         return ESP_FAIL;
     }
-    if (!valid && !esp_ota_check_rollback_is_possible()) {
+    if (state == ESP_OTA_IMG_INVALID && !esp_ota_check_rollback_is_possible()) {
         ESP_LOGE(TAG, "Rollback is not possible, do not have any suitable apps in slots");
         return ESP_ERR_OTA_ROLLBACK_FAILED;
     }
     bool changed;
-    int sector = portls_otadata_set_active_state(two, valid ? ESP_OTA_IMG_VALID : ESP_OTA_IMG_INVALID, &changed);
-    esp_err_t err = changed ? write_otadata(otadata, sector, &two[sector]) : ESP_OK;
-    if (err == ESP_OK && !valid) {
-        ESP_LOGI(TAG, "Rollback to previously worked partition.");
-    }
-    return err;
+    int sector = portls_otadata_set_active_state(two, state, &changed);
+    return changed ? write_otadata(otadata, sector, &two[sector]) : ESP_OK;
 }
 
 esp_err_t esp_ota_mark_app_valid_cancel_rollback(void)
 {
-    return current_ota_is_workable(true);
+    return set_running_state(ESP_OTA_IMG_VALID);
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback(void)
 {
-    return current_ota_is_workable(false);
+    esp_err_t err = set_running_state(ESP_OTA_IMG_INVALID);
+    if (err == ESP_OK) {
+        ESP_LOGI(TAG, "Rollback to previously worked partition.");
+    }
+    return err;
 }
 
 esp_err_t esp_ota_mark_app_invalid_rollback_and_reboot(void)
@@ -719,27 +725,37 @@ esp_err_t esp_ota_get_state_partition(const esp_partition_t *partition, esp_ota_
     return ESP_ERR_NOT_FOUND;
 }
 
+/* The app the inactive otadata entry selects, if it is not the running one.
+ * @param[out] sector the inactive entry's sector */
+static const esp_partition_t *last_boot_app(const esp_ota_select_entry_t two[2], int *sector)
+{
+    uint32_t count = esp_ota_get_app_partition_count();
+    int active = bootloader_common_get_active_otadata((esp_ota_select_entry_t *)two);
+    if (active == -1 || count == 0) {
+        return NULL;
+    }
+    const esp_ota_select_entry_t *inactive = &two[active ^ 1];
+    if (inactive->ota_seq == UINT32_MAX || inactive->crc != bootloader_common_ota_select_crc(inactive)) {
+        return NULL;
+    }
+    *sector = active ^ 1;
+    const esp_partition_t *last = ota_slot(slot_of(inactive, count)), *running = esp_ota_get_running_partition();
+    return running != NULL && last != running ? last : NULL;
+}
+
 /* The app the inactive entry selects (erased unless skip_app), then the inactive sector. */
 static esp_err_t erase_last_boot_app_partition(bool skip_app)
 {
     esp_ota_select_entry_t two[2];
     const esp_partition_t *otadata = read_otadata(two);
-    uint32_t count = esp_ota_get_app_partition_count();
-    int active = otadata != NULL ? bootloader_common_get_active_otadata(two) : -1;
-    if (active == -1 || count == 0) {
-        return ESP_FAIL;
-    }
-    const esp_ota_select_entry_t *inactive = &two[active ^ 1];
-    if (inactive->ota_seq == UINT32_MAX || inactive->crc != bootloader_common_ota_select_crc(inactive)) {
-        return ESP_FAIL;
-    }
-    const esp_partition_t *last = ota_slot(slot_of(inactive, count)), *running = esp_ota_get_running_partition();
-    if (last == NULL || running == NULL || last == running) {
+    int sector;
+    const esp_partition_t *last = otadata != NULL ? last_boot_app(two, &sector) : NULL;
+    if (last == NULL) {
         return ESP_FAIL;
     }
     esp_err_t err = skip_app ? ESP_OK : esp_partition_erase_range(last, 0, last->size);
     if (err == ESP_OK) {
-        err = esp_partition_erase_range(otadata, (size_t)(active ^ 1) * otadata->erase_size, otadata->erase_size);
+        err = esp_partition_erase_range(otadata, (size_t)sector * otadata->erase_size, otadata->erase_size);
     }
     return err;
 }

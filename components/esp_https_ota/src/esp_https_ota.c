@@ -107,36 +107,46 @@ static bool range_ignored(const esp_https_ota_t *h, int status)
     return h->range_start >= 0 && status != HttpStatus_PartialContent && (h->range_start > 0 || h->ota_resumption);
 }
 
+static bool is_redirect(int status)
+{
+    return status == HttpStatus_MovedPermanently || status == HttpStatus_Found || status == HttpStatus_SeeOther ||
+           status == HttpStatus_TemporaryRedirect || status == HttpStatus_PermanentRedirect;
+}
+
+static esp_err_t follow_redirect(esp_https_ota_t *h)
+{
+    if (--h->max_redirects < 0) {
+        ESP_LOGE(TAG, "Too many redirects (the limit is max_redirection_count)");
+        return ESP_ERR_HTTP_MAX_REDIRECT;
+    }
+    esp_err_t err = esp_http_client_set_redirection(h->http_client);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "URL redirection Failed");
+    }
+    return err;
+}
+
+static esp_err_t answer_401(esp_https_ota_t *h)
+{
+    if (h->max_authorization_retries-- == 0) {
+        ESP_LOGE(TAG, "Reached max_authorization_retries (%d)", HttpStatus_Unauthorized);
+        return ESP_FAIL;
+    }
+    esp_err_t err = esp_http_client_add_auth(h->http_client);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "Authorization Failed");
+    }
+    return err;
+}
+
 /* The status of a response: ESP_OK to read its body, *again to make the request once more. */
 static esp_err_t handle_status(esp_https_ota_t *h, int status, bool *again)
 {
-    *again = false;
-    if (status == HttpStatus_MovedPermanently || status == HttpStatus_Found || status == HttpStatus_SeeOther ||
-        status == HttpStatus_TemporaryRedirect || status == HttpStatus_PermanentRedirect) {
-        *again = true;
-        if (--h->max_redirects < 0) {
-            ESP_LOGE(TAG, "Too many redirects (the limit is max_redirection_count)");
-            return ESP_ERR_HTTP_MAX_REDIRECT;
-        }
-        esp_err_t err = esp_http_client_set_redirection(h->http_client);
-        if (err != ESP_OK) {
-            ESP_LOGE(TAG, "URL redirection Failed");
-        }
-        return err;
+    *again = is_redirect(status) || status == HttpStatus_Unauthorized;
+    if (is_redirect(status)) {
+        return follow_redirect(h);
     }
-    if (status == HttpStatus_Unauthorized) {
-        *again = true;
-        if (h->max_authorization_retries-- == 0) {
-            ESP_LOGE(TAG, "Reached max_authorization_retries (%d)", status);
-            return ESP_FAIL;
-        }
-        esp_err_t err = esp_http_client_add_auth(h->http_client);
-        if (err != ESP_OK) {
-            ESP_LOGE(TAG, "Authorization Failed");
-        }
-        return err;
-    }
-    return ESP_OK;
+    return status == HttpStatus_Unauthorized ? answer_401(h) : ESP_OK;
 }
 
 /* The statuses that end the request. */
@@ -370,16 +380,20 @@ static esp_err_t restart_from_zero(esp_https_ota_t *h, esp_err_t err)
     return http_connect(h);
 }
 
-/* Connects to the image: the HEAD of a partial download, the Range of a resumption, the request. */
+/* What comes before the first request: the HEAD of a partial download, or the Range of a
+ * resumption (v5.5.4: even from 0, to learn whether the server takes ranges). */
+static esp_err_t prepare_first_request(esp_https_ota_t *h)
+{
+    if (h->partial_http_download) {
+        return head_request(h);
+    }
+    return h->ota_resumption ? set_range(h, h->binary_file_len, -1) : ESP_OK;
+}
+
+/* Connects to the image: what comes first, the request, and a refused resumption's fallback. */
 static esp_err_t connect_image(esp_https_ota_t *h)
 {
-    esp_err_t err = ESP_OK;
-    if (h->ota_resumption && !h->partial_http_download) {
-        err = set_range(h, h->binary_file_len, -1); /* v5.5.4: even from 0, to learn if ranges work */
-    }
-    if (err == ESP_OK && h->partial_http_download) {
-        err = head_request(h);
-    }
+    esp_err_t err = prepare_first_request(h);
     if (err == ESP_OK) {
         err = http_connect(h);
     }
@@ -418,8 +432,8 @@ static esp_err_t pick_partitions(esp_https_ota_t *h, const esp_https_ota_config_
     return ESP_OK;
 }
 
-/* Everything of begin after the handle exists. */
-static esp_err_t start(esp_https_ota_t *h, const esp_https_ota_config_t *cfg)
+/* The HTTP client: made, its scheme checked, handed to http_client_init_cb. */
+static esp_err_t make_client(esp_https_ota_t *h, const esp_https_ota_config_t *cfg)
 {
     h->http_client = esp_http_client_init(cfg->http_config);
     if (h->http_client == NULL) {
@@ -430,6 +444,13 @@ static esp_err_t start(esp_https_ota_t *h, const esp_https_ota_config_t *cfg)
     if (err == ESP_OK && cfg->http_client_init_cb != NULL && (err = cfg->http_client_init_cb(h->http_client)) != ESP_OK) {
         ESP_LOGE(TAG, "http_client_init_cb returned 0x%x", err);
     }
+    return err;
+}
+
+/* Everything of begin after the handle exists. */
+static esp_err_t start(esp_https_ota_t *h, const esp_https_ota_config_t *cfg)
+{
+    esp_err_t err = make_client(h, cfg);
     if (err == ESP_OK && (err = connect_image(h)) == ESP_OK) {
         dispatch(ESP_HTTPS_OTA_CONNECTED, NULL, 0);
         note_image_length(h);
@@ -773,6 +794,26 @@ esp_err_t esp_https_ota_abort(esp_https_ota_handle_t https_ota_handle)
 
 /* ---- descriptors and figures ---- */
 
+#if !CONFIG_ESP_HTTPS_OTA_DECRYPT_CB
+/* size bytes at image offset 0x20: from flash when resuming, else from the image's first bytes
+ * (read now, written by perform later). */
+static esp_err_t read_description(esp_https_ota_t *h, void *out, size_t size)
+{
+    if ((size_t)h->binary_file_len >= DESC_OFFSET + size) {
+        esp_err_t err = esp_partition_read(h->staging, DESC_OFFSET, out, size);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG, "partition read failed %d", err);
+        }
+        return err;
+    }
+    if (h->head_len == 0 && read_header(h) != ESP_OK) {
+        return ESP_FAIL;
+    }
+    memcpy(out, h->buf + DESC_OFFSET, size);
+    return ESP_OK;
+}
+#endif
+
 /* The descriptor of the image (size bytes at offset 0x20) of a final partition of type type. */
 static esp_err_t get_description(esp_https_ota_t *h, esp_partition_type_t type, void *out, size_t size)
 {
@@ -793,18 +834,7 @@ static esp_err_t get_description(esp_https_ota_t *h, esp_partition_type_t type, 
         ESP_LOGE(TAG, "This partition type (%d) is not supported", h->final->type);
         return ESP_FAIL;
     }
-    if ((size_t)h->binary_file_len >= DESC_OFFSET + size) { /* resuming: it is in flash */
-        esp_err_t err = esp_partition_read(h->staging, DESC_OFFSET, out, size);
-        if (err != ESP_OK) {
-            ESP_LOGE(TAG, "partition read failed %d", err);
-        }
-        return err;
-    }
-    if (h->head_len == 0 && read_header(h) != ESP_OK) {
-        return ESP_FAIL;
-    }
-    memcpy(out, h->buf + DESC_OFFSET, size);
-    return ESP_OK;
+    return read_description(h, out, size);
 #endif
 }
 
