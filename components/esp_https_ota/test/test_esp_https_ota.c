@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "esp_image_format.h"
@@ -178,17 +179,24 @@ static esp_err_t refuse(esp_http_client_handle_t client)
     return ESP_ERR_INVALID_RESPONSE;
 }
 
+static esp_err_t keep_etag(esp_http_client_event_t *evt)
+{
+    if (evt->event_id == HTTP_EVENT_ON_HEADER && strcasecmp(evt->header_key, "ETag") == 0) {
+        snprintf(s_etag, sizeof(s_etag), "%s", evt->header_value);
+    }
+    return ESP_OK;
+}
+
 /* The image's ETag, from a HEAD. */
 static void fetch_etag(void)
 {
     esp_http_client_config_t http = ota_test_http_config(ota_test_url("nm.bin"));
     http.method = HTTP_METHOD_HEAD;
+    http.event_handler = keep_etag;
     esp_http_client_handle_t c = esp_http_client_init(&http);
     assert_int_equal(esp_http_client_perform(c), ESP_OK);
-    char *etag;
-    assert_int_equal(esp_http_client_get_response_header(c, "ETag", &etag), ESP_OK);
-    snprintf(s_etag, sizeof(s_etag), "%s", etag);
     esp_http_client_cleanup(c);
+    assert_true(s_etag[0] == '"');
 }
 
 /* http_client_init_cb adds If-None-Match: the unchanged image gives ESP_ERR_HTTP_NOT_MODIFIED
