@@ -1,14 +1,6 @@
 #include "bench_util.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-double bench_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
 
 static int by_value(const void *a, const void *b)
 {

@@ -1,10 +1,8 @@
-/* What the benchmark programs share: a monotonic clock, medians, and their results file. */
+/* What the benchmark programs share: medians and their results file. They time with
+ * esp_timer_get_time(), the library's clock. */
 #pragma once
 
 #include <stdio.h>
-
-/* Milliseconds on the monotonic clock. */
-double bench_now_ms(void);
 
 /* The median of v[0..n) (v is sorted in place). */
 double bench_median(double *v, int n);

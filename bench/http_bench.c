@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "bench_util.h"
+#include "esp_timer.h"
 #include "esp_http_client.h"
 #include "nginx.h"
 #include "tls_test.h"
@@ -93,13 +94,13 @@ static double portls_run(bench_case_t c, const char *marker)
     char url[160];
     url_for(url, sizeof(url), c == DOWNLOAD ? "/download.bin" : "/hello.txt", marker);
     int n = c == KEEP_ALIVE ? KEEP_ALIVE_REQUESTS : c == DOWNLOAD ? 1 : NEW_CONNECTIONS;
-    double start = bench_now_ms();
+    int64_t start = esp_timer_get_time();
     esp_http_client_handle_t client = portls_client(url, c == FULL_HANDSHAKES || c == RESUMED, c == RESUMED);
     for (int i = 0; i < n; i++) {
         must(esp_http_client_perform(client), client);
     }
     esp_http_client_cleanup(client);
-    double seconds = (bench_now_ms() - start) / 1e3;
+    double seconds = (double)(esp_timer_get_time() - start) / 1e6;
     return c == DOWNLOAD ? DOWNLOAD_LEN / seconds / 1e6 : n / seconds;
 }
 
@@ -126,9 +127,9 @@ static double curl_run(bench_case_t c, const char *marker)
     }
     argv[argc] = NULL;
     char out[1024];
-    double start = bench_now_ms();
+    int64_t start = esp_timer_get_time();
     int status = run_program(argv, NULL, out, sizeof(out));
-    double seconds = (bench_now_ms() - start) / 1e3;
+    double seconds = (double)(esp_timer_get_time() - start) / 1e6;
     remove(config);
     if (status != 0) {
         fprintf(stderr, "curl failed (%d): %s\n", status, out);
@@ -145,7 +146,7 @@ static void count_log(const char *marker, measured_t *m)
     int n = 0;
     for (int waited = 0; waited < 100 && n < m->requests; waited++) { /* nginx logs after answering */
         n = nginx_accesses(&nginx_group, marker, log, (int)(sizeof(log) / sizeof(log[0])));
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+        sleep_ms(20);
     }
     for (int i = 0; i < n; i++) {
         bool new_connection = i == 0 || log[i].connection != log[i - 1].connection;

@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_util.h"
+#include "esp_timer.h"
 #include "mosquitto_broker.h"
 #include "mqtt_client.h"
 #include "tls_test.h"
@@ -95,7 +95,7 @@ static run_t portls_run(int qos, int messages, const char *payload)
     snprintf(uri, sizeof(uri), "mqtts://localhost:%d", mosquitto_group.tls_port);
     acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
     size_t before = heap_in_use();
-    double start = bench_now_ms();
+    int64_t start = esp_timer_get_time();
     esp_mqtt_client_config_t cfg = { .broker.address.uri = uri,
                                      .broker.verification.certificate = (const char *)pki("ca.pem")->data };
     esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
@@ -104,8 +104,9 @@ static run_t portls_run(int qos, int messages, const char *payload)
             "esp_mqtt_client_register_event");
     require(esp_mqtt_client_start(client) == ESP_OK, "esp_mqtt_client_start");
     acks_wait(&acks, true, 0);
-    run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
-    start = bench_now_ms();
+    run_t r = { .connect_ms = (double)(esp_timer_get_time() - start) / 1e3,
+                .heap = (double)(heap_in_use() - before) };
+    start = esp_timer_get_time();
     for (int i = 0; i < messages; i++) {
         int id = esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, qos, 0);
         require(qos == 0 ? id == 0 : id > 0, "a publish");
@@ -113,7 +114,7 @@ static run_t portls_run(int qos, int messages, const char *payload)
     int last = esp_mqtt_client_publish(client, "bench/portls", payload, PAYLOAD, 1, 0); /* the last, acknowledged */
     require(last > 0, "the last publish");
     acks_wait(&acks, false, (qos == 1 ? messages : 0) + 1);
-    r.rate = messages / ((bench_now_ms() - start) / 1e3);
+    r.rate = messages / ((double)(esp_timer_get_time() - start) / 1e6);
     esp_mqtt_client_destroy(client);
     return r;
 }
@@ -137,7 +138,7 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
 {
     acks_t acks = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
     size_t before = heap_in_use();
-    double start = bench_now_ms();
+    int64_t start = esp_timer_get_time();
     struct mosquitto *m = mosquitto_new(NULL, true, &acks);
     require(m != NULL, "mosquitto_new");
     mosquitto_connect_callback_set(m, mosq_connected);
@@ -148,8 +149,9 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
                 mosquitto_loop_start(m) == MOSQ_ERR_SUCCESS,
             "libmosquitto's connect");
     acks_wait(&acks, true, 0);
-    run_t r = { .connect_ms = bench_now_ms() - start, .heap = (double)(heap_in_use() - before) };
-    start = bench_now_ms();
+    run_t r = { .connect_ms = (double)(esp_timer_get_time() - start) / 1e3,
+                .heap = (double)(heap_in_use() - before) };
+    start = esp_timer_get_time();
     for (int i = 0; i < messages; i++) {
         require(mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, qos, false) == MOSQ_ERR_SUCCESS,
                 "a libmosquitto publish");
@@ -157,7 +159,7 @@ static run_t mosquitto_run(int qos, int messages, const char *payload)
     require(mosquitto_publish(m, NULL, "bench/mosquitto", PAYLOAD, payload, 1, false) == MOSQ_ERR_SUCCESS,
             "libmosquitto's last publish");
     acks_wait(&acks, false, messages + 1);
-    r.rate = messages / ((bench_now_ms() - start) / 1e3);
+    r.rate = messages / ((double)(esp_timer_get_time() - start) / 1e6);
     mosquitto_disconnect(m);
     mosquitto_loop_stop(m, false);
     mosquitto_destroy(m);

@@ -135,8 +135,9 @@ static void test_failures_say_why(void **state)
     expect_in(out, "publishing to \"a/+\" failed");
 }
 
-/* Without --cafile, TLS is verified with the built-in bundle, as portls connect and get do: the
- * test CA is not in it, so the handshake fails on the chain (not for lack of a trust anchor). */
+/* Without --cafile, TLS is verified as portls connect and get do it: with the built-in bundle, or
+ * the system's trust store in a build without one (on a system mbedTLS). Neither has the test
+ * CA, so the handshake fails on the chain (not for lack of a trust anchor, nor at setup). */
 static void test_bundle_without_cafile(void **state)
 {
     (void)state;
@@ -147,6 +148,25 @@ static void test_bundle_without_cafile(void **state)
     assert_non_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED"));
     assert_non_null(strstr(out, "verify flags: 0x8")); /* not signed by a CA of the bundle */
     assert_null(strstr(out, "ESP_ERR_MBEDTLS_SSL_SETUP_FAILED"));
+}
+
+/* -h ::1 is an IPv6 literal: the URI the tool builds has it in brackets (mqtt://[::1]:port), as
+ * the broker URI parser wants, and the message reaches a subscriber on the IPv4 listener. */
+static void test_ipv6_host(void **state)
+{
+    (void)state;
+    peer_t sub;
+    const char *file = "/tmp/portls-mqtt-tool-v6";
+    mosquitto_sub_start(&sub, file, "tool/v6", 1, 1);
+    char port[16], out[4096];
+    port_arg(port, sizeof(port), mosquitto_group.v6_port);
+    const char *args[] = { "pub", "-h", "::1", "-p", port, "-t", "tool/v6", "-m", "over six", "-q", "1", NULL };
+    int status = run_tool(args, out, sizeof(out));
+    if (status != 0) {
+        print_message("%s\n", out);
+    }
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(spawned_finish(&sub, file), "over six"));
 }
 
 static void test_example_ssl_mutual_auth(void **state)
@@ -173,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_failure_is_reported),
         cmocka_unit_test(test_failures_say_why),
         cmocka_unit_test(test_bundle_without_cafile),
+        cmocka_unit_test(test_ipv6_host),
         cmocka_unit_test(test_example_ssl_mutual_auth),
     };
     return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);

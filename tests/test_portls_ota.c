@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esp_deadline.h"
 #include "esp_flash_partitions.h"
 #include "nginx.h"
 #include "tls_test.h"
@@ -148,9 +149,9 @@ static void expect_in_order(const char *out, const char *const lines[])
 static nginx_access_t wait_access(const char *marker)
 {
     nginx_access_t log[4];
-    int64_t until = test_now_ms() + 10000;
+    esp_deadline_t until = esp_deadline_in_ms(10000);
     int n;
-    while ((n = nginx_accesses(&nginx_group, marker, log, 4)) < 1 && test_now_ms() < until) {
+    while ((n = nginx_accesses(&nginx_group, marker, log, 4)) < 1 && !esp_deadline_expired(until)) {
         usleep(10000);
     }
     if (n != 1) {
@@ -232,9 +233,9 @@ static void test_portls_ota_progress_bar(void **state)
              path_in("flash.img"), cert_path("ca.pem"));
     const char *argv[] = { "script", "-q", "-e", "-c", command, "/dev/null", NULL };
     static char out[262144];
-    int64_t start = test_now_ms();
+    int64_t start = esp_deadline_now_ms();
     assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
-    double seconds = (double)(test_now_ms() - start) / 1000;
+    double seconds = (double)(esp_deadline_now_ms() - start) / 1000;
     int redraws = 0;
     for (const char *p = out; (p = strstr(p, "\r[")) != NULL; p++) {
         redraws++;
@@ -275,8 +276,8 @@ static void test_portls_ota_resume(void **state)
                            cert_path("ca.pem"), "--resume", NULL };
     peer_t child;
     assert_int_equal(peer_spawn(&child, argv, "/dev/null"), 0);
-    int64_t deadline = test_now_ms() + 60000;
-    while (resume_count() < 4096 && test_now_ms() < deadline) {
+    esp_deadline_t deadline = esp_deadline_in_ms(60000);
+    while (resume_count() < 4096 && !esp_deadline_expired(deadline)) {
         usleep(20000);
     }
     assert_int_equal(kill(child.pid, SIGKILL), 0);

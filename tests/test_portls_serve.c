@@ -10,12 +10,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "esp_timer.h"
 #include "tls_test.h"
 
 #define GENEROUS_MS 20000 /* bound of every wait for something that must happen */
@@ -25,12 +23,6 @@ typedef struct {
     peer_t peer; /* peer.port: where the server listens */
     char log[64];
 } server_t;
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
 
 static char *read_log(const server_t *s)
 {
@@ -47,7 +39,7 @@ static char *read_log(const server_t *s)
 /* @return whether the server's output came to contain text within GENEROUS_MS. */
 static bool wait_for_log(const server_t *s, const char *text)
 {
-    for (int64_t end = esp_timer_get_time() + GENEROUS_MS * 1000LL; esp_timer_get_time() < end; sleep_ms(20)) {
+    for (esp_deadline_t end = esp_deadline_in_ms(GENEROUS_MS); !esp_deadline_expired(end); sleep_ms(20)) {
         if (strstr(read_log(s), text) != NULL) {
             return true;
         }
@@ -88,15 +80,15 @@ static server_t *server_start(const char *timeout_ms)
 /* Sends sig and waits for the exit. @return how long it took, in ms; asserts exit status 0. */
 static int server_stop(server_t *s, int sig)
 {
-    int64_t start = esp_timer_get_time();
+    int64_t start = esp_deadline_now_ms();
+    esp_deadline_t end = esp_deadline_in_ms(GENEROUS_MS);
     assert_int_equal(kill(s->peer.pid, sig), 0);
     int status = -1;
     pid_t done = 0;
-    while ((done = waitpid(s->peer.pid, &status, WNOHANG)) == 0 &&
-           esp_timer_get_time() - start < GENEROUS_MS * 1000LL) {
+    while ((done = waitpid(s->peer.pid, &status, WNOHANG)) == 0 && !esp_deadline_expired(end)) {
         sleep_ms(10);
     }
-    int elapsed_ms = (int)((esp_timer_get_time() - start) / 1000);
+    int elapsed_ms = (int)(esp_deadline_now_ms() - start);
     if (done != s->peer.pid) {
         fail_msg("portls serve did not stop within %d ms", GENEROUS_MS); /* kill_leftover() kills it */
     }
@@ -168,7 +160,7 @@ static long server_unread(const server_t *s, int fd)
 /* Waits until the server has read everything the client on fd sent. */
 static void wait_until_server_read(const server_t *s, int fd)
 {
-    for (int64_t end = esp_timer_get_time() + GENEROUS_MS * 1000LL; esp_timer_get_time() < end; sleep_ms(10)) {
+    for (esp_deadline_t end = esp_deadline_in_ms(GENEROUS_MS); !esp_deadline_expired(end); sleep_ms(10)) {
         if (server_unread(s, fd) == 0) {
             return;
         }

@@ -26,6 +26,7 @@ static void write_config(const mosquitto_t *m)
     fprintf(f, "listener %d 127.0.0.1\nprotocol websockets\nallow_anonymous true\n", m->ws_port);
     fprintf(f, "listener %d 127.0.0.1\nprotocol websockets\ncertfile %s\nkeyfile %s\nallow_anonymous true\n",
             m->wss_port, cert, key);
+    fprintf(f, "listener %d ::1\nallow_anonymous true\n", m->v6_port);
     fclose(f);
 }
 
@@ -37,16 +38,16 @@ static void run(mosquitto_t *m)
     assert_int_equal(peer_start_on(&m->peer, "127.0.0.1", m->tcp_port, argv), 0);
 }
 
-/* Five ports, all different. */
+/* The listeners' ports, all different. */
 static void pick_ports(mosquitto_t *m)
 {
-    int *ports[] = { &m->tcp_port, &m->mtls_port, &m->tls_port, &m->ws_port, &m->wss_port };
-    for (int i = 0; i < 5; i++) {
+    int *ports[] = { &m->tcp_port, &m->mtls_port, &m->tls_port, &m->ws_port, &m->wss_port, &m->v6_port };
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         bool taken;
         do {
             *ports[i] = peer_free_port();
             taken = false;
-            for (int j = 0; j < i; j++) {
+            for (size_t j = 0; j < i; j++) {
                 taken = taken || *ports[j] == *ports[i];
             }
         } while (taken);

@@ -7,6 +7,7 @@
  *   tls_port   MQTT over TLS, anonymous
  *   ws_port    MQTT over WebSocket, anonymous
  *   wss_port   MQTT over secure WebSocket, anonymous
+ *   v6_port    MQTT on [::1], anonymous
  * The server certificate is the test PKI's server_ec (localhost, 127.0.0.1).
  */
 #pragma once
@@ -17,7 +18,7 @@
 
 typedef struct {
     peer_t peer;
-    int tcp_port, mtls_port, tls_port, ws_port, wss_port;
+    int tcp_port, mtls_port, tls_port, ws_port, wss_port, v6_port;
     char dir[64];
 } mosquitto_t;
 

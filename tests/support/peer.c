@@ -90,7 +90,7 @@ static bool port_accepts(const char *host, int port)
     return ok;
 }
 
-static void sleep_ms(int ms)
+void sleep_ms(int ms)
 {
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
     nanosleep(&ts, NULL);
@@ -235,6 +235,21 @@ int peer_listen_loopback(int *port)
     }
     *port = ntohs(a.sin_port);
     return fd;
+}
+
+void peer_drain(int fd)
+{
+    char buf[4096];
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    while (poll(&pfd, 1, PEER_CLOSE_WAIT_MS) > 0 && recv(fd, buf, sizeof(buf), 0) > 0) {
+    }
+}
+
+void peer_close_gently(int fd)
+{
+    shutdown(fd, SHUT_WR);
+    peer_drain(fd);
+    close(fd);
 }
 
 int peer_listen_silent(peer_t *p)

@@ -43,10 +43,25 @@ int peer_wait(peer_t *p);
  * thread. @return the socket, or -1. */
 int peer_listen_loopback(int *port);
 
+#define PEER_CLOSE_WAIT_MS 10000 /* how long a server of the tests waits for its client's close */
+
+/* Reads and drops what the other end of fd sends, until it closes, a read fails, or nothing came
+ * for PEER_CLOSE_WAIT_MS. */
+void peer_drain(int fd);
+
+/* Ends a test server's side of a connection with FIN, never RST: shutdown(SHUT_WR) after what it
+ * sent, peer_drain(), then close(). A socket closed with bytes it has not read (the client's
+ * request, its close_notify) sends RST instead, and a reset can reach the client before it has
+ * read what was sent, which a loaded machine makes likely. */
+void peer_close_gently(int fd);
+
 /* A socket that accepts TCP connections (the kernel completes them) and never speaks. */
 int peer_listen_silent(peer_t *p);
 
 void peer_stop(peer_t *p);
+
+/* Sleeps ms milliseconds (the tests' pause between looks at something they wait for). */
+void sleep_ms(int ms);
 
 /* Path of a file of the test PKI, e.g. cert_path("ca.pem"), in a static ring of 32 buffers:
  * valid until 32 more calls. Not thread-safe. */

@@ -159,11 +159,7 @@ static void *run(void *arg)
         serve(p, &c);
     }
     if (c.fd >= 0) {
-        shutdown(c.fd, SHUT_WR); /* FIN, no close_notify; then wait for the client to close */
-        char buf[256];
-        while (readable(c.fd) && recv(c.fd, buf, sizeof(buf), 0) > 0) {
-        }
-        close(c.fd);
+        peer_close_gently(c.fd); /* FIN, no close_notify; closed once the client has */
     }
     SSL_free(c.ssl);
     return NULL;

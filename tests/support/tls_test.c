@@ -1,7 +1,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tls_test.h"
@@ -97,13 +96,6 @@ esp_err_t take_error_errno(esp_tls_t *tls, int *sys_errno)
     assert_int_equal(esp_tls_get_error_handle(tls, &h), ESP_OK);
     assert_int_equal(esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, sys_errno), ESP_OK);
     return esp_tls_get_and_clear_last_error(h, NULL, NULL);
-}
-
-int64_t test_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 ssize_t www_get(esp_tls_t *tls, char *buf, size_t len)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cert_file.h"
+#include "esp_deadline.h" /* the tests time and wait on the library's clock */
 #include "esp_tls.h"
 #include "peer.h"
 
@@ -37,9 +38,6 @@ esp_err_t take_error(esp_tls_t *tls, int *code, int *flags);
 
 /* The error record's esp_err_t, and its errno into *sys_errno; both read and cleared. */
 esp_err_t take_error_errno(esp_tls_t *tls, int *sys_errno);
-
-/* Milliseconds on the monotonic clock, for bounds on how long a call took. */
-int64_t test_now_ms(void);
 
 /* Sends an HTTP/1.0 GET to an `s_server -www` peer and reads the answer's first bytes.
  * @return the bytes read (> 0), or the first failing read/write result. */

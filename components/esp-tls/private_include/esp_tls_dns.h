@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "esp_deadline.h"
 #include "esp_tls.h"
 
 /* One address of the answer, with the port in it. */
@@ -62,10 +63,10 @@ int esp_tls_dns_wait(esp_tls_dns_t *dns, int max_ms);
  * with errno ETIMEDOUT in h. */
 void esp_tls_dns_timed_out(const esp_tls_dns_t *dns, esp_tls_error_handle_t h);
 
-/* esp_tls_dns_start(), then steps and waits until the answer or deadline_us (esp_tls_now_us()).
+/* esp_tls_dns_start(), then steps and waits until the answer or the deadline.
  * @return as esp_tls_dns_step(), never ESP_ERR_NOT_FINISHED; *out is set whenever it is not NULL. */
 esp_err_t esp_tls_dns_resolve(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg,
-                              esp_tls_error_handle_t h, int64_t deadline_us, esp_tls_dns_t **out);
+                              esp_tls_error_handle_t h, esp_deadline_t deadline, esp_tls_dns_t **out);
 
 /* The answer's next address, in the resolver's order; NULL when all were given (or none came). */
 const esp_tls_addr_t *esp_tls_dns_next(esp_tls_dns_t *dns);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "esp_deadline.h"
 #include "esp_timer.h"
 #include "esp_tls.h"
 #include "esp_tls_dns.h"
@@ -62,7 +63,7 @@ struct esp_tls {
     const esp_tls_stack_ops_t *stack;  /* the TLS engine; NULL for plain TCP */
     void *stack_ctx;                   /* engine state, from create_ssl_handle */
     short wait_events;                 /* POLLIN/POLLOUT the connect waits for */
-    int64_t connect_start_us;          /* for timeout_ms across async steps */
+    esp_deadline_t connect_deadline;   /* timeout_ms after the connect began, across its steps */
     int64_t phase_start_us;            /* start of the current timing phase */
     esp_tls_conn_timing_t timing;
     esp_tls_dns_t *dns;                /* the lookup, then its answer, while connecting */
@@ -78,18 +79,6 @@ void esp_tls_error_capture(esp_tls_error_handle_t h, esp_tls_error_type_t type, 
 
 /* Records an esp_err_t together with the errno that caused it. */
 void esp_tls_error_capture_errno(esp_tls_error_handle_t h, esp_err_t err, int sys_errno);
-
-static inline int64_t esp_tls_now_us(void)
-{
-    return esp_timer_get_time();
-}
-
-/* Milliseconds left until deadline_us, rounded up; 0 once it has passed. */
-static inline int esp_tls_ms_until(int64_t deadline_us)
-{
-    int64_t left_us = deadline_us - esp_tls_now_us();
-    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
-}
 
 static inline int esp_tls_timeout_ms(const esp_tls_cfg_t *cfg)
 {

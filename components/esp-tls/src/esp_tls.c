@@ -48,7 +48,7 @@ static int fail(esp_tls_t *tls, esp_err_t err)
 
 static void phase_done(esp_tls_t *tls, int64_t *phase_us)
 {
-    int64_t now = esp_tls_now_us();
+    int64_t now = esp_timer_get_time();
     *phase_us = now - tls->phase_start_us;
     tls->phase_start_us = now;
 }
@@ -82,7 +82,7 @@ static int start_next_address(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
         release_addresses(tls);
         return fail(tls, ESP_OK);
     }
-    tls->phase_start_us = esp_tls_now_us();
+    tls->phase_start_us = esp_timer_get_time();
     tls->conn_state = ESP_TLS_CONNECTING;
     tls->wait_events = POLLOUT;
     return 0;
@@ -109,7 +109,8 @@ static int step_init(esp_tls_t *tls, const char *host, int hostlen, int port, co
         ESP_LOGE(TAG, "secure element, DS and ECDSA peripherals exist only on ESP32 chips");
         return fail(tls, ESP_ERR_NOT_SUPPORTED);
     }
-    tls->connect_start_us = tls->phase_start_us = esp_tls_now_us();
+    tls->phase_start_us = esp_timer_get_time();
+    tls->connect_deadline = esp_deadline_in_ms(esp_tls_timeout_ms(cfg));
     tls->timing = (esp_tls_conn_timing_t){ 0 };
     tls->is_tls = !cfg->is_plain_tcp;
     if (esp_tls_dns_start(host, hostlen, port, cfg, &tls->error.parent, &tls->dns) != ESP_OK) {
@@ -183,11 +184,6 @@ static int conn_step(esp_tls_t *tls, const char *host, int hostlen, int port, co
     }
 }
 
-static int remaining_ms(const esp_tls_t *tls, const esp_tls_cfg_t *cfg)
-{
-    return esp_tls_ms_until(tls->connect_start_us + (int64_t)esp_tls_timeout_ms(cfg) * 1000);
-}
-
 /* The deadline passed: in DNS, the name could not be resolved in time; after it, the connect
  * or the handshake timed out. */
 static int connection_timed_out(esp_tls_t *tls)
@@ -232,8 +228,8 @@ static int conn_new_sync(const char *host, int hostlen, int port, const esp_tls_
         if (rc != 0) {
             return rc;
         }
-        int wait_ms = remaining_ms(tls, cfg);
-        if (wait_ms == 0 || (wait_for_step(tls, wait_ms) == 0 && remaining_ms(tls, cfg) == 0)) {
+        int wait_ms = esp_deadline_ms_left(tls->connect_deadline);
+        if (wait_ms == 0 || (wait_for_step(tls, wait_ms) == 0 && esp_deadline_expired(tls->connect_deadline))) {
             return connection_timed_out(tls);
         }
     }
@@ -245,7 +241,8 @@ static int conn_new_async(const char *host, int hostlen, int port, const esp_tls
         ESP_LOGE(TAG, "esp_tls_conn_new_async needs cfg->non_block = true");
         return fail(tls, ESP_ERR_INVALID_ARG);
     }
-    if (tls->conn_state != ESP_TLS_INIT && tls->conn_state != ESP_TLS_DONE && remaining_ms(tls, cfg) == 0) {
+    if (tls->conn_state != ESP_TLS_INIT && tls->conn_state != ESP_TLS_DONE &&
+        esp_deadline_expired(tls->connect_deadline)) {
         return connection_timed_out(tls);
     }
     return conn_step(tls, host, hostlen, port, cfg);

@@ -632,14 +632,14 @@ void esp_tls_dns_timed_out(const esp_tls_dns_t *dns, esp_tls_error_handle_t h)
 }
 
 esp_err_t esp_tls_dns_resolve(const char *host, int hostlen, int port, const esp_tls_cfg_t *cfg,
-                              esp_tls_error_handle_t h, int64_t deadline_us, esp_tls_dns_t **out)
+                              esp_tls_error_handle_t h, esp_deadline_t deadline, esp_tls_dns_t **out)
 {
     esp_err_t err = esp_tls_dns_start(host, hostlen, port, cfg, h, out);
     if (err != ESP_OK) {
         return err;
     }
     while ((err = esp_tls_dns_step(*out, h)) == ESP_ERR_NOT_FINISHED) {
-        int left_ms = esp_tls_ms_until(deadline_us);
+        int left_ms = esp_deadline_ms_left(deadline);
         if (left_ms == 0) {
             esp_tls_dns_timed_out(*out, h);
             return ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME;

@@ -42,7 +42,7 @@ static esp_err_t session_init(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls_t *
     tls->is_tls = true;
     tls->stack = &esp_tls_mbedtls_ops;
     tls->timing = (esp_tls_conn_timing_t){ 0 };
-    tls->phase_start_us = esp_tls_now_us();
+    tls->phase_start_us = esp_timer_get_time();
     if (tls->stack->create_server_handle(cfg, tls) != ESP_OK) {
         return init_failed(tls, ESP_FAIL);
     }
@@ -72,7 +72,7 @@ static int handshake_step(esp_tls_t *tls)
     }
     int rc = tls->stack->handshake(tls);
     if (rc == 1) {
-        tls->timing.handshake_us = esp_tls_now_us() - tls->phase_start_us;
+        tls->timing.handshake_us = esp_timer_get_time() - tls->phase_start_us;
         tls->conn_state = ESP_TLS_DONE;
         return 0;
     }
@@ -102,24 +102,24 @@ static int handshake_timed_out(esp_tls_t *tls)
 }
 
 /* Waits for what the handshake step asked for. @return false once the deadline has passed. */
-static bool wait_for_socket(const esp_tls_t *tls, int want, int64_t deadline_us)
+static bool wait_for_socket(const esp_tls_t *tls, int want, esp_deadline_t deadline)
 {
-    int left_ms = esp_tls_ms_until(deadline_us);
+    int left_ms = esp_deadline_ms_left(deadline);
     if (left_ms == 0) {
         return false;
     }
     struct pollfd pfd = { .fd = tls->sockfd, .events = want == ESP_TLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT };
-    return poll(&pfd, 1, left_ms) != 0 || esp_tls_now_us() < deadline_us;
+    return poll(&pfd, 1, left_ms) != 0 || !esp_deadline_expired(deadline);
 }
 
 /* Runs the handshake on a non-blocking socket, waiting in poll() against the deadline, so a
  * stalled client cannot hold a blocking socket past it. */
-static int handshake_until(esp_tls_t *tls, int64_t deadline_us)
+static int handshake_until(esp_tls_t *tls, esp_deadline_t deadline)
 {
     int rc;
     while ((rc = esp_tls_server_session_continue_async(tls)) == ESP_TLS_ERR_SSL_WANT_READ ||
            rc == ESP_TLS_ERR_SSL_WANT_WRITE) {
-        if (!wait_for_socket(tls, rc, deadline_us)) {
+        if (!wait_for_socket(tls, rc, deadline)) {
             return handshake_timed_out(tls);
         }
     }
@@ -139,7 +139,7 @@ int esp_tls_server_session_create(esp_tls_cfg_server_t *cfg, int sockfd, esp_tls
         tls->conn_state = ESP_TLS_FAIL;
         return ESP_ERR_ESP_TLS_SOCKET_SETOPT_FAILED;
     }
-    int rc = handshake_until(tls, esp_tls_now_us() + (int64_t)timeout_ms * 1000);
+    int rc = handshake_until(tls, esp_deadline_in_ms(timeout_ms));
     fcntl(sockfd, F_SETFL, flags); /* the caller's mode again */
     return rc;
 }

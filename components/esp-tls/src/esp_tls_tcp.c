@@ -124,12 +124,12 @@ esp_err_t esp_tls_tcp_connect_result(int sockfd, esp_tls_error_handle_t h)
     return ESP_OK;
 }
 
-static esp_err_t wait_connected(int fd, int timeout_ms, esp_tls_error_handle_t h)
+static esp_err_t wait_connected(int fd, esp_deadline_t deadline, esp_tls_error_handle_t h)
 {
     struct pollfd pfd = { .fd = fd, .events = POLLOUT };
     int rc;
     do {
-        rc = poll(&pfd, 1, timeout_ms);
+        rc = poll(&pfd, 1, esp_deadline_ms_left(deadline));
     } while (rc < 0 && errno == EINTR);
     if (rc == 0) {
         esp_tls_error_capture(h, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
@@ -140,11 +140,11 @@ static esp_err_t wait_connected(int fd, int timeout_ms, esp_tls_error_handle_t h
 
 /* Tries the addresses in order until one connects, all before the deadline. */
 static esp_err_t connect_any(esp_tls_dns_t *dns, const esp_tls_cfg_t *cfg, esp_tls_error_handle_t h,
-                             int64_t deadline_us, int *sockfd)
+                             esp_deadline_t deadline, int *sockfd)
 {
     esp_err_t err;
     while ((err = esp_tls_tcp_start_next(dns, cfg, h, sockfd)) == ESP_OK) {
-        err = wait_connected(*sockfd, esp_tls_ms_until(deadline_us), h);
+        err = wait_connected(*sockfd, deadline, h);
         if (err == ESP_OK || err == ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT) {
             break;
         }
@@ -161,11 +161,11 @@ esp_err_t esp_tls_plain_tcp_connect(const char *host, int hostlen, int port, con
         esp_tls_error_capture(error_handle, ESP_TLS_ERR_TYPE_ESP, ESP_ERR_INVALID_ARG);
         return ESP_ERR_INVALID_ARG;
     }
-    int64_t deadline_us = esp_tls_now_us() + (int64_t)esp_tls_timeout_ms(cfg) * 1000; /* DNS and TCP */
+    esp_deadline_t deadline = esp_deadline_in_ms(esp_tls_timeout_ms(cfg)); /* DNS and TCP */
     esp_tls_dns_t *dns = NULL;
     int fd = -1;
-    esp_err_t err = esp_tls_dns_resolve(host, hostlen, port, cfg, error_handle, deadline_us, &dns);
-    err = err ? err : connect_any(dns, cfg, error_handle, deadline_us, &fd);
+    esp_err_t err = esp_tls_dns_resolve(host, hostlen, port, cfg, error_handle, deadline, &dns);
+    err = err ? err : connect_any(dns, cfg, error_handle, deadline, &fd);
     err = err ? err : esp_tls_tcp_set_blocking(fd, !(cfg && cfg->non_block), error_handle);
     esp_tls_dns_free(dns);
     if (err != ESP_OK) {

@@ -91,9 +91,9 @@ static void test_silent_dns_bounds_sync_connect(void **state)
     esp_tls_cfg_t cfg = { .timeout_ms = 1000 };
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls = esp_tls_init();
-    int64_t start = test_now_ms();
+    int64_t start = esp_deadline_now_ms();
     assert_int_equal(esp_tls_conn_new_sync(SILENT_NAME, strlen(SILENT_NAME), 443, &cfg, tls), -1);
-    expect_ended_at(test_now_ms() - start, 1000);
+    expect_ended_at(esp_deadline_now_ms() - start, 1000);
     expect_resolve_timeout(tls);
     esp_tls_conn_destroy(tls);
     assert_true(silent_dns_stop(dns));
@@ -109,12 +109,12 @@ static void test_silent_dns_never_blocks_async_connect(void **state)
     esp_tls_cfg_t cfg = { .timeout_ms = 1500, .non_block = true };
     cfg_trust(&cfg, "ca.pem");
     esp_tls_t *tls = esp_tls_init();
-    int64_t start = test_now_ms(), slowest = 0;
+    int64_t start = esp_deadline_now_ms(), slowest = 0;
     int rc, pending = 0;
     for (;;) {
-        int64_t call = test_now_ms();
+        int64_t call = esp_deadline_now_ms();
         rc = esp_tls_conn_new_async(SILENT_NAME, strlen(SILENT_NAME), 443, &cfg, tls);
-        int64_t took = test_now_ms() - call;
+        int64_t took = esp_deadline_now_ms() - call;
         slowest = took > slowest ? took : slowest;
         if (rc != 0) {
             break;
@@ -131,7 +131,7 @@ static void test_silent_dns_never_blocks_async_connect(void **state)
         poll(NULL, 0, 20);
     }
     assert_int_equal(rc, -1);
-    expect_ended_at(test_now_ms() - start, 1500);
+    expect_ended_at(esp_deadline_now_ms() - start, 1500);
     assert_true(slowest < 500);
     assert_true(pending >= 5);
     expect_resolve_timeout(tls);
@@ -167,10 +167,10 @@ static void test_silent_dns_bounds_plain_tcp_connect(void **state)
     esp_tls_error_handle_t h;
     assert_int_equal(esp_tls_get_error_handle(tls, &h), ESP_OK);
     int fd = -1;
-    int64_t start = test_now_ms();
+    int64_t start = esp_deadline_now_ms();
     assert_int_equal(esp_tls_plain_tcp_connect(SILENT_NAME, strlen(SILENT_NAME), 443, &cfg, h, &fd),
                      ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME);
-    expect_ended_at(test_now_ms() - start, 1000);
+    expect_ended_at(esp_deadline_now_ms() - start, 1000);
     assert_int_equal(fd, -1);
     expect_resolve_timeout(tls);
     esp_tls_conn_destroy(tls);
@@ -249,9 +249,9 @@ static void test_res_options_read_again(void **state)
     setenv("RES_OPTIONS", "retrans:100 retry:1", 1);
     cfg.non_block = false;
     esp_tls_t *tls = esp_tls_init();
-    int64_t start = test_now_ms();
+    int64_t start = esp_deadline_now_ms();
     assert_int_equal(esp_tls_conn_new_sync(SILENT_NAME, strlen(SILENT_NAME), 443, &cfg, tls), -1);
-    int64_t took = test_now_ms() - start;
+    int64_t took = esp_deadline_now_ms() - start;
     unsetenv("RES_OPTIONS");
     expect_resolve_timeout(tls);
     esp_tls_conn_destroy(tls);
@@ -554,7 +554,7 @@ static void test_threads_share_the_channel(void **state)
     pthread_barrier_init(&start, NULL, CONNECT_THREADS);
     atomic_int failures = 0;
     connector_t c[CONNECT_THREADS];
-    int64_t t0 = test_now_ms();
+    int64_t t0 = esp_deadline_now_ms();
     for (int i = 0; i < CONNECT_THREADS; i++) {
         c[i] = (connector_t){ .port = port, .async = i % 2 == 1, .start = &start, .failures = &failures };
         assert_int_equal(pthread_create(&threads[i], NULL, connect_in_thread, &c[i]), 0);
@@ -562,7 +562,7 @@ static void test_threads_share_the_channel(void **state)
     for (int i = 0; i < CONNECT_THREADS; i++) {
         pthread_join(threads[i], NULL);
     }
-    int64_t took = test_now_ms() - t0;
+    int64_t took = esp_deadline_now_ms() - t0;
     atomic_store(&listener.stop, true);
     pthread_join(acceptor, NULL);
     pthread_barrier_destroy(&start);

@@ -1,43 +1,29 @@
 /* Why the peer's records were refused: too large for the input buffer, not TLS at all, or cut
- * off mid-record, in the handshake (socat playing back bytes on loopback) or after it (an
+ * off mid-record, in the handshake (a peer playing back bytes on loopback) or after it (an
  * OpenSSL server that sends half a record). */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mbedtls/ssl.h"
+#include "raw_peer.h"
 #include "tls_cut_peer.h"
 #include "tls_test.h"
 
-/* A peer that sends `len` bytes to whoever connects, then waits a little or closes at once. */
-static void start_raw_peer(peer_t *p, const char *bytes, size_t len, bool keep_open, char *path)
-{
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, bytes, len), (ssize_t)len);
-    close(fd);
-    char script[128];
-    snprintf(script, sizeof(script), "SYSTEM:cat %s%s", path, keep_open ? "; sleep 3" : "");
-    const char *argv[] = { "socat", "TCP-LISTEN:{PORT},bind=127.0.0.1,reuseaddr,fork", script, NULL };
-    assert_int_equal(peer_start(p, "127.0.0.1", argv), 0);
-}
-
+/* A handshake against a peer that sends `len` bytes, then FIN (or, with keep_open, nothing until
+ * the client closes): it fails, and the record diagnosis says why. */
 static esp_tls_record_info_t connect_and_diagnose(const char *bytes, size_t len, bool keep_open, int *code)
 {
-    peer_t p;
-    char path[] = "/tmp/portls-raw-XXXXXX";
-    start_raw_peer(&p, bytes, len, keep_open, path);
+    raw_peer_t p = { .data = bytes, .len = len, .keep_open = keep_open };
+    raw_peer_start(&p);
     esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
     cfg_trust(&cfg, "ca.pem");
-    esp_tls_t *tls;
-    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), -1);
+    esp_tls_t *tls = esp_tls_init();
+    assert_non_null(tls);
+    assert_int_equal(esp_tls_conn_new_sync("localhost", 9, p.port, &cfg, tls), -1);
     assert_int_equal(take_error(tls, code, NULL), ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
     esp_tls_record_info_t info;
     assert_int_equal(esp_tls_get_last_record_info(tls, &info), ESP_OK);
     esp_tls_conn_destroy(tls);
-    peer_stop(&p);
-    unlink(path);
+    raw_peer_join(&p);
     return info;
 }
 

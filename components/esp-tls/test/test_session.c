@@ -4,7 +4,6 @@
 
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "echo_server.h"
@@ -68,34 +67,21 @@ static void test_resume_tls13_ticket(void **state)
     expect_resumption("-tls1_3", true);
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-    nanosleep(&ts, NULL);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* esp_tls_get_client_session() until the server's TLS 1.3 ticket has come, waiting for the
  * socket between tries (the call takes a ticket that is there); NULL after 10 s. */
 static esp_tls_client_session_t *await_session(esp_tls_t *tls)
 {
     int fd;
     assert_int_equal(esp_tls_get_conn_sockfd(tls, &fd), ESP_OK);
-    int64_t deadline = now_ms() + 10000;
+    esp_deadline_t deadline = esp_deadline_in_ms(10000);
     for (;;) {
         esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
-        int64_t left = deadline - now_ms();
-        if (session != NULL || left <= 0) {
+        int left = esp_deadline_ms_left(deadline);
+        if (session != NULL || left == 0) {
             return session;
         }
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        poll(&pfd, 1, (int)left);
+        poll(&pfd, 1, left);
     }
 }
 

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "esp_deadline.h"
 #include "esp_event.h"
 #include "esp_log.h"
 
@@ -65,27 +65,15 @@ static event_loop_t *default_loop;
 
 /* ---- time: ticks are milliseconds ---- */
 
-static struct timespec deadline_after(TickType_t ticks)
+static esp_deadline_t deadline_after(TickType_t ticks)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t); /* pthread_cond_timedwait's clock */
-    t.tv_sec += ticks / 1000;
-    t.tv_nsec += (long)(ticks % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
+    return esp_deadline_in_ms(ticks == portMAX_DELAY ? -1 : (int64_t)ticks);
 }
 
-/* Waits on the loop's condition until deadline (NULL: no limit). @return false once it passed. */
-static bool wait_until(event_loop_t *loop, const struct timespec *deadline)
+/* Waits on the loop's condition until deadline. @return false once it passed. */
+static bool wait_until(event_loop_t *loop, esp_deadline_t deadline)
 {
-    if (deadline == NULL) {
-        pthread_cond_wait(&loop->changed, &loop->lock);
-        return true;
-    }
-    return pthread_cond_timedwait(&loop->changed, &loop->lock, deadline) != ETIMEDOUT;
+    return esp_deadline_cond_wait(&loop->changed, &loop->lock, deadline) != ETIMEDOUT;
 }
 
 /* ---- dispatch ---- */
@@ -182,7 +170,7 @@ static void *loop_thread(void *arg)
         if (loop->head != NULL) {
             dispatch_one(loop);
         } else {
-            wait_until(loop, NULL);
+            wait_until(loop, esp_deadline_in_ms(-1));
         }
     }
     pthread_mutex_unlock(&loop->lock);
@@ -204,29 +192,21 @@ static void leave_loop(event_loop_t *loop)
     pthread_mutex_unlock(&loop->lock);
 }
 
-static bool past(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
-}
-
 esp_err_t esp_event_loop_run(esp_event_loop_handle_t event_loop, TickType_t ticks_to_run)
 {
     event_loop_t *loop = event_loop;
     if (loop == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    struct timespec deadline = deadline_after(ticks_to_run);
-    const struct timespec *limit = ticks_to_run == portMAX_DELAY ? NULL : &deadline;
+    esp_deadline_t deadline = deadline_after(ticks_to_run);
     enter_loop(loop);
     bool running = true;
     while (running && !loop->stopping) {
         if (loop->head != NULL) {
             dispatch_one(loop);
-            running = limit == NULL || !past(limit);
+            running = !esp_deadline_expired(deadline);
         } else {
-            running = ticks_to_run != 0 && wait_until(loop, limit);
+            running = ticks_to_run != 0 && wait_until(loop, deadline);
         }
     }
     leave_loop(loop);
@@ -245,7 +225,7 @@ esp_err_t esp_event_loop_create(const esp_event_loop_args_t *event_loop_args, es
         return ESP_ERR_NO_MEM;
     }
     pthread_mutex_init(&loop->lock, NULL);
-    pthread_cond_init(&loop->changed, NULL);
+    esp_deadline_cond_init(&loop->changed); /* timed waits: CLOCK_MONOTONIC */
     pthread_cond_init(&loop->finished, NULL);
     loop->capacity = event_loop_args->queue_size;
     if (event_loop_args->task_name != NULL) {
@@ -481,9 +461,9 @@ esp_err_t esp_event_handler_unregister(esp_event_base_t event_base, int32_t even
  * time); ESP_ERR_INVALID_STATE (the loop is being deleted). */
 static esp_err_t wait_for_room(event_loop_t *loop, TickType_t ticks)
 {
-    struct timespec deadline = deadline_after(ticks);
+    esp_deadline_t deadline = deadline_after(ticks);
     while (loop->queued >= loop->capacity && !loop->stopping) {
-        if (ticks == 0 || !wait_until(loop, ticks == portMAX_DELAY ? NULL : &deadline)) {
+        if (ticks == 0 || !wait_until(loop, deadline)) {
             break;
         }
     }

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "esp_deadline.h"
 #include "esp_log.h"
 
 #define TAG_SLOTS 32
@@ -22,7 +22,7 @@ static struct {
     esp_log_level_t default_level;
     tag_level_t tags[TAG_SLOTS];
     size_t tag_count;
-    struct timespec start;
+    int64_t start_ms; /* esp_deadline_now_ms() at the first call */
 } logger = { .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT };
 
 static esp_log_level_t parse_level(const char *text)
@@ -40,7 +40,7 @@ static void logger_init(void)
 {
     const char *env = getenv("PORTLS_LOG_LEVEL");
     logger.default_level = env ? parse_level(env) : ESP_LOG_INFO;
-    clock_gettime(CLOCK_MONOTONIC, &logger.start);
+    logger.start_ms = esp_deadline_now_ms();
 }
 
 void esp_log_level_set(const char *tag, esp_log_level_t level)
@@ -85,11 +85,7 @@ esp_log_level_t esp_log_level_get(const char *tag)
 uint32_t esp_log_timestamp(void)
 {
     pthread_once(&logger.once, logger_init);
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (int64_t)(now.tv_sec - logger.start.tv_sec) * 1000 +
-                 (now.tv_nsec - logger.start.tv_nsec) / 1000000;
-    return (uint32_t)ms;
+    return (uint32_t)(esp_deadline_now_ms() - logger.start_ms);
 }
 
 void esp_log_writev(esp_log_level_t level, const char *tag, const char *format, va_list args)

@@ -6,7 +6,6 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "esp_deadline.h"
 #include "esp_event.h"
 
 ESP_EVENT_DEFINE_BASE(TEST_A);
@@ -28,19 +28,9 @@ typedef struct {
     pthread_cond_t called;
 } log_t;
 
-static log_t the_log = { .lock = PTHREAD_MUTEX_INITIALIZER, .called = PTHREAD_COND_INITIALIZER };
+static log_t the_log = { .lock = PTHREAD_MUTEX_INITIALIZER }; /* .called: made by main() */
 
 #define GENEROUS_MS 20000 /* bound of every wait for something the test expects to happen */
-
-/* pthread_cond_timedwait()'s deadline ms from now. */
-static struct timespec deadline_in(int ms)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    long long ns = now.tv_nsec + ms * 1000000LL;
-    return (struct timespec){ .tv_sec = now.tv_sec + (time_t)(ns / 1000000000LL),
-                              .tv_nsec = (long)(ns % 1000000000LL) };
-}
 
 static void logging_handler(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
@@ -161,11 +151,11 @@ static void *run_loop_until_deleted(void *loop)
 /* Waits (bounded) until the handlers were called calls times in all. */
 static void wait_for_calls(int calls)
 {
-    struct timespec deadline = deadline_in(GENEROUS_MS);
+    esp_deadline_t deadline = esp_deadline_in_ms(GENEROUS_MS);
     pthread_mutex_lock(&the_log.lock);
     int rc = 0;
     while (the_log.calls < calls && rc == 0) {
-        rc = pthread_cond_timedwait(&the_log.called, &the_log.lock, &deadline);
+        rc = esp_deadline_cond_wait(&the_log.called, &the_log.lock, deadline);
     }
     pthread_mutex_unlock(&the_log.lock);
     assert_int_equal(the_log.calls, calls);
@@ -240,7 +230,11 @@ typedef struct {
     bool set;
 } flag_t;
 
-#define FLAG_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false }
+static void flag_init(flag_t *f)
+{
+    *f = (flag_t){ .lock = PTHREAD_MUTEX_INITIALIZER };
+    assert_int_equal(esp_deadline_cond_init(&f->cond), 0);
+}
 
 static void flag_set(flag_t *f)
 {
@@ -253,11 +247,11 @@ static void flag_set(flag_t *f)
 /* @return whether the flag was set within ms. */
 static bool flag_wait(flag_t *f, int ms)
 {
-    struct timespec deadline = deadline_in(ms);
+    esp_deadline_t deadline = esp_deadline_in_ms(ms);
     pthread_mutex_lock(&f->lock);
     int rc = 0;
     while (!f->set && rc != ETIMEDOUT) {
-        rc = pthread_cond_timedwait(&f->cond, &f->lock, &deadline);
+        rc = esp_deadline_cond_wait(&f->cond, &f->lock, deadline);
     }
     bool set = f->set;
     pthread_mutex_unlock(&f->lock);
@@ -293,7 +287,8 @@ static void sleeping_handler(void *arg, esp_event_base_t base, int32_t id, void 
 
 static void reset_sleeper(void)
 {
-    the_sleeper = (sleeper_t){ .entered = FLAG_INIT };
+    the_sleeper = (sleeper_t){ 0 };
+    flag_init(&the_sleeper.entered);
 }
 
 /* unregister(); free(ctx); is safe: the unregister waits for the call in progress. */
@@ -335,6 +330,12 @@ typedef struct {
     flag_t entered, release;
 } blocker_t;
 
+static void blocker_init(blocker_t *b)
+{
+    flag_init(&b->entered);
+    flag_init(&b->release);
+}
+
 static void blocking_handler(void *arg, esp_event_base_t base, int32_t id, void *data)
 {
     (void)base, (void)id, (void)data;
@@ -356,7 +357,8 @@ static void victim_handler(void *arg, esp_event_base_t base, int32_t id, void *d
 static void test_unregistered_handler_not_called_later(void **state)
 {
     (void)state;
-    blocker_t blocker = { FLAG_INIT, FLAG_INIT };
+    blocker_t blocker;
+    blocker_init(&blocker);
     atomic_store(&victim_calls, 0);
     esp_event_loop_handle_t loop = loop_with_thread(4);
     int *context = calloc(1, sizeof(int));
@@ -401,7 +403,8 @@ static void outer_handler(void *arg, esp_event_base_t base, int32_t id, void *da
 static void test_unregister_from_own_dispatch(void **state)
 {
     (void)state;
-    nested_t n = { .outer_loop = loop_with_thread(2), .inner_loop = loop_without_thread(2), .done = FLAG_INIT };
+    nested_t n = { .outer_loop = loop_with_thread(2), .inner_loop = loop_without_thread(2) };
+    flag_init(&n.done);
     assert_int_equal(esp_event_handler_instance_register_with(n.outer_loop, TEST_A, 1, outer_handler, &n, &n.outer),
                      ESP_OK);
     assert_int_equal(esp_event_handler_instance_register_with(n.inner_loop, TEST_B, 2, inner_handler, &n, &n.inner),
@@ -495,8 +498,8 @@ static void *delete_loop(void *arg)
  * blocker's handler (if any) return. @return the poster's result. */
 static esp_err_t delete_under_poster(poster_t *poster, blocker_t *blocker)
 {
-    the_park.parked = (flag_t)FLAG_INIT;
-    the_park.deleted = (flag_t)FLAG_INIT;
+    flag_init(&the_park.parked);
+    flag_init(&the_park.deleted);
     atomic_store(&the_park.deleted_under_poster, false);
     pthread_t thread, deleter;
     assert_int_equal(pthread_create(&thread, NULL, post_and_park, poster), 0);
@@ -515,7 +518,8 @@ static esp_err_t delete_under_poster(poster_t *poster, blocker_t *blocker)
  * the loop under a post waiting for room: the post fails, the loop is freed after it. */
 static void delete_under_waiting_post(esp_event_loop_handle_t loop, int32_t queue_size)
 {
-    blocker_t blocker = { FLAG_INIT, FLAG_INIT };
+    blocker_t blocker;
+    blocker_init(&blocker);
     assert_int_equal(loop != NULL ? esp_event_handler_register_with(loop, TEST_A, 1, blocking_handler, &blocker)
                                   : esp_event_handler_register(TEST_A, 1, blocking_handler, &blocker),
                      ESP_OK);
@@ -575,5 +579,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_delete_default_waits_for_waiting_post),
         cmocka_unit_test(test_delete_default_waits_for_entering_post),
     };
+    if (esp_deadline_cond_init(&the_log.called) != 0) {
+        return 1;
+    }
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,7 +167,9 @@ typedef struct {
     esp_http_client_proto_ver_t tls_version;
     const char *user_agent;          /*!< default "ESP32 HTTP Client/1.0", as ESP-IDF */
     esp_http_client_method_t method; /*!< default GET */
-    int timeout_ms;                  /*!< per network operation; default 5000 */
+    int timeout_ms;                  /*!< per network operation; default 5000. perform() sends a
+                                          post field (not is_async) within one timeout_ms, all
+                                          of it, or fails with ESP_ERR_HTTP_WRITE_DATA */
     bool disable_auto_redirect;      /*!< report 3xx (HTTP_EVENT_REDIRECT) instead of following */
     int max_redirection_count;       /*!< default 10 */
     int max_authorization_retries;   /*!< 401 retries; default 10; -1 none */

@@ -121,6 +121,10 @@ void http_request_session(esp_http_client_handle_t client, esp_transport_handle_
  * (0: no room in time), or -1 (not connected, or the connection failed). */
 int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms);
 
+/* Writes all len body bytes through esp_transport_write_all(), within one timeout_ms.
+ * @return len, or -1 (a write failed, or the time ran out: the connection must be closed). */
+int http_request_write_all(esp_http_client_handle_t client, const char *data, int len);
+
 /* open() without its HTTP_EVENT_ERROR: connect (or reuse), prepare, send the head (http_request.c). */
 esp_err_t http_request_open(esp_http_client_handle_t client, int write_len);
 

@@ -100,23 +100,33 @@ static esp_err_t step_send(esp_http_client_handle_t client)
     return ESP_OK;
 }
 
-/* One write of what is left of the post field. is_async does not wait for room: a body larger
- * than the socket's buffer goes out over several calls, ESP_ERR_HTTP_EAGAIN between them. */
+/* The post field. Sync: all of it in one write-all, within timeout_ms. is_async does not wait
+ * for room: one write per call, so a body larger than the socket's buffer goes out over several
+ * calls, ESP_ERR_HTTP_EAGAIN between them. */
 static esp_err_t step_post(esp_http_client_handle_t client)
 {
     int left = client->post_len - client->post_sent;
+    const char *rest = client->post_data + client->post_sent;
     if (left == 0) {
         client->perform_step = STEP_HEADERS;
         return ESP_OK;
     }
-    bool async = client->cfg.is_async;
-    int n = http_request_write(client, client->post_data + client->post_sent, left, async ? 0 : client->timeout_ms);
-    if (n < 0 || (n == 0 && !async)) {
+    if (!client->cfg.is_async) {
+        if (http_request_write_all(client, rest, left) != left) {
+            ESP_LOGE(TAG, "sending the body of %d bytes failed: a write failed, or it took more than %d ms",
+                     client->post_len, client->timeout_ms);
+            return ESP_ERR_HTTP_WRITE_DATA;
+        }
+        client->post_sent = client->post_len;
+        return ESP_OK;
+    }
+    int n = http_request_write(client, rest, left, 0);
+    if (n < 0) {
         ESP_LOGE(TAG, "sending the body failed (%d of %d bytes sent)", client->post_sent, client->post_len);
         return ESP_ERR_HTTP_WRITE_DATA;
     }
     client->post_sent += n;
-    return async && n < left ? ESP_ERR_HTTP_EAGAIN : ESP_OK; /* sync: this step again */
+    return n < left ? ESP_ERR_HTTP_EAGAIN : ESP_OK;
 }
 
 static esp_err_t step_headers(esp_http_client_handle_t client)

@@ -315,16 +315,29 @@ esp_err_t esp_http_client_open(esp_http_client_handle_t client, int write_len)
     return err;
 }
 
+/* n body bytes went out (n < 0: a failure). @return n, or -1. */
+static int body_written(esp_http_client_handle_t client, int n)
+{
+    if (n > 0 && client->write_left > 0) {
+        client->write_left -= n;
+    }
+    return n >= 0 ? n : -1;
+}
+
 int http_request_write(esp_http_client_handle_t client, const char *data, int len, int wait_ms)
 {
     if (client->transport == NULL) {
         return -1;
     }
-    int n = esp_transport_write(client->transport, data, len, wait_ms);
-    if (n > 0 && client->write_left > 0) {
-        client->write_left -= n;
+    return body_written(client, esp_transport_write(client->transport, data, len, wait_ms));
+}
+
+int http_request_write_all(esp_http_client_handle_t client, const char *data, int len)
+{
+    if (client->transport == NULL) {
+        return -1;
     }
-    return n >= 0 ? n : -1;
+    return body_written(client, esp_transport_write_all(client->transport, data, len, client->timeout_ms));
 }
 
 int esp_http_client_write(esp_http_client_handle_t client, const char *buffer, int len)

@@ -268,6 +268,19 @@ static bool body_pending(esp_http_client_handle_t client)
     return client->body_off < client->body_len;
 }
 
+/* The connection ended before the body did: how much came, against its length where known (a
+ * chunked body, or one that runs until the close, has none; for the latter the end was a failure,
+ * not the close that ends it). */
+static void log_cut_body(esp_http_client_handle_t client)
+{
+    long long got = (long long)client->response.body_delivered, length = (long long)client->response.content_length;
+    if (length >= 0) {
+        ESP_LOGE(TAG, "the body ended early (%lld of %lld bytes)", got, length);
+    } else {
+        ESP_LOGE(TAG, "the body ended early, after %lld bytes: the connection failed before the body's end", got);
+    }
+}
+
 int http_response_body(esp_http_client_handle_t client, const char **data, int max)
 {
     if (!client->response.headers_complete) {
@@ -282,8 +295,7 @@ int http_response_body(esp_http_client_handle_t client, const char **data, int m
             return client->cfg.is_async ? -ESP_ERR_HTTP_EAGAIN : -ESP_ERR_HTTP_READ_TIMEOUT;
         }
         if (n < 0 && !body_pending(client) && !client->response.message_complete) {
-            ESP_LOGE(TAG, "the body ended early (%lld of %lld bytes)", (long long)client->response.body_delivered,
-                     (long long)client->response.content_length);
+            log_cut_body(client);
             return -1;
         }
     }

@@ -71,7 +71,7 @@ int wait_for_log(const nginx_t *n, const char *marker, nginx_access_t *log, int 
         if ((total = nginx_accesses(n, marker, log, want)) >= want) {
             break;
         }
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+        sleep_ms(20);
     }
     return total;
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tls_test.h"
@@ -128,16 +127,17 @@ static void answer_interim(test_server_t *s, int fd, const char *head, size_t go
     long n = (long)(got - (size_t)(end - head)); /* body bytes read with the head */
     bool same = as_sent(end, (size_t)n, 0);
     while (atomic_load(&s->hold_body) && !s->stopping) {
-        nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+        sleep_ms(1);
     }
     static char buf[65536]; /* the server's thread only */
-    while (n < want) {
+    while (n < want && !s->stopping) {
         ssize_t r = recv(fd, buf, sizeof(buf) < (size_t)(want - n) ? sizeof(buf) : (size_t)(want - n), 0);
         if (r <= 0) {
             break;
         }
         same = same && as_sent(buf, (size_t)r, n);
         n += r;
+        sleep_ms(atomic_load(&s->read_pause_ms));
     }
     char text[96], reply[320];
     int len = snprintf(text, sizeof(text), "received %ld bytes, %s", n, same ? "as sent" : "not as sent");

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "esp_http_client.h"
+#include "esp_log.h"
 #include "http_test_client.h"
 #include "http_test_server.h"
 #include "nginx.h"
@@ -695,6 +697,28 @@ static void test_digest_auth(void **state)
     test_server_stop(&ts);
 }
 
+/* perform() with the response parser's errors logged (the tests run with logging off), what it
+ * logs on stderr into out. */
+static esp_err_t perform_logged(esp_http_client_handle_t client, char *out, size_t len)
+{
+    char path[] = "/tmp/portls-http-log-XXXXXX";
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    assert_true(fd >= 0 && saved >= 0);
+    fflush(stderr);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    esp_log_level_set("http_response", ESP_LOG_ERROR);
+    esp_err_t err = esp_http_client_perform(client);
+    esp_log_level_set("http_response", ESP_LOG_NONE);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    ssize_t n = pread(fd, out, len - 1, 0);
+    out[n > 0 ? n : 0] = '\0';
+    close(fd);
+    unlink(path);
+    return err;
+}
+
 static void expect_failure(ts_mode_t mode, int buffer_size, esp_err_t expected)
 {
     test_server_t ts;
@@ -727,6 +751,45 @@ static void test_interim_responses_are_skipped(void **state)
 
 #define LARGE_POST_LEN (16 * 1024 * 1024) /* more than a loopback socket buffers, both ends */
 
+/* LARGE_POST_LEN bytes, byte i = i % 251 (what the test server checks). */
+static char *large_post_body(void)
+{
+    char *body = malloc(LARGE_POST_LEN);
+    assert_non_null(body);
+    for (int i = 0; i < LARGE_POST_LEN; i++) {
+        body[i] = (char)(i % 251);
+    }
+    return body;
+}
+
+/* A sync POST body goes out through one write-all, within one timeout_ms: to a server that reads
+ * steadily but slowly (64 KiB, then 50 ms of pause), a 16 MiB body cannot go in 1 s, and perform()
+ * fails with ESP_ERR_HTTP_WRITE_DATA about then. A fresh timeout for each write would carry on
+ * for the 13 s or more that the server takes to read it all, and succeed. */
+static void test_sync_post_body_within_timeout(void **state)
+{
+    (void)state;
+    char *body = large_post_body();
+    test_server_t ts;
+    test_server_start(&ts, TS_INTERIM, NULL);
+    atomic_store(&ts.read_pause_ms, 50);
+    char url[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/upload", ts.port);
+    seen_t seen = { 0 };
+    esp_http_client_config_t cfg = { .url = url, .timeout_ms = 1000, .event_handler = on_event, .user_data = &seen };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_set_post_field(client, body, LARGE_POST_LEN), ESP_OK);
+    int64_t start = esp_deadline_now_ms();
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_WRITE_DATA);
+    int64_t took = esp_deadline_now_ms() - start;
+    print_message("perform() failed after %lld ms\n", (long long)took);
+    assert_true(took < 10000); /* about 1 s; the slow reader needs more than 13 s */
+    assert_int_equal(seen.errors, 1);
+    esp_http_client_cleanup(client);
+    test_server_stop(&ts);
+    free(body);
+}
+
 /* is_async, a POST body larger than the socket buffers: the server reads none of it until
  * perform() has returned ESP_ERR_HTTP_EAGAIN with the head sent, so that EAGAIN came in the middle
  * of the body; perform() carries on, every byte arrives, and the interim 100 and 103 are skipped.
@@ -734,11 +797,7 @@ static void test_interim_responses_are_skipped(void **state)
 static void test_async_large_post(void **state)
 {
     (void)state;
-    char *body = malloc(LARGE_POST_LEN);
-    assert_non_null(body);
-    for (int i = 0; i < LARGE_POST_LEN; i++) {
-        body[i] = (char)(i % 251);
-    }
+    char *body = large_post_body();
     test_server_t ts;
     test_server_start(&ts, TS_INTERIM, NULL);
     atomic_store(&ts.hold_body, true);
@@ -785,6 +844,14 @@ static void test_server_failures(void **state)
     (void)state;
     expect_failure(TS_SILENT, 0, ESP_ERR_HTTP_READ_TIMEOUT);
     expect_failure(TS_TRUNCATED, 0, ESP_ERR_HTTP_INCOMPLETE_DATA);
+    test_server_t cut; /* the log says how much of the Content-Length came */
+    test_server_start(&cut, TS_TRUNCATED, NULL);
+    esp_http_client_handle_t cut_client = client_of_test_server(&cut, 0, &(seen_t){ 0 });
+    char log[1024];
+    assert_int_equal(perform_logged(cut_client, log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
+    assert_non_null(strstr(log, "the body ended early (10 of 100 bytes)"));
+    esp_http_client_cleanup(cut_client);
+    test_server_stop(&cut);
     expect_failure(TS_BIG_HEADER, 512, ESP_ERR_HTTP_HEADER_TOO_LONG);
     expect_failure(TS_MALFORMED, 0, ESP_ERR_HTTP_FETCH_HEADER);
     test_server_t ts; /* the big header fits a big enough buffer */
@@ -811,7 +878,10 @@ static void test_body_until_close_cut_mid_record(void **state)
                                      .cert_pem = (const char *)pki("ca.pem")->data };
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
     assert_non_null(client);
-    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_INCOMPLETE_DATA);
+    char log[1024]; /* no length to give: how much came, and that the connection failed */
+    assert_int_equal(perform_logged(client, log, sizeof(log)), ESP_ERR_HTTP_INCOMPLETE_DATA);
+    assert_non_null(strstr(log, "the body ended early, after 16 bytes: the connection failed before the body's end"));
+    assert_null(strstr(log, "of -1 bytes"));
     assert_string_equal(seen.body, "the first part, ");
     assert_int_equal(seen.finished, 0);
     assert_int_equal(seen.errors, 1);
@@ -855,6 +925,7 @@ int main(void)
         cmocka_unit_test(test_server_failures),
         cmocka_unit_test(test_interim_responses_are_skipped),
         cmocka_unit_test(test_async_large_post),
+        cmocka_unit_test(test_sync_post_body_within_timeout),
         cmocka_unit_test(test_body_until_close_cut_mid_record),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);

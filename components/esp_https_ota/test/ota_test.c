@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "esp_deadline.h"
 #include "flash_fixture.h"
 #include "portls_format.h"
 #include "tls_test.h"
@@ -36,6 +37,17 @@ size_t ota_test_serve_image(const char *name, const char *version, size_t payloa
     return len;
 }
 
+void ota_test_serve_variant(const char *name, const char *chip, size_t payload_len, long flip_at)
+{
+    size_t len;
+    uint8_t *image = ota_test_image(chip, "2.0", payload_len, &len);
+    if (flip_at != 0) {
+        image[flip_at > 0 ? (size_t)flip_at : len - (size_t)-flip_at] ^= 0x01;
+    }
+    nginx_write_file(&nginx_group, name, image, len);
+    free(image);
+}
+
 const char *ota_test_url(const char *path)
 {
     static char ring[8][256];
@@ -49,9 +61,9 @@ int ota_test_accesses(const char *path, int want, nginx_access_t *log, int max)
 {
     char marker[128];
     snprintf(marker, sizeof(marker), " %s HTTP/1.1 ", path);
-    int64_t deadline = test_now_ms() + 10000;
+    esp_deadline_t deadline = esp_deadline_in_ms(10000);
     int n;
-    while ((n = nginx_accesses(&nginx_group, marker, log, max)) < want && test_now_ms() < deadline) {
+    while ((n = nginx_accesses(&nginx_group, marker, log, max)) < want && !esp_deadline_expired(deadline)) {
         usleep(10000);
     }
     assert_true(n >= want);
@@ -66,7 +78,7 @@ esp_http_client_config_t ota_test_http_config(const char *url)
 }
 
 static pthread_mutex_t s_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t s_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t s_cond; /* esp_deadline_cond_init()'s, at the first start */
 static ota_test_events_t s_events;
 static bool s_recording;
 static int s_syncs; /* OTA_TEST_SYNC events handled */
@@ -102,6 +114,7 @@ void ota_test_events_start(void)
 {
     static bool registered;
     if (!registered) {
+        assert_int_equal(esp_deadline_cond_init(&s_cond), 0);
         esp_err_t err = esp_event_loop_create_default();
         assert_true(err == ESP_OK || err == ESP_ERR_INVALID_STATE);
         assert_int_equal(esp_event_handler_register(ESP_HTTPS_OTA_EVENT, ESP_EVENT_ANY_ID, on_event, NULL), ESP_OK);
@@ -112,11 +125,9 @@ void ota_test_events_start(void)
     int want = s_syncs + 1;
     pthread_mutex_unlock(&s_lock);
     assert_int_equal(esp_event_post(OTA_TEST_SYNC, 0, NULL, 0, portMAX_DELAY), ESP_OK);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    esp_deadline_t deadline = esp_deadline_in_ms(10000);
     pthread_mutex_lock(&s_lock);
-    while (s_syncs < want && pthread_cond_timedwait(&s_cond, &s_lock, &deadline) == 0) {
+    while (s_syncs < want && esp_deadline_cond_wait(&s_cond, &s_lock, deadline) == 0) {
     }
     assert_true(s_syncs >= want);
     memset(&s_events, 0, sizeof(s_events));
@@ -128,12 +139,10 @@ void ota_test_events_start(void)
 const ota_test_events_t *ota_test_events_wait(esp_https_ota_event_t last)
 {
     static ota_test_events_t copy;
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    esp_deadline_t deadline = esp_deadline_in_ms(10000);
     pthread_mutex_lock(&s_lock);
     while (s_events.count == 0 || s_events.ids[s_events.count - 1] != (int)last) {
-        if (pthread_cond_timedwait(&s_cond, &s_lock, &deadline) != 0) {
+        if (esp_deadline_cond_wait(&s_cond, &s_lock, deadline) != 0) {
             break;
         }
     }

@@ -17,6 +17,10 @@ uint8_t *ota_test_image(const char *chip, const char *version, size_t payload_le
  * @return its length */
 size_t ota_test_serve_image(const char *name, const char *version, size_t payload_len);
 
+/* An image "2.0" for chip (NULL: the emulated one) as name in the site, with one bit flipped at
+ * byte flip_at (from the end when negative; 0: none). */
+void ota_test_serve_variant(const char *name, const char *chip, size_t payload_len, long flip_at);
+
 /* "https://localhost:<https_port>/<path>", in a ring of 8 static buffers. */
 const char *ota_test_url(const char *path);
 

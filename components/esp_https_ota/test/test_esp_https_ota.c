@@ -452,26 +452,15 @@ static void test_staging_and_final_partitions(void **state)
     assert_string_equal(boot_label(), "ota_1");
 }
 
-static void serve_variant(const char *name, const char *chip, size_t payload, long flip_at)
-{
-    size_t len;
-    uint8_t *image = ota_test_image(chip, "2.0", payload, &len);
-    if (flip_at != 0) {
-        image[flip_at > 0 ? (size_t)flip_at : len - (size_t)-flip_at] ^= 0x01;
-    }
-    nginx_write_file(&nginx_group, name, image, len);
-    free(image);
-}
-
 /* Images it must refuse, each with its error code; the boot partition stays. */
 static void test_refused_images(void **state)
 {
     (void)state;
-    serve_variant("corrupt.bin", NULL, PAYLOAD, 24 + 8 + 256 + 5000); /* a byte of the segment */
-    serve_variant("checksum.bin", NULL, PAYLOAD, -33);
-    serve_variant("hash.bin", NULL, PAYLOAD, -1);
-    serve_variant("c3.bin", "esp32c3", PAYLOAD, 0);
-    serve_variant("big.bin", NULL, 70000, 0);
+    ota_test_serve_variant("corrupt.bin", NULL, PAYLOAD, 24 + 8 + 256 + 5000); /* a byte of the segment */
+    ota_test_serve_variant("checksum.bin", NULL, PAYLOAD, -33);
+    ota_test_serve_variant("hash.bin", NULL, PAYLOAD, -1);
+    ota_test_serve_variant("c3.bin", "esp32c3", PAYLOAD, 0);
+    ota_test_serve_variant("big.bin", NULL, 70000, 0);
     static const struct {
         const char *path;
         esp_err_t err;

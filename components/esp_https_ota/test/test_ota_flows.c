@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "esp_deadline.h"
 #include "flash_fixture.h"
 #include "ota_test.h"
 #include "sdkconfig.h"
@@ -120,26 +121,15 @@ static void test_mark_invalid_and_reboot(void **state)
 }
 #endif
 
-static void serve_variant(const char *name, const char *chip, size_t payload, long flip_at)
-{
-    size_t len;
-    uint8_t *image = ota_test_image(chip, "2.0", payload, &len);
-    if (flip_at != 0) {
-        image[flip_at > 0 ? (size_t)flip_at : len - (size_t)-flip_at] ^= 0x01;
-    }
-    nginx_write_file(&nginx_group, name, image, len);
-    free(image);
-}
-
 /* Each refused image gets its error code; the next boot runs the factory app as before. */
 static void test_refused_images_keep_the_boot_partition(void **state)
 {
     (void)state;
-    serve_variant("corrupt.bin", NULL, 30000, 24 + 8 + 256 + 9000);
-    serve_variant("checksum.bin", NULL, 30000, -33);
-    serve_variant("hash.bin", NULL, 30000, -1);
-    serve_variant("c3.bin", "esp32c3", 30000, 0);
-    serve_variant("big.bin", NULL, SLOT + 1000, 0);
+    ota_test_serve_variant("corrupt.bin", NULL, 30000, 24 + 8 + 256 + 9000);
+    ota_test_serve_variant("checksum.bin", NULL, 30000, -33);
+    ota_test_serve_variant("hash.bin", NULL, 30000, -1);
+    ota_test_serve_variant("c3.bin", "esp32c3", 30000, 0);
+    ota_test_serve_variant("big.bin", NULL, SLOT + 1000, 0);
     FILE *f = fopen(s_flash, "rb"); /* the flash from offset 0 to the end of the factory app */
     static uint8_t merged[0x20000];
     assert_int_equal(fread(merged, 1, sizeof(merged), f), sizeof(merged));
@@ -184,8 +174,8 @@ static void test_resume_after_kill_9(void **state)
     const char *argv[] = { OTA_APP, s_flash, slow, NULL };
     peer_t child;
     assert_int_equal(peer_spawn(&child, argv, "/dev/null"), 0);
-    int64_t deadline = test_now_ms() + 60000;
-    while (count_in(counter) < 20000 && test_now_ms() < deadline) {
+    esp_deadline_t deadline = esp_deadline_in_ms(60000);
+    while (count_in(counter) < 20000 && !esp_deadline_expired(deadline)) {
         usleep(20000);
     }
     assert_int_equal(kill(child.pid, SIGKILL), 0);

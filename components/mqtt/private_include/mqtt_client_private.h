@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "esp_deadline.h"
 #include "mqtt_client.h"
 #include "mqtt_msg.h"
 #include "mqtt_outbox.h"
@@ -21,7 +22,7 @@ typedef enum {
     MQTT_STATE_CONNECT,        /* to connect now */
     MQTT_STATE_CONNECTING,     /* the thread connects, without the lock (polling is set) */
     MQTT_STATE_CONNECTED,
-    MQTT_STATE_WAIT_RECONNECT, /* until reconnect_at_ms */
+    MQTT_STATE_WAIT_RECONNECT, /* until reconnect_at */
     MQTT_STATE_DISCONNECTED,   /* until esp_mqtt_client_reconnect() */
 } mqtt_state_t;
 
@@ -49,7 +50,7 @@ struct esp_mqtt_client {
     bool polling; /* the thread uses the connection unlocked: it waits on the socket, or connects */
     bool closing; /* another thread closes the connection: the thread must not poll */
     bool broken;  /* a write failed: nothing more may be written; the thread ends the connection */
-    int64_t broken_at_ms;
+    esp_deadline_t broken_until; /* when the broken connection ends, unsent bytes or not */
     bool transports_stale; /* esp_mqtt_set_config() replaced the config: new transports before the next connect */
     mqtt_state_t state;
     mqtt_config_t config;
@@ -65,7 +66,8 @@ struct esp_mqtt_client {
     uint16_t last_msg_id;
     uint16_t *qos2_ids; /* QoS 2 messages received and PUBREC'd, until their PUBREL */
     size_t qos2_count;
-    int64_t reconnect_at_ms, connected_at_ms, last_sent_ms, ping_sent_ms;
+    esp_deadline_t reconnect_at;
+    int64_t connected_at_ms, last_sent_ms, ping_sent_ms; /* esp_deadline_now_ms() */
     bool ping_outstanding;
     esp_mqtt_error_codes_t error;
 };
@@ -94,8 +96,6 @@ bool mqtt_transport_is_async(esp_mqtt_client_handle_t client);
 esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client);
 
 /* ---- the client (mqtt_client.c) ---- */
-
-int64_t mqtt_now_ms(void);
 
 /* Hands ev to the registered handlers, now, on the calling thread (the API lock held). */
 void mqtt_dispatch(esp_mqtt_client_handle_t client, esp_mqtt_event_t *ev);

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "esp_log.h"
-#include "esp_timer.h"
 #include "mqtt_client_private.h"
 
 static const char *TAG = "mqtt_client";
@@ -16,11 +15,6 @@ ESP_EVENT_DEFINE_BASE(MQTT_EVENTS);
 
 #define DEFAULT_BUFFER_SIZE 1024
 #define MAX_CUSTOM_EVENTS 16
-
-int64_t mqtt_now_ms(void)
-{
-    return esp_timer_get_time() / 1000;
-}
 
 static void lock(esp_mqtt_client_handle_t client)
 {
@@ -123,7 +117,7 @@ static esp_err_t make_sync(esp_mqtt_client_handle_t client)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&client->lock, &attr);
     pthread_mutexattr_destroy(&attr);
-    pthread_cond_init(&client->wake, NULL);
+    esp_deadline_cond_init(&client->wake); /* the thread waits for deadlines on it */
     esp_event_loop_args_t args = { .queue_size = 4 }; /* no task: mqtt_dispatch() runs it */
     return esp_event_loop_create(&args, &client->events);
 }
@@ -318,11 +312,11 @@ int mqtt_write(esp_mqtt_client_handle_t client, const uint8_t *packet, size_t le
         ESP_LOGE(TAG, "writing to the broker failed: the connection must go (part of a packet may be on its way)");
         mqtt_note_transport_error(client, client->transport, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
         client->broken = true;
-        client->broken_at_ms = mqtt_now_ms();
+        client->broken_until = esp_deadline_in_ms(client->timeout_ms);
         pthread_cond_broadcast(&client->wake);
         return -1;
     }
-    client->last_sent_ms = mqtt_now_ms();
+    client->last_sent_ms = esp_deadline_now_ms();
     return 0;
 }
 
@@ -331,7 +325,7 @@ int mqtt_send_item(esp_mqtt_client_handle_t client, outbox_item_t *item)
     if (mqtt_write(client, item->packet, item->len) != 0) {
         return -1;
     }
-    outbox_sent(item, mqtt_now_ms());
+    outbox_sent(item, esp_deadline_now_ms());
     if (item->qos == 0) {
         outbox_remove(&client->outbox, item); /* a stored QoS 0 message: sent is done */
     }
@@ -387,7 +381,7 @@ static int publish_now(esp_mqtt_client_handle_t client, const uint8_t *header, s
 static int publish_kept(esp_mqtt_client_handle_t client, const uint8_t *header, size_t header_len, const char *data,
                         size_t len, int qos, uint16_t id, bool send_now)
 {
-    outbox_item_t *item = outbox_add(&client->outbox, id, qos, header, header_len, data, len, mqtt_now_ms());
+    outbox_item_t *item = outbox_add(&client->outbox, id, qos, header, header_len, data, len, esp_deadline_now_ms());
     if (item == NULL) {
         return -1;
     }

@@ -84,7 +84,7 @@ void mqtt_close(esp_mqtt_client_handle_t client, mqtt_state_t next)
     client->broken = false;
     client->ping_outstanding = false;
     client->state = next;
-    client->reconnect_at_ms = mqtt_now_ms() + client->config.reconnect_ms;
+    client->reconnect_at = esp_deadline_in_ms(client->config.reconnect_ms);
     outbox_requeue_all(&client->outbox);
     client->closing = false;
     pthread_cond_broadcast(&client->wake);
@@ -139,11 +139,11 @@ static int out_of_memory(esp_mqtt_client_handle_t client)
  * frame the transport answered itself) is tried again until then. @return 0, or -1 (noted). */
 static int read_exact(esp_mqtt_client_handle_t client, uint8_t *buf, size_t len)
 {
-    int64_t deadline = mqtt_now_ms() + client->timeout_ms;
+    esp_deadline_t deadline = esp_deadline_in_ms(client->timeout_ms);
     while (len > 0) {
-        int64_t left = deadline - mqtt_now_ms();
-        int n = left > 0 ? esp_transport_read(client->transport, (char *)buf, (int)len, (int)left) : 0;
-        if (n < 0 || (n == 0 && left <= 0)) {
+        int left = esp_deadline_ms_left(deadline);
+        int n = left != 0 ? esp_transport_read(client->transport, (char *)buf, (int)len, left) : 0;
+        if (n < 0 || (n == 0 && left == 0)) {
             ESP_LOGE(TAG, "%s while reading from the broker", n == 0 ? "timeout" : "failure or close");
             return mqtt_note_transport_error(client, client->transport, read_failure(n));
         }
@@ -456,13 +456,13 @@ static step_t send_connect(esp_mqtt_client_handle_t client, const connect_plan_t
         mqtt_note_transport_error(client, plan->t, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
         return STEP_FAILED;
     }
-    int64_t deadline = mqtt_now_ms() + plan->timeout_ms;
+    esp_deadline_t deadline = esp_deadline_in_ms(plan->timeout_ms);
     int rc = 0;
-    for (int64_t left = plan->timeout_ms; rc == 0 && left > 0; left = deadline - mqtt_now_ms()) {
+    for (int left = plan->timeout_ms; rc == 0 && left != 0; left = esp_deadline_ms_left(deadline)) {
         if (abandoned(client)) {
             return STEP_ABANDONED;
         }
-        rc = esp_transport_poll_read(plan->t, left < POLL_MS ? (int)left : POLL_MS);
+        rc = esp_transport_poll_read(plan->t, left < POLL_MS ? left : POLL_MS);
     }
     if (rc > 0) {
         return STEP_DONE;
@@ -511,7 +511,7 @@ static int send_queued(esp_mqtt_client_handle_t client);
 static void connected(esp_mqtt_client_handle_t client, bool session_present)
 {
     client->state = MQTT_STATE_CONNECTED;
-    client->connected_at_ms = client->last_sent_ms = mqtt_now_ms();
+    client->connected_at_ms = client->last_sent_ms = esp_deadline_now_ms();
     client->ping_outstanding = false;
     if (!client->config.c.session.disable_clean_session) {
         client->qos2_count = 0; /* a clean session starts without the broker's unreleased messages */
@@ -568,7 +568,7 @@ static void connect_to_broker(esp_mqtt_client_handle_t client)
 static void delete_expired(esp_mqtt_client_handle_t client)
 {
     outbox_item_t *item;
-    while ((item = outbox_expired(&client->outbox, mqtt_now_ms(), OUTBOX_EXPIRED_TIMEOUT_MS)) != NULL) {
+    while ((item = outbox_expired(&client->outbox, esp_deadline_now_ms(), OUTBOX_EXPIRED_TIMEOUT_MS)) != NULL) {
         int id = item->msg_id;
         ESP_LOGW(TAG, "message %d expired in the outbox after %d ms", id, OUTBOX_EXPIRED_TIMEOUT_MS);
         outbox_remove(&client->outbox, item);
@@ -576,27 +576,16 @@ static void delete_expired(esp_mqtt_client_handle_t client)
     }
 }
 
-/* Waits on the client's condition until until_ms, or the outbox's next expiry if sooner
- * (until_ms < 0: no time of its own). */
-static void wait_until(esp_mqtt_client_handle_t client, int64_t until_ms)
+/* Waits on the client's condition until deadline, or the outbox's next expiry if sooner. */
+static void wait_until(esp_mqtt_client_handle_t client, esp_deadline_t deadline)
 {
     int64_t oldest = outbox_oldest_tick(&client->outbox);
-    int64_t expiry = oldest < 0 ? -1 : oldest + OUTBOX_EXPIRED_TIMEOUT_MS + 1;
-    if (until_ms < 0 || (expiry >= 0 && expiry < until_ms)) {
-        until_ms = expiry;
+    if (oldest >= 0) {
+        int64_t left = oldest + OUTBOX_EXPIRED_TIMEOUT_MS + 1 - esp_deadline_now_ms();
+        esp_deadline_t expiry = esp_deadline_in_ms(left > 0 ? left : 0);
+        deadline = expiry.at_us < deadline.at_us ? expiry : deadline;
     }
-    if (until_ms < 0) {
-        pthread_cond_wait(&client->wake, &client->lock);
-        return;
-    }
-    int64_t left = until_ms - mqtt_now_ms();
-    left = left > 0 ? left : 0;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until); /* pthread_cond_timedwait's clock */
-    int64_t ns = until.tv_nsec + (left % 1000) * 1000000;
-    until.tv_sec += (time_t)(left / 1000 + ns / 1000000000);
-    until.tv_nsec = (long)(ns % 1000000000);
-    pthread_cond_timedwait(&client->wake, &client->lock, &until);
+    esp_deadline_cond_wait(&client->wake, &client->lock, deadline);
 }
 
 /* ---- while connected: the outbox, keepalive, refresh ---- */
@@ -604,7 +593,7 @@ static void wait_until(esp_mqtt_client_handle_t client, int64_t until_ms)
 /* Sends what is queued and resends what waited too long. @return 0, or -1. */
 static int send_queued(esp_mqtt_client_handle_t client)
 {
-    int64_t now = mqtt_now_ms();
+    int64_t now = esp_deadline_now_ms();
     for (outbox_item_t *item = client->outbox.head, *next; item != NULL; item = next) {
         next = item->next;
         bool due = item->state == OUTBOX_QUEUED || now - item->sent_ms >= client->config.retransmit_ms;
@@ -652,7 +641,7 @@ static int serve_connection(esp_mqtt_client_handle_t client, int polled)
     if (client->state != MQTT_STATE_CONNECTED) {
         return 0; /* a handler disconnected */
     }
-    return send_queued(client) == 0 ? keep_alive(client, mqtt_now_ms()) : -1;
+    return send_queued(client) == 0 ? keep_alive(client, esp_deadline_now_ms()) : -1;
 }
 
 /* Bytes the kernel still holds for the broker on t's socket (0 where that cannot be known). */
@@ -673,9 +662,8 @@ static int unsent_bytes(esp_transport_handle_t t)
  * with it QoS 0 messages whose publish succeeded. */
 static void end_broken(esp_mqtt_client_handle_t client)
 {
-    int64_t now = mqtt_now_ms();
-    if (unsent_bytes(client->transport) > 0 && now - client->broken_at_ms < client->timeout_ms) {
-        wait_until(client, now + POLL_MS);
+    if (unsent_bytes(client->transport) > 0 && !esp_deadline_expired(client->broken_until)) {
+        wait_until(client, esp_deadline_in_ms(POLL_MS));
         return;
     }
     connection_failed(client);
@@ -699,7 +687,7 @@ static bool poll_broker(esp_mqtt_client_handle_t client, int *rc)
 static bool refresh_due(const esp_mqtt_client_handle_t client)
 {
     int refresh = client->config.c.network.refresh_connection_after_ms;
-    return refresh > 0 && mqtt_now_ms() - client->connected_at_ms >= refresh;
+    return refresh > 0 && esp_deadline_now_ms() - client->connected_at_ms >= refresh;
 }
 
 static void run_connected(esp_mqtt_client_handle_t client)
@@ -729,11 +717,11 @@ static void run_connected(esp_mqtt_client_handle_t client)
 
 static void wait_for_reconnect(esp_mqtt_client_handle_t client)
 {
-    if (client->reconnect_at_ms - mqtt_now_ms() <= 0) {
+    if (esp_deadline_expired(client->reconnect_at)) {
         client->state = MQTT_STATE_CONNECT;
         return;
     }
-    wait_until(client, client->reconnect_at_ms);
+    wait_until(client, client->reconnect_at);
 }
 
 static void dispatch_custom_events(esp_mqtt_client_handle_t client)
@@ -758,7 +746,7 @@ void *mqtt_thread(void *arg)
         case MQTT_STATE_CONNECTED: run_connected(client); break;
         case MQTT_STATE_WAIT_RECONNECT: wait_for_reconnect(client); break;
         case MQTT_STATE_CONNECTING: pthread_cond_wait(&client->wake, &client->lock); break; /* until closed */
-        default: wait_until(client, -1); break;
+        default: wait_until(client, esp_deadline_in_ms(-1)); break;
         }
         dispatch_custom_events(client);
     }

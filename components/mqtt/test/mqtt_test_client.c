@@ -4,23 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "tls_test.h"
-
-int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 void recorder_init(recorder_t *r)
 {
     *r = (recorder_t){ 0 };
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->changed, NULL);
+    assert_int_equal(esp_deadline_cond_init(&r->changed), 0);
 }
 
 void recorder_free(recorder_t *r)
@@ -88,13 +80,11 @@ void recorder_attach(recorder_t *r, esp_mqtt_client_handle_t client)
 
 bool recorder_wait(recorder_t *r, esp_mqtt_event_id_t id, int count)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 20;
+    esp_deadline_t deadline = esp_deadline_in_ms(20000);
     pthread_mutex_lock(&r->lock);
     int rc = 0;
     while ((id == MQTT_EVENT_DATA ? r->message_count : r->count[id]) < count && rc != ETIMEDOUT) {
-        rc = pthread_cond_timedwait(&r->changed, &r->lock, &until);
+        rc = esp_deadline_cond_wait(&r->changed, &r->lock, deadline);
     }
     bool reached = (id == MQTT_EVENT_DATA ? r->message_count : r->count[id]) >= count;
     pthread_mutex_unlock(&r->lock);
@@ -173,7 +163,7 @@ void mosquitto_sub_start(peer_t *sub, const char *output, const char *topic, int
 void wait_for_output(const char *output, const char *text)
 {
     for (int waited = 0; !file_contains(output, text) && waited < 10000; waited += 20) {
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000 }, NULL);
+        sleep_ms(20);
     }
     assert_true(file_contains(output, text));
 }

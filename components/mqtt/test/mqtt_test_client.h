@@ -32,9 +32,6 @@ typedef struct {
     int violations;                /* events that broke a rule (checked by recorder_free) */
 } recorder_t;
 
-/* Milliseconds on the monotonic clock. */
-int64_t now_ms(void);
-
 void recorder_init(recorder_t *r);
 /* Asserts that no event broke a rule, and frees the messages. */
 void recorder_free(recorder_t *r);

@@ -4,7 +4,6 @@
  * were queued or sent, while the client waits to reconnect or stays connected. */
 #include <signal.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "mqtt_test_client.h"
 #include "tls_test.h"
@@ -16,7 +15,7 @@ static void expect_deleted(recorder_t *r, esp_mqtt_client_handle_t client, int i
 {
     assert_true(id > 0);
     assert_true(recorder_wait(r, MQTT_EVENT_DELETED, 1));
-    int64_t took = now_ms() - published;
+    int64_t took = esp_deadline_now_ms() - published;
     print_message("deleted %lld ms after it was published (expiry %d ms)\n", (long long)took, EXPIRY_MS);
     assert_true(took >= EXPIRY_MS);
     assert_int_equal(r->last_msg_id, id);
@@ -33,7 +32,7 @@ static void test_queued_offline_expires(void **state)
     recorder_init(&r);
     esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_DISCONNECTED, 1)); /* refused: waiting to reconnect */
-    int64_t published = now_ms();
+    int64_t published = esp_deadline_now_ms();
     expect_deleted(&r, client, esp_mqtt_client_publish(client, "expiry/offline", "never sent", 0, 1, 0), published);
     esp_mqtt_client_destroy(client);
     recorder_free(&r);
@@ -51,7 +50,7 @@ static void test_unacknowledged_expires(void **state)
     esp_mqtt_client_handle_t client = started_client(&cfg, &r);
     assert_true(recorder_wait(&r, MQTT_EVENT_CONNECTED, 1));
     mosquitto_pause(&mosquitto_group, true);
-    int64_t published = now_ms();
+    int64_t published = esp_deadline_now_ms();
     int id = esp_mqtt_client_publish(client, "expiry/sent", "unacknowledged", 0, 1, 0);
     expect_deleted(&r, client, id, published);
     mosquitto_pause(&mosquitto_group, false);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "esp_deadline.h"
 #include "esp_log.h"
-#include "esp_timer.h"
 #include "esp_transport_internal.h"
 
 static const char *TAG = "transport";
@@ -140,37 +140,21 @@ int esp_transport_write(esp_transport_handle_t t, const char *buffer, int len, i
     return t->_write(t, buffer, len, timeout_ms);
 }
 
-/* The deadline timeout_ms from now on the monotonic clock, in microseconds; -1: none. */
-static int64_t deadline_after(int timeout_ms)
-{
-    return timeout_ms < 0 ? -1 : esp_timer_get_time() + (int64_t)timeout_ms * 1000;
-}
-
-/* Milliseconds left until deadline_us (-1: no deadline), rounded up; 0 once it has passed. */
-static int ms_until(int64_t deadline_us)
-{
-    if (deadline_us < 0) {
-        return -1;
-    }
-    int64_t left_us = deadline_us - esp_timer_get_time();
-    return left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
-}
-
 int esp_transport_write_all(esp_transport_handle_t t, const char *buffer, int len, int timeout_ms)
 {
     if (t == NULL || len < 0 || (buffer == NULL && len > 0)) {
         return -1;
     }
-    int64_t deadline_us = deadline_after(timeout_ms);
+    esp_deadline_t deadline = esp_deadline_in_ms(timeout_ms);
     int done = 0;
     while (done < len) {
-        int n = esp_transport_write(t, buffer + done, len - done, ms_until(deadline_us));
+        int n = esp_transport_write(t, buffer + done, len - done, esp_deadline_ms_left(deadline));
         if (n < 0) {
             ESP_LOGE(TAG, "a write failed after %d of %d bytes", done, len);
             return -1;
         }
         done += n;
-        if (done < len && ms_until(deadline_us) == 0) {
+        if (done < len && esp_deadline_expired(deadline)) {
             ESP_LOGE(TAG, "writing timed out after %d of %d bytes", done, len);
             return -1;
         }

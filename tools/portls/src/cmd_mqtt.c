@@ -6,16 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "esp_crt_bundle.h"
+#include "esp_deadline.h"
+#include "esp_url.h"
 #include "mbedtls/ssl.h"
 #include "mqtt_client.h"
 #include "report.h"
 
 #define MAX_TOPICS 16
+#define SIGNAL_CHECK_MS 200 /* a wait looks at least this often whether it was interrupted */
 
 typedef struct {
     bool publish;
@@ -50,7 +52,8 @@ static int usage(FILE *out)
           "prints each message (-v: with its topic) until COUNT messages came or it is interrupted; pub\n"
           "sends MESSAGE, or each line of stdin (-l), and waits for QoS 1/2 acknowledgements. --cafile or\n"
           "--cert makes it MQTT over TLS (port 8883 by default); --url takes mqtt://, mqtts://, ws:// or\n"
-          "wss://. Over TLS the broker is verified with --cafile, or else the built-in bundle.\n"
+          "wss://. Over TLS the broker is verified with --cafile, or else the built-in bundle (a build\n"
+          "without one: the system's trust store).\n"
           "Exit status: 0 done, 1 the connection failed or a topic was refused (the reason on stderr),\n"
           "2 bad usage.\n",
           out);
@@ -217,13 +220,20 @@ static bool url_is_tls(const char *url)
     return strncasecmp(url, "mqtts://", 8) == 0 || strncasecmp(url, "wss://", 6) == 0;
 }
 
-static esp_mqtt_client_config_t config_of(mqtt_opts_t *o, char *uri, size_t uri_len)
+/* -h and -p as a URI, mqtts when o->tls (--cafile or --cert); an IPv6 literal goes in brackets.
+ * @return false when it does not fit in len. */
+static bool host_uri(const mqtt_opts_t *o, char *uri, size_t len)
 {
-    bool tls = o->cafile != NULL || o->cert != NULL;
-    snprintf(uri, uri_len, "%s://%s:%d", tls ? "mqtts" : "mqtt", o->host, o->port > 0 ? o->port : tls ? 8883 : 1883);
-    o->tls = o->url != NULL ? url_is_tls(o->url) : tls;
+    int n = snprintf(uri, len, "%s://", o->tls ? "mqtts" : "mqtt");
+    int port = o->port > 0 ? o->port : o->tls ? 8883 : 1883;
+    int host_len = esp_url_format_host(uri + n, len - (size_t)n, o->host, port);
+    return host_len >= 0 && (size_t)(n + host_len) < len;
+}
+
+static esp_mqtt_client_config_t config_of(const mqtt_opts_t *o, const char *uri)
+{
     esp_mqtt_client_config_t cfg = {
-        .broker.address.uri = o->url != NULL ? o->url : uri,
+        .broker.address.uri = uri,
         .broker.verification.certificate = (const char *)o->ca_file.data,
         .credentials.client_id = o->id,
         .credentials.authentication.certificate = (const char *)o->cert_file.data,
@@ -231,7 +241,7 @@ static esp_mqtt_client_config_t config_of(mqtt_opts_t *o, char *uri, size_t uri_
         .session.keepalive = o->keepalive,
         .session.last_will = { .topic = o->will_topic, .msg = o->will_payload, .qos = o->qos },
     };
-    if (o->cafile == NULL) {
+    if (o->ca_file.data == NULL) {
         cfg.broker.verification.crt_bundle_attach = esp_crt_bundle_attach; /* as portls connect and get */
     }
     return cfg;
@@ -242,12 +252,7 @@ static bool wait_until(mqtt_opts_t *o, bool (*done)(const mqtt_opts_t *))
 {
     pthread_mutex_lock(&o->lock);
     while (!done(o) && !o->failed && !interrupted) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 200 * 1000000L;
-        t.tv_sec += t.tv_nsec / 1000000000L;
-        t.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&o->changed, &o->lock, &t);
+        esp_deadline_cond_wait(&o->changed, &o->lock, esp_deadline_in_ms(SIGNAL_CHECK_MS));
     }
     bool ok = !o->failed;
     pthread_mutex_unlock(&o->lock);
@@ -302,7 +307,11 @@ static bool publish_all(mqtt_opts_t *o, esp_mqtt_client_handle_t client)
 static int run(mqtt_opts_t *o)
 {
     char uri[300];
-    esp_mqtt_client_config_t cfg = config_of(o, uri, sizeof(uri));
+    if (o->url == NULL && !host_uri(o, uri, sizeof(uri))) {
+        fprintf(stderr, "portls mqtt: the host name is too long\n");
+        return 1;
+    }
+    esp_mqtt_client_config_t cfg = config_of(o, o->url != NULL ? o->url : uri);
     esp_mqtt_client_handle_t client = esp_mqtt_client_init(&cfg);
     if (client == NULL) {
         fprintf(stderr, "portls mqtt: cannot use that broker address or configuration\n");
@@ -319,13 +328,28 @@ static int run(mqtt_opts_t *o)
     return ok ? 0 : 1;
 }
 
+/* The files the options name. Without --cafile, TLS is verified as portls connect and get do it:
+ * with the built-in bundle, or the system's trust store in a build without one. @return 0, or -1
+ * (said why). */
+static int load_files(mqtt_opts_t *o)
+{
+    const char *ca = o->cafile;
+    if (ca == NULL && o->tls) {
+        ca = cli_default_ca_file(); /* NULL: the bundle (config_of() attaches it) */
+    }
+    return cli_load("mqtt", ca, &o->ca_file) || cli_load("mqtt", o->cert, &o->cert_file) ||
+                   cli_load("mqtt", o->key, &o->key_file)
+               ? -1
+               : 0;
+}
+
 int cmd_mqtt(int argc, char **argv)
 {
     if (argc < 2 || (strcmp(argv[1], "sub") != 0 && strcmp(argv[1], "pub") != 0)) {
         return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
     }
     mqtt_opts_t o = { .publish = strcmp(argv[1], "pub") == 0, .host = "localhost",
-                      .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+                      .lock = PTHREAD_MUTEX_INITIALIZER };
     int rc = cli_parse(argc - 1, argv + 1, "h:p:t:m:q:rC:i:k:lv", long_options, parse_option, &o);
     if (rc != 0) {
         return rc - 1;
@@ -336,9 +360,12 @@ int cmd_mqtt(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    bool loaded = cli_load("mqtt", o.cafile, &o.ca_file) == 0 && cli_load("mqtt", o.cert, &o.cert_file) == 0 &&
-                  cli_load("mqtt", o.key, &o.key_file) == 0;
-    rc = loaded ? run(&o) : 1;
+    o.tls = o.url != NULL ? url_is_tls(o.url) : o.cafile != NULL || o.cert != NULL;
+    rc = 1;
+    if (load_files(&o) == 0 && esp_deadline_cond_init(&o.changed) == 0) {
+        rc = run(&o);
+        pthread_cond_destroy(&o.changed);
+    }
     cert_file_free(&o.ca_file);
     cert_file_free(&o.cert_file);
     cert_file_free(&o.key_file);

@@ -7,19 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "esp_crt_bundle.h"
+#include "esp_deadline.h"
 #include "esp_https_ota.h"
 #include "esp_ota_ops.h"
 #include "esp_private/partition_linux.h"
 #include "portls_format.h"
 #include "progress.h"
 
-#define WRITE_LINES_US 100000 /* WRITE_FLASH lines (off a terminal) at most 10 a second */
+#define WRITE_LINES_MS 100 /* WRITE_FLASH lines (off a terminal) at most 10 a second */
 
 typedef struct {
     const char *url, *flash, *cacert;
@@ -34,7 +34,7 @@ typedef struct {
     progress_t bar;        /* WRITE_FLASH on a terminal */
     long long written, shown;
     long long image_size;
-    struct timespec line_at; /* the last WRITE_FLASH line, off a terminal */
+    esp_deadline_t next_line; /* no WRITE_FLASH line (off a terminal) before it */
 } ota_opts_t;
 
 static int usage(FILE *out)
@@ -101,13 +101,10 @@ static const char *const event_names[] = {
 
 static bool line_due(ota_opts_t *o)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long us = (now.tv_sec - o->line_at.tv_sec) * 1000000LL + (now.tv_nsec - o->line_at.tv_nsec) / 1000;
-    if (o->shown > 0 && us < WRITE_LINES_US) {
+    if (!esp_deadline_expired(o->next_line)) {
         return false;
     }
-    o->line_at = now;
+    o->next_line = esp_deadline_in_ms(WRITE_LINES_MS);
     return true;
 }
 
@@ -180,11 +177,9 @@ static void flush_events(ota_opts_t *o)
     if (esp_event_post(OTA_TOOL_SYNC, 0, NULL, 0, portMAX_DELAY) != ESP_OK) {
         return;
     }
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += 10;
+    esp_deadline_t deadline = esp_deadline_in_ms(10000);
     pthread_mutex_lock(&o->lock);
-    while (o->syncs < want && pthread_cond_timedwait(&o->cond, &o->lock, &deadline) == 0) {
+    while (o->syncs < want && esp_deadline_cond_wait(&o->cond, &o->lock, deadline) == 0) {
     }
     pthread_mutex_unlock(&o->lock);
 }
@@ -192,7 +187,7 @@ static void flush_events(ota_opts_t *o)
 static int start_events(ota_opts_t *o)
 {
     pthread_mutex_init(&o->lock, NULL);
-    pthread_cond_init(&o->cond, NULL);
+    esp_deadline_cond_init(&o->cond);
     if (esp_event_loop_create_default() != ESP_OK ||
         esp_event_handler_register(ESP_HTTPS_OTA_EVENT, ESP_EVENT_ANY_ID, on_event, o) != ESP_OK ||
         esp_event_handler_register(OTA_TOOL_SYNC, ESP_EVENT_ANY_ID, on_event, o) != ESP_OK) {

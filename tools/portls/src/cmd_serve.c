@@ -19,7 +19,7 @@
 #include "cert_file.h"
 #include "cli.h"
 #include "commands.h"
-#include "esp_timer.h"
+#include "esp_deadline.h"
 #include "esp_tls.h"
 #include "mbedtls/error.h"
 #include "mbedtls/pk.h"
@@ -254,33 +254,28 @@ static int open_listener(const serve_opts_t *o)
 
 /* ---- waiting: at most POLL_MS at a time, so a stop is seen at once ---- */
 
-/* Waits until fd has events, deadline_us (esp_timer_get_time()) passes, or a stop is asked for.
+/* Waits until fd has events, the deadline passes, or a stop is asked for.
  * @return 1 ready, 0 the deadline passed, -1 stop. */
-static int wait_socket(int fd, short events, int64_t deadline_us)
+static int wait_socket(int fd, short events, esp_deadline_t deadline)
 {
     while (!stop_requested) {
-        int64_t left_ms = (deadline_us - esp_timer_get_time() + 999) / 1000;
-        if (left_ms <= 0) {
+        int left_ms = esp_deadline_ms_left(deadline);
+        if (left_ms == 0) {
             return 0;
         }
         struct pollfd pfd = { .fd = fd, .events = events };
-        if (poll(&pfd, 1, left_ms < POLL_MS ? (int)left_ms : POLL_MS) > 0) {
+        if (poll(&pfd, 1, left_ms > 0 && left_ms < POLL_MS ? left_ms : POLL_MS) > 0) {
             return 1;
         }
     }
     return -1;
 }
 
-static int64_t after_ms(int ms)
-{
-    return esp_timer_get_time() + (int64_t)ms * 1000;
-}
-
 /* Waits for what an ESP-TLS call asked for (WANT_READ or WANT_WRITE); says on stderr why the
  * client is dropped when it is. @return true to call again. */
-static bool wait_for_client(const client_t *c, int want, int64_t deadline_us, const char *doing)
+static bool wait_for_client(const client_t *c, int want, esp_deadline_t deadline, const char *doing)
 {
-    int w = wait_socket(c->fd, want == ESP_TLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN, deadline_us);
+    int w = wait_socket(c->fd, want == ESP_TLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN, deadline);
     if (w == 0) {
         fprintf(stderr, "portls serve: #%lu dropped: no progress %s\n", c->id, doing);
     }
@@ -299,7 +294,7 @@ static int handshake(serve_opts_t *o, const client_t *c)
     if (err != ESP_OK) {
         return err;
     }
-    int64_t deadline = after_ms(c->timeout_ms);
+    esp_deadline_t deadline = esp_deadline_in_ms(c->timeout_ms);
     int rc;
     while (wants_socket(rc = esp_tls_server_session_continue_async(c->tls))) {
         if (!wait_for_client(c, rc, deadline, "in the handshake")) {
@@ -321,13 +316,13 @@ static bool mid_record(const esp_tls_t *tls)
  * @return bytes (> 0), 0 closed, < 0 failed, stalled or stopped. */
 static ssize_t read_client(const client_t *c, char *buf, size_t len)
 {
-    int64_t deadline = after_ms(IDLE_TIMEOUT_MS);
+    esp_deadline_t deadline = esp_deadline_in_ms(IDLE_TIMEOUT_MS);
     bool readable = false, arrived = false;
     ssize_t n;
     while (wants_socket(n = esp_tls_conn_read(c->tls, buf, len))) {
         if (!arrived && (readable || mid_record(c->tls))) {
             arrived = true;
-            deadline = after_ms(c->timeout_ms);
+            deadline = esp_deadline_in_ms(c->timeout_ms);
         }
         readable = wait_for_client(c, (int)n, deadline, arrived ? "in the middle of a record" : "for 30 s");
         if (!readable) {
@@ -340,13 +335,13 @@ static ssize_t read_client(const client_t *c, char *buf, size_t len)
 /* Writes all of buf, as long as the client takes some of it every --timeout. */
 static bool write_client(const client_t *c, const char *buf, size_t len)
 {
-    int64_t deadline = after_ms(c->timeout_ms);
+    esp_deadline_t deadline = esp_deadline_in_ms(c->timeout_ms);
     size_t done = 0;
     while (done < len) {
         ssize_t n = esp_tls_conn_write(c->tls, buf + done, len - done);
         if (n > 0) {
             done += (size_t)n;
-            deadline = after_ms(c->timeout_ms);
+            deadline = esp_deadline_in_ms(c->timeout_ms);
         } else if (!wants_socket(n) || !wait_for_client(c, (int)n, deadline, "while it is sent data")) {
             return false;
         }
@@ -434,7 +429,7 @@ static void serve_connection(serve_opts_t *o, int fd, unsigned long id)
 static void accept_loop(serve_opts_t *o, int listen_fd)
 {
     for (unsigned long id = 1; !stop_requested;) {
-        if (wait_socket(listen_fd, POLLIN, after_ms(POLL_MS)) <= 0) {
+        if (wait_socket(listen_fd, POLLIN, esp_deadline_in_ms(POLL_MS)) <= 0) {
             continue;
         }
         struct sockaddr_storage from;

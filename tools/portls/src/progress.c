@@ -2,9 +2,7 @@
 
 #include <stdio.h>
 
-#include "esp_tls_private.h" /* esp_tls_now_us(): the project's monotonic clock */
-
-#define PROGRESS_REDRAW_US 100000
+#define PROGRESS_REDRAW_MS 100
 
 static void draw(progress_t *p, long long done, long long total)
 {
@@ -20,10 +18,9 @@ static void draw(progress_t *p, long long done, long long total)
 
 void progress_tick(progress_t *p, long long done, long long total)
 {
-    int64_t now = esp_tls_now_us();
-    if (p->on && (!p->drawn || now - p->drawn_us >= PROGRESS_REDRAW_US)) {
+    if (p->on && esp_deadline_expired(p->redraw)) {
         draw(p, done, total);
-        p->drawn_us = now;
+        p->redraw = esp_deadline_in_ms(PROGRESS_REDRAW_MS);
     }
 }
 

@@ -2,12 +2,13 @@
 #pragma once
 
 #include <stdbool.h>
-#include <stdint.h>
+
+#include "esp_deadline.h"
 
 typedef struct {
-    bool on;          /* draw at all: the caller decides (stderr a terminal, a transfer worth it) */
-    bool drawn;       /* a bar is on the line */
-    int64_t drawn_us; /* when it was drawn last */
+    bool on;                /* draw at all: the caller decides (stderr a terminal, a transfer worth it) */
+    bool drawn;             /* a bar is on the line */
+    esp_deadline_t redraw;  /* the bar is not drawn again before it (zero: at once) */
 } progress_t;
 
 /* Redraws "[====    ]  42% done/total bytes" (just "done bytes" when total <= 0), at most 10
