@@ -6,6 +6,7 @@ ASAN_BUILD ?= build-asan
 MINIMAL_BUILD ?= build-minimal
 SMALL_BUILD ?= build-small
 SMALL_BENCH_BUILD ?= build-small-bench
+OTA_SMALL_BUILD ?= build-ota-small
 FUZZ_BUILD ?= build-fuzz
 SYSTEM_BUILD ?= build-system
 SMALL_OPTIONS := -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=ON \
@@ -20,8 +21,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan small small-bench test test-normal test-asan test-small check-minimal check-system demo bench bench-mem \
-	bench-http bench-mqtt install clean bootstrap fuzz fuzz-build test-fuzz
+.PHONY: all build asan small small-bench ota-small test test-normal test-asan test-small test-ota-small check-minimal \
+	check-system demo bench bench-mem bench-http bench-mqtt bench-ota install clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
 
@@ -41,7 +42,7 @@ asan: $(STAMP)
 # The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; the
 # tests that apply once more with the free-after-use options on; the library with every
 # optional feature off; the suite on Debian's own mbedTLS packages; and each fuzz target for 10 s.
-test: test-normal test-asan test-small check-minimal check-system test-fuzz
+test: test-normal test-asan test-small test-ota-small check-minimal check-system test-fuzz
 
 # The log starts with the mbedTLS the build is made of (version, tarballs' SHA-256, patches).
 test-normal: build
@@ -61,6 +62,17 @@ small: $(STAMP)
 test-small: small
 	cd $(SMALL_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS) \
 		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap|mqtt'
+
+# A small device's OTA configuration: dynamic buffers and 4 KiB input records
+# (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN), where only a partial download fits nginx's responses. Only
+# what its test and bench-ota need is built.
+OTA_SMALL_OPTIONS := $(SMALL_OPTIONS) -DCONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096
+ota-small: $(STAMP)
+	cmake -S . -B $(OTA_SMALL_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(OTA_SMALL_OPTIONS) $(CMAKE_ARGS)
+	cmake --build $(OTA_SMALL_BUILD) -j$(JOBS) --target test_https_ota_small_records bench_ota_heap
+
+test-ota-small: ota-small
+	cd $(OTA_SMALL_BUILD) && ctest --output-on-failure -R '^test_https_ota_small_records$$'
 
 # ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3 and no
 # bundle: the paths behind those options must keep compiling, and the tests that apply to such a
@@ -118,6 +130,11 @@ bench-mem: build small-bench
 	bench/run.sh $(BUILD) mem
 	bench/run.sh $(SMALL_BENCH_BUILD) mem
 
+# A whole OTA update's heap: the default buffers (one request, then 3 KiB ranges), and dynamic
+# buffers with 4 KiB input records and 3 KiB ranges; the table also goes to bench/results/ as JSON.
+bench-ota: build ota-small
+	bench/run.sh $(BUILD) ota $(OTA_SMALL_BUILD)
+
 # The libFuzzer targets (the bundle parser, the HTTP response path, the WebSocket frames), built
 # with clang, every library instrumented; each runs for FUZZ_SECONDS (make test: 10 s).
 fuzz-build: $(STAMP)
@@ -134,4 +151,5 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD) $(SYSTEM_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(OTA_SMALL_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD) \
+		$(SYSTEM_BUILD)

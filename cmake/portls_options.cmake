@@ -55,6 +55,19 @@ set(CONFIG_ESP_HTTP_CLIENT_MAX_RESPONSE_HEADER_SIZE 128 CACHE STRING
 set(CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT 2000 CACHE STRING
     "How long an event waits for room in the default event loop's queue, ms")
 
+# --- esp_https_ota (ESP-IDF's names and defaults) ---
+option(CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP
+       "OTA without verifying the server, and over plain http (WARNING: for tests only: anyone on the path can serve the image)" OFF)
+option(CONFIG_ESP_HTTPS_OTA_DECRYPT_CB "The decrypt_cb fields: images are decrypted by a callback before they are written" OFF)
+set(CONFIG_ESP_HTTPS_OTA_EVENT_POST_TIMEOUT 2000 CACHE STRING
+    "How long an OTA event waits for room in the default event loop's queue, ms (-1: forever)")
+if(NOT CONFIG_ESP_HTTPS_OTA_EVENT_POST_TIMEOUT MATCHES "^(-1|[0-9]+)$")
+    message(FATAL_ERROR "CONFIG_ESP_HTTPS_OTA_EVENT_POST_TIMEOUT must be -1 or a number of ms")
+endif()
+if(CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP)
+    message(WARNING "CONFIG_ESP_HTTPS_OTA_ALLOW_HTTP is on: OTA may take an image from an unverified server")
+endif()
+
 # --- esp-mqtt ---
 set(CONFIG_MQTT_OUTBOX_EXPIRED_TIMEOUT_MS 30000 CACHE STRING
     "A QoS 1/2 message still unacknowledged this long after it was sent leaves the outbox (MQTT_EVENT_DELETED)")

@@ -3,7 +3,8 @@
 # against an installed portls with the README's pkg-config command and with the CMake package
 # (linked to its component's target, and again to portls::portls), then run: the first two
 # against openssl s_server -www, the MQTT one against the tests' mosquitto, the last one on the
-# flash the README's portls flash walk-through makes. The documented way in, end to end.
+# flash the README's portls flash walk-through makes, and as the app that boots in the OTA
+# walk-through. The documented way in, end to end.
 set -euo pipefail
 # shellcheck source=servers.sh
 . "$(dirname "$0")/servers.sh"
@@ -69,7 +70,7 @@ for exe in $(builds mqtt_example); do
 done
 # The walk-through (the README's shell block under "portls flash and portls image"), as written.
 mkdir -p "$work/flash"
-awk '/^## portls flash and portls image/ {in_section = 1} /^```sh$/ && in_section {on = 1; next} /^```$/ {on = 0} on' \
+awk '/^## / {in_section = /^## portls flash and portls image/} /^```sh$/ && in_section {on = 1; next} /^```$/ {on = 0} on' \
     "$SOURCE_DIR/README.md" > "$work/flash/walk.sh"
 [ -s "$work/flash/walk.sh" ] || { echo "no portls flash walk-through in README.md"; exit 1; }
 mkdir -p "$work/bin" && ln -sf "$PORTLS" "$work/bin/portls"
@@ -82,4 +83,28 @@ for exe in $(builds running_example); do
     [ "$first" = "running demo 2.0 from ota_0 at 0x110000" ] && [ "$second" = "running demo 1.0 from factory at 0x10000" ] \
         || { echo "$exe: unexpected output: $first / $second"; exit 1; }
 done
-echo "README examples: built with pkg-config, find_package(portls) and portls::portls; each talked to its server or booted from its flash"
+# The OTA walk-through (the shell block under "### portls ota"), as written but for its port (a
+# free one instead of 8070), with the C program above as ./running.
+mkdir -p "$work/ota"
+awk '/^##/ {in_section = /^### portls ota/} /^```sh$/ && in_section {on = 1; next} /^```$/ {on = 0} on' \
+    "$SOURCE_DIR/README.md" > "$work/ota/walk.sh"
+grep -q "portls ota https://localhost:8070/" "$work/ota/walk.sh" || { echo "no portls ota walk-through in README.md"; exit 1; }
+sed -i "s/8070/$(free_port)/g" "$work/ota/walk.sh"
+ln -sf "$work/running_example" "$work/ota/running"
+# In a session of its own, so that what it leaves running if it stops early (its server) is stopped.
+(cd "$work/ota" && exec env PATH="$work/bin:$PATH" PORTLS_LOG_LEVEL=none setsid bash -euo pipefail walk.sh) \
+    >"$work/ota/out" 2>&1 &
+walk=$!
+status=0
+wait "$walk" || status=$?
+kill -- "-$walk" 2>/dev/null || true
+out=$(cat "$work/ota/out")
+[ "$status" -eq 0 ] || { echo "OTA walk-through: $out"; exit 1; }
+[ "$(grep -c '^next boot: ota_0 (2.0)$' <<<"$out")" -eq 2 ] || { echo "OTA walk-through: $out"; exit 1; }
+runs=$(grep '^running ' <<<"$out")
+expected="running demo 2.0 from ota_0 at 0x110000
+running demo 1.0 from factory at 0x10000
+running demo 2.0 from ota_0 at 0x110000
+running demo 2.0 from ota_0 at 0x110000"
+[ "$runs" = "$expected" ] || { echo "OTA walk-through, the boots: $runs"; echo "$out"; exit 1; }
+echo "README examples: built with pkg-config, find_package(portls) and portls::portls; each talked to its server or booted from its flash; the OTA walk-through updated, rolled back and confirmed"

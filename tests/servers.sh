@@ -63,6 +63,7 @@ stop_portls_serve() {
 
 start_mosquitto() {
     local out=$S_SERVER_WORK/mosquitto.out ports
+    : >"$out" # before the reads below: the background job may open it later (and set -e stops on head's error)
     "$1" >"$out" 2>"$S_SERVER_WORK/mosquitto.err" &
     MOSQUITTO_PID=$!
     for _ in $(seq 600); do

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "esp_log.h"
+#include "example_common.h"
 #include "mqtt_client.h"
 
 static const char *TAG = "mqtts_example";
@@ -90,35 +91,13 @@ static void mqtt_event_handler(void *handler_args, esp_event_base_t base, int32_
     }
 }
 
-/* A PEM file as a NUL-terminated string, as the example embeds its certificates. */
-static char *read_pem(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *text = NULL;
-    long len = -1;
-    if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        text = calloc(1, (size_t)len + 1);
-    }
-    if (text != NULL && fread(text, 1, (size_t)len, f) != (size_t)len) {
-        free(text);
-        text = NULL;
-    }
-    if (f != NULL) {
-        fclose(f);
-    }
-    if (text == NULL) {
-        fprintf(stderr, "cannot read %s\n", path);
-    }
-    return text;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 5) {
         fprintf(stderr, "usage: %s BROKER_URI CA_PEM CLIENT_CERT_PEM CLIENT_KEY_PEM\n", argv[0]);
         return 2;
     }
-    char *ca = read_pem(argv[2]), *cert = read_pem(argv[3]), *key = read_pem(argv[4]);
+    char *ca = example_read_pem(argv[2]), *cert = example_read_pem(argv[3]), *key = example_read_pem(argv[4]);
     int status = 1;
     if (ca != NULL && cert != NULL && key != NULL) {
         const esp_mqtt_client_config_t mqtt_cfg = {

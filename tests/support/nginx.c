@@ -56,7 +56,8 @@ static void write_config(const nginx_t *n)
             "daemon off; master_process off; pid %s/nginx.pid; error_log %s/error.log;\n"
             "events { worker_connections 64; }\n"
             "http {\n"
-            "  log_format conn '$connection $request $status $ssl_protocol/$ssl_cipher $ssl_session_reused';\n"
+            "  log_format conn '$connection $request $status range=$http_range sent=$body_bytes_sent "
+            "$ssl_protocol/$ssl_cipher $ssl_session_reused';\n"
             "  access_log %s/access.log conn;\n"
             "  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp; fastcgi_temp_path %s/tmp;\n"
             "  uwsgi_temp_path %s/tmp; scgi_temp_path %s/tmp;\n"
@@ -87,6 +88,13 @@ static void write_config(const nginx_t *n)
             "    location = /netpath { absolute_redirect off; return 302 //localhost:%d/hello.txt; }\n"
             "    location = /dots/a { absolute_redirect off; return 302 ../hello.txt; }\n"
             "    location = /host { return 200 $http_host; }\n"
+            "    location /norange/ { max_ranges 0; alias %s/www/; }\n"
+            "    location /redir/ { rewrite ^/redir/(.*)$ /$1 redirect; }\n"
+            "    location /slow/ { limit_rate 16k; alias %s/www/; }\n"
+            "    location /firstrange/ {\n"
+            "      if ($http_range !~ \"^bytes=0-\") { rewrite ^/firstrange/(.*)$ /norange/$1 last; }\n"
+            "      alias %s/www/;\n"
+            "    }\n"
             "  }\n"
             "  server {\n"
             "    listen 127.0.0.1:%d ssl;\n"
@@ -100,7 +108,7 @@ static void write_config(const nginx_t *n)
             "}\n",
             d, d, d, d, d, d, d, d, suites, n->http_port, n->http_port, n->https_port, n->alt_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), d, d, d, n->https_port, n->http_port, n->https_port,
-            n->http_port, n->mtls_port,
+            n->http_port, d, d, d, n->mtls_port,
             cert_path("server_ec.pem"), cert_path("server_ec.key"), cert_path("ca.pem"));
     fclose(f);
 }
@@ -154,18 +162,23 @@ void nginx_stop(nginx_t *n)
     assert_int_equal(system(cmd), 0);
 }
 
-/* "<serial> <request...> <status> <protocol>/<cipher> <r|.>": the first, the last two fields. */
+/* "<serial> <request...> <status> range=<Range> sent=<body bytes> <protocol>/<cipher> <r|.>". */
 static bool parse_access(char *line, nginx_access_t *a)
 {
     line[strcspn(line, "\n")] = '\0';
     char *reused = strrchr(line, ' ');
-    if (reused == NULL) {
+    char *fields = strstr(line, " range=");
+    if (reused == NULL || fields == NULL || fields - line < 4) {
         return false;
     }
     *reused++ = '\0';
     const char *cipher = strrchr(line, ' ');
-    *a = (nginx_access_t){ .connection = strtol(line, NULL, 10), .resumed = reused[0] == 'r' };
+    *a = (nginx_access_t){ .connection = strtol(line, NULL, 10), .resumed = reused[0] == 'r',
+                           .status = atoi(fields - 3) };
     snprintf(a->cipher, sizeof(a->cipher), "%s", cipher != NULL ? cipher + 1 : "");
+    if (sscanf(fields, " range=%47s sent=%ld", a->range, &a->sent) != 2) {
+        return false;
+    }
     return true;
 }
 

@@ -20,12 +20,18 @@
  *   /netpath              302 //localhost:<http>/hello.txt (a network-path reference, as sent)
  *   /dots/a               302 ../hello.txt (relative, as sent)
  *   /host                 answers the request's Host header
+ *   /norange/<file>       any file of the site, ignoring Range (always 200, the whole file)
+ *   /redir/<path>         302 to /<path>: each /redir/ in front is one more redirect
+ *   /slow/<file>          any file of the site, sent at 16 KiB/s
+ *   /firstrange/<file>    any file of the site, taking a Range only from byte 0 (another: 200)
+ * Every file answers HEAD, Range (206, or 416 past its end) and If-None-Match with its ETag (304),
+ * as nginx serves static files.
  * The plain HTTP port listens on 127.0.0.1 and on [::1].
  *   /status/404 (any 404) a plain 404
  * On mtls_port, a TLS server that asks for a client certificate (verified against ca.pem):
  *   /mtls/...             200 "client <subject DN>\n" with a valid one, else 403 "<why>\n"
- * Every access is logged as "<connection serial> <request> <status> <protocol>/<cipher> <r if the
- * TLS session was resumed, else .>" in access.log.
+ * Every access is logged as "<connection serial> <request> <status> range=<Range header, - if none>
+ * sent=<body bytes sent> <protocol>/<cipher> <r if the TLS session was resumed, else .>" in access.log.
  */
 #pragma once
 
@@ -64,6 +70,9 @@ typedef struct {
     long connection; /* nginx's connection serial */
     bool resumed;    /* the TLS session was resumed */
     char cipher[64]; /* "TLSv1.3/TLS_AES_256_GCM_SHA384"; "/" for plain HTTP */
+    int status;      /* the response's status */
+    char range[48];  /* the request's Range header, "-" if none */
+    long sent;       /* body bytes sent */
 } nginx_access_t;
 
 /* The access log's lines that contain marker, oldest first. @return how many (<= max). */

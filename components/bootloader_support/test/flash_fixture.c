@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bootloader_common.h"
+#include "esp_image_format.h"
 #include "esp_log.h"
 #include "esp_private/partition_linux.h"
 #include "flash_fixture.h"
@@ -116,6 +117,25 @@ void fixture_remove(char *path)
     free(path);
 }
 
+char *fixture_path;
+
+int fixture_setup(void **state)
+{
+    (void)state;
+    fixture_path = fixture_flash_create(FIXTURE_FLASH_SIZE, fixture_standard, fixture_standard_count);
+    fixture_flash_image(fixture_path, FIXTURE_FACTORY, "1.0");
+    fixture_power_on(fixture_path);
+    return 0;
+}
+
+int fixture_teardown(void **state)
+{
+    (void)state;
+    fixture_remove(fixture_path);
+    fixture_path = NULL;
+    return 0;
+}
+
 static int s_saved_stderr = -1;
 static char s_capture_path[] = "/tmp/portls-stderr-XXXXXX";
 
@@ -146,4 +166,20 @@ char *fixture_capture_end(void)
     fclose(f);
     unlink(s_capture_path);
     return text;
+}
+
+void fixture_capture_expect(const char *text)
+{
+    char *log = fixture_capture_end();
+    if (strstr(log, text) == NULL) {
+        fail_msg("no \"%s\" in the log:\n%s", text, log);
+    }
+    free(log);
+}
+
+bool fixture_verifies(uint32_t offset, uint32_t size)
+{
+    esp_partition_pos_t pos = { offset, size };
+    esp_image_metadata_t md;
+    return esp_image_verify(ESP_IMAGE_VERIFY_SILENT, &pos, &md) == ESP_OK;
 }

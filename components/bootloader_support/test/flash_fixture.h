@@ -1,6 +1,7 @@
 /* Flash image files for the tests of bootloader_support, esp_partition and what builds on them. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,8 +52,20 @@ void fixture_power_on(const char *path);
 /* Unmaps the flash (if mapped), deletes the file and frees the path. */
 void fixture_remove(char *path);
 
+/* cmocka fixtures: fixture_setup() makes fixture_path a new flash with the standard table and the
+ * factory app "1.0", and powers it on; fixture_teardown() removes it. */
+extern char *fixture_path;
+int fixture_setup(void **state);
+int fixture_teardown(void **state);
+
 /* Sends stderr to a file, with log level level for every tag, until fixture_capture_end(). */
 void fixture_capture_start(int level);
 
 /* Restores stderr (and log level none). @return what was written (malloc'd) */
 char *fixture_capture_end(void);
+
+/* fixture_capture_end(), asserting that text was written (the failure shows what was). */
+void fixture_capture_expect(const char *text);
+
+/* Whether the image at [offset, offset + size) of the mapped flash verifies (esp_image_verify). */
+bool fixture_verifies(uint32_t offset, uint32_t size);

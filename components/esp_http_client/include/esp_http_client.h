@@ -354,8 +354,10 @@ bool esp_http_client_is_chunked_response(esp_http_client_handle_t client);
  * request with a Range header; -1 when there is none or the length is unknown ("*"). */
 int64_t esp_http_client_get_content_range(esp_http_client_handle_t client);
 
-/** Reads body bytes after fetch_headers(). @return bytes (> 0), 0 at the end of the body, -1 on
- * failure, or -ESP_ERR_HTTP_READ_TIMEOUT (-ESP_ERR_HTTP_EAGAIN with is_async) when nothing came. */
+/** Reads body bytes after fetch_headers(): as in ESP-IDF, until len bytes are in or the body ends
+ * (a timeout or failure after some bytes returns those). @return bytes (> 0), 0 at the end of the
+ * body, -1 on failure, or -ESP_ERR_HTTP_READ_TIMEOUT (-ESP_ERR_HTTP_EAGAIN with is_async) when
+ * nothing came. */
 int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len);
 
 /** read() until len bytes or the end of the body. */

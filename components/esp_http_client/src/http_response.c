@@ -312,12 +312,13 @@ int esp_http_client_read(esp_http_client_handle_t client, char *buffer, int len)
     if (client == NULL || buffer == NULL || len <= 0) {
         return -1;
     }
+    int total = 0, n;
     const char *data;
-    int n = http_response_body(client, &data, len);
-    if (n > 0) {
-        memcpy(buffer, data, (size_t)n);
+    while (total < len && (n = http_response_body(client, &data, len - total)) > 0) {
+        memcpy(buffer + total, data, (size_t)n);
+        total += n; /* as ESP-IDF: the buffer fills, not just what one record brought */
     }
-    return n;
+    return total > 0 ? total : n;
 }
 
 int esp_http_client_read_response(esp_http_client_handle_t client, char *buffer, int len)

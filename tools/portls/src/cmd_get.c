@@ -10,13 +10,12 @@
 #include "cli.h"
 #include "commands.h"
 #include "esp_crt_bundle.h"
-#include "esp_deadline.h"
 #include "esp_http_client.h"
+#include "progress.h"
 #include "report.h"
 
 #define MAX_HEADERS 32
 #define PROGRESS_MIN_BYTES (1024 * 1024)
-#define PROGRESS_REDRAW_MS 100 /* at most 10 redraws a second: a terminal is slow to write to */
 
 typedef struct {
     const char *url, *output, *cacert, *cert, *key, *method, *data, *userpass;
@@ -26,10 +25,9 @@ typedef struct {
     esp_http_client_proto_ver_t tls_version;
     cert_file_t ca_file, cert_file, key_file;
     FILE *out;
-    bool progress;        /* a bar on stderr: both ends are terminals and the body goes to a file */
+    progress_t bar;       /* on: both ends are terminals and the body goes to a file */
     long long received;
     long long expected;   /* Content-Length, or -1 */
-    esp_deadline_t redraw;  /* the bar is not drawn again before it */
     bool write_failed;
 } get_opts_t;
 
@@ -120,20 +118,6 @@ static esp_http_client_method_t method_of(const char *name)
     return HTTP_METHOD_MAX;
 }
 
-static void show_progress(get_opts_t *o, bool done)
-{
-    if (o->expected > 0) {
-        int width = 40, filled = (int)(width * o->received / o->expected);
-        fprintf(stderr, "\r[%.*s%*s] %3lld%% %lld/%lld bytes", filled, "========================================",
-                width - filled, "", 100 * o->received / o->expected, o->received, o->expected);
-    } else {
-        fprintf(stderr, "\r%lld bytes", o->received);
-    }
-    if (done) {
-        fputc('\n', stderr);
-    }
-}
-
 /* A followed redirect's own body is not the answer: curl -L does not print it either. */
 static bool is_followed_redirect(const get_opts_t *o, esp_http_client_handle_t client)
 {
@@ -150,9 +134,8 @@ static void on_data(get_opts_t *o, esp_http_client_event_t *evt)
         o->write_failed = true;
     }
     o->received += evt->data_len;
-    if (o->progress && o->expected >= PROGRESS_MIN_BYTES && esp_deadline_expired(o->redraw)) {
-        show_progress(o, false);
-        o->redraw = esp_deadline_in_ms(PROGRESS_REDRAW_MS);
+    if (o->expected >= PROGRESS_MIN_BYTES) {
+        progress_tick(&o->bar, o->received, o->expected);
     }
 }
 
@@ -296,8 +279,8 @@ static int run(get_opts_t *o)
     int rc = 1;
     if (prepare(o, client) == 0) {
         esp_err_t err = esp_http_client_perform(client);
-        if (o->progress && o->expected >= PROGRESS_MIN_BYTES) {
-            show_progress(o, true);
+        if (o->expected >= PROGRESS_MIN_BYTES) {
+            progress_end(&o->bar, o->received, o->expected);
         }
         if (err != ESP_OK) {
             report_failure(client, err);
@@ -318,7 +301,7 @@ static int open_output(get_opts_t *o)
         perror(o->output);
         return -1;
     }
-    o->progress = o->output != NULL && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+    o->bar.on = o->output != NULL && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
     return 0;
 }
 

@@ -8,3 +8,4 @@ int cmd_get(int argc, char **argv);
 int cmd_mqtt(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_ota(int argc, char **argv);

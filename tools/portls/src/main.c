@@ -19,6 +19,7 @@ static const struct {
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
     { "flash", cmd_flash, "make, inspect and change a flash image file (partition table, otadata, apps)" },
     { "image", cmd_image, "wrap a payload into an app image, or check and show one (esptool image_info)" },
+    { "ota", cmd_ota, "update the app in a flash image file over HTTPS (esp_https_ota)" },
 };
 
 static int usage(FILE *out)
