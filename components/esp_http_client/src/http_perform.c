@@ -106,11 +106,12 @@ static esp_err_t step_send(esp_http_client_handle_t client)
 static esp_err_t step_post(esp_http_client_handle_t client)
 {
     int left = client->post_len - client->post_sent;
-    const char *rest = client->post_data + client->post_sent;
     if (left == 0) {
+        /* Also the case without a post field: post_data is NULL and must not be offset. */
         client->perform_step = STEP_HEADERS;
         return ESP_OK;
     }
+    const char *rest = client->post_data + client->post_sent;
     if (!client->cfg.is_async) {
         if (http_request_write_all(client, rest, left) != left) {
             ESP_LOGE(TAG, "sending the body of %d bytes failed: a write failed, or it took more than %d ms",
