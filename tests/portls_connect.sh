@@ -51,6 +51,11 @@ out=$(CARES_HOSTS=$hosts "$PORTLS" connect "multi.test:$port" --cacert "$pki/ca.
 expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"
 grep -qF "errno:        111" <<<"$err" || fail "refused: no errno in: $err"
 
+# a number that is not one is a usage error naming the flag and the value, not 0
+expect_exit 2 connect "localhost:$port" --cacert "$pki/ca.pem" --timeout abc
+grep -qF -- "--timeout 'abc' is not a number" <<<"$err" || fail "--timeout abc: $err"
+expect_exit 2 connect "localhost:$port" --cacert "$pki/ca.pem" --timeout 10x
+
 # a heap budget too small for a handshake: a plain out-of-memory report; a usage error in a build
 # that cannot count the heap
 if [ "$HEAP_ACCOUNTING" = ON ]; then

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -16,6 +17,19 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
             return rc;
         }
     }
+    return 0;
+}
+
+int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end != '\0' || errno == ERANGE || v < min || v > max) {
+        fprintf(stderr, "portls %s: %s '%s' is not a number from %ld to %ld\n", cmd, flag, arg, min, max);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 

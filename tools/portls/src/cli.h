@@ -14,6 +14,10 @@ typedef int (*cli_option_fn)(int opt, char *arg, void *ctx);
 int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
               void *ctx);
 
+/* arg as a whole decimal number in [min, max] into *out. Anything else (empty, trailing text,
+ * out of range) is refused on stderr naming cmd, the flag and the value. @return 0 or -1. */
+int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out);
+
 /* Loads path into f if path is not NULL; says why not on stderr, prefixed with cmd.
  * @return 0 or -1. */
 int cli_load(const char *cmd, const char *path, cert_file_t *f);

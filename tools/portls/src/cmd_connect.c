@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -141,11 +142,26 @@ static const struct option long_options[] = {
 /* @return 0, or -1 (said why) in a build without heap accounting. */
 static int set_heap_limit(const char *arg)
 {
-    if (portls_heap_set_limit(strtoul(arg, NULL, 10)) != ESP_OK) {
+    long limit;
+    if (cli_number("connect", "--heap-limit", arg, 1, LONG_MAX, &limit) != 0) {
+        return -1;
+    }
+    if (portls_heap_set_limit((size_t)limit) != ESP_OK) {
         fputs("portls connect: --heap-limit needs a build with heap accounting (PORTLS_HEAP_ACCOUNTING, which "
               "needs an mbedTLS with MBEDTLS_PLATFORM_MEMORY)\n", stderr);
         return -1;
     }
+    return 0;
+}
+
+/* @return 0, or -1 (said why) for a value that is not a number of milliseconds. */
+static int set_timeout(const char *arg, connect_opts_t *o)
+{
+    long ms;
+    if (cli_number("connect", "--timeout", arg, 1, INT_MAX, &ms) != 0) {
+        return -1;
+    }
+    o->cfg.timeout_ms = (int)ms;
     return 0;
 }
 
@@ -164,7 +180,7 @@ static int parse_option(int opt, char *arg, void *ctx)
     case OPT_TLS12: o->cfg.tls_version = ESP_TLS_VER_TLS_1_2; break;
     case OPT_TLS13: o->cfg.tls_version = ESP_TLS_VER_TLS_1_3; break;
     case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
-    case OPT_TIMEOUT: o->cfg.timeout_ms = atoi(arg); break;
+    case OPT_TIMEOUT: return set_timeout(arg, o) ? 3 : 0;
     case OPT_RECONNECT: o->reconnect = true; break;
     case OPT_HEAP_LIMIT: return set_heap_limit(arg) ? 3 : 0;
     case OPT_HELP: return usage(stdout) + 1;
