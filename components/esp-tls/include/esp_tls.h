@@ -537,6 +537,20 @@ typedef struct {
  */
 esp_err_t esp_tls_get_last_record_info(const esp_tls_t *tls, esp_tls_record_info_t *info);
 
+/** The longest records the peer sent, as their headers' length fields say (the ciphertext: the
+ * plaintext plus the cipher's expansion, mbedtls_ssl_get_record_expansion()); 0 for none. */
+typedef struct {
+    size_t handshake;       /*!< until the handshake was complete */
+    size_t after_handshake; /*!< since then (TLS 1.3 tickets, application data) */
+} esp_tls_record_sizes_t;
+
+/**
+ * The longest records received so far on a client or server connection, to size
+ * CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN for a peer. A record cut off still counts at its header's length.
+ * @return ESP_OK, or ESP_ERR_INVALID_ARG for NULLs.
+ */
+esp_err_t esp_tls_get_record_sizes(const esp_tls_t *tls, esp_tls_record_sizes_t *sizes);
+
 /**
  * The alert the peer ended the connection with: its description (RFC 8446 section 6, e.g. 116
  * for certificate_required), or -1 if none came. It counts whether mbedTLS decrypted it or the

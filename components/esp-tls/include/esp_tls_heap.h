@@ -39,6 +39,15 @@ typedef struct {
  */
 esp_err_t esp_tls_get_heap_stats(const esp_tls_t *tls, esp_tls_heap_stats_t *stats);
 
+/**
+ * The connection's last refused allocation: the bytes it asked for, and the bytes in use in the
+ * whole process when it was refused (what a budget of portls_heap_set_limit() is held against);
+ * zeros if none was refused.
+ * @return ESP_OK, ESP_ERR_INVALID_ARG for NULLs, or ESP_ERR_NOT_SUPPORTED (zeros) in a build
+ * without heap accounting.
+ */
+esp_err_t esp_tls_get_heap_last_failure(const esp_tls_t *tls, size_t *requested, size_t *in_use);
+
 /** Starts the connection's peak again from its current use (e.g. after the handshake).
  * @return ESP_OK, ESP_ERR_INVALID_ARG if tls is NULL, or ESP_ERR_NOT_SUPPORTED. */
 esp_err_t esp_tls_reset_heap_peak(esp_tls_t *tls);

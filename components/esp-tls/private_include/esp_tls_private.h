@@ -29,6 +29,8 @@ typedef struct {
     size_t body_left;    /* bytes of the current record's body still to come */
     uint8_t body_head[2]; /* the current record's first body bytes: an alert's level and description */
     bool peer_closed;    /* the socket reported end of stream */
+    bool after_handshake; /* set by the caller: records from now on count as after the handshake */
+    size_t largest[2];   /* the longest record header length seen: [0] in the handshake, [1] after */
     esp_tls_record_problem_t problem;
 } esp_tls_record_tracker_t;
 

@@ -191,6 +191,16 @@ esp_err_t esp_tls_get_heap_stats(const esp_tls_t *tls, esp_tls_heap_stats_t *sta
     return HEAP_COUNTED;
 }
 
+esp_err_t esp_tls_get_heap_last_failure(const esp_tls_t *tls, size_t *requested, size_t *in_use)
+{
+    if (tls == NULL || requested == NULL || in_use == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    size_t budget;
+    esp_tls_heap_last_failure(tls->heap, requested, in_use, &budget);
+    return HEAP_COUNTED;
+}
+
 esp_err_t esp_tls_reset_heap_peak(esp_tls_t *tls)
 {
     if (tls == NULL) {

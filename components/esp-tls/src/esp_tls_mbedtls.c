@@ -123,6 +123,7 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     if (n < 0) {
         return bio_error(tls, false);
     }
+    tls->records.after_handshake = tls->conn_state == ESP_TLS_DONE;
     esp_tls_record_track(&tls->records, buf, (size_t)n);
     int ret = esp_tls_mbedtls_rx_fit(tls, buf, (size_t)n);
     return ret != 0 ? ret : (int)n;

@@ -29,6 +29,8 @@ static size_t take_header(esp_tls_record_tracker_t *t, const unsigned char *buf,
     memcpy(t->header + t->header_got, buf, take);
     t->header_got += take;
     t->body_left = t->header_got == HEADER_LEN ? header_length(t->header) : 0;
+    size_t *largest = &t->largest[t->after_handshake ? 1 : 0];
+    *largest = t->body_left > *largest ? t->body_left : *largest;
     return take;
 }
 
@@ -132,6 +134,16 @@ esp_err_t esp_tls_get_last_record_info(const esp_tls_t *tls, esp_tls_record_info
         .in_content_len = MBEDTLS_SSL_IN_CONTENT_LEN,
         .problem = t->problem,
     };
+    return ESP_OK;
+}
+
+esp_err_t esp_tls_get_record_sizes(const esp_tls_t *tls, esp_tls_record_sizes_t *sizes)
+{
+    if (tls == NULL || sizes == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    sizes->handshake = tls->records.largest[0];
+    sizes->after_handshake = tls->records.largest[1];
     return ESP_OK;
 }
 

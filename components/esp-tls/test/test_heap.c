@@ -114,6 +114,12 @@ static void test_heap_budget_gives_no_mem(void **state)
         esp_tls_heap_stats_t stats;
         esp_tls_get_heap_stats(tls, &stats);
         assert_true(stats.failures > 0);
+        /* the refused allocation: it would have gone over the budget */
+        size_t requested = 0, in_use = 0;
+        assert_int_equal(esp_tls_get_heap_last_failure(tls, &requested, &in_use), ESP_OK);
+        assert_true(requested > 0);
+        assert_true(in_use + requested > before + 10000);
+        assert_int_equal(esp_tls_get_heap_last_failure(NULL, &requested, &in_use), ESP_ERR_INVALID_ARG);
         esp_tls_conn_destroy(tls);
         portls_heap_set_limit(0);
         assert_int_equal(process_in_use(), before);

@@ -14,6 +14,10 @@ static void test_heap_calls_say_not_supported(void **state)
     assert_int_equal(stats.current, 0);
     assert_int_equal(stats.peak, 0);
     assert_int_equal(esp_tls_reset_heap_peak(tls), ESP_ERR_NOT_SUPPORTED);
+    size_t requested = 1, in_use = 1;
+    assert_int_equal(esp_tls_get_heap_last_failure(tls, &requested, &in_use), ESP_ERR_NOT_SUPPORTED);
+    assert_int_equal(requested, 0);
+    assert_int_equal(in_use, 0);
     assert_int_equal(portls_heap_get_stats(&stats), ESP_ERR_NOT_SUPPORTED);
     assert_int_equal(portls_heap_set_limit(1000), ESP_ERR_NOT_SUPPORTED);
     assert_int_equal(portls_heap_get_limit(), 0);

@@ -100,6 +100,12 @@ static void test_record_cut_off_after_the_handshake(void **state)
         assert_int_equal(info.content_type, 23); /* application data */
         assert_int_equal(info.length + 5, peer.cut_record_len);
         assert_int_equal(info.received + 5, peer.cut_record_len / 2);
+        /* the handshake's records (the certificate's, at least) and, after it, the cut one, the
+         * longest there: the whole one is shorter, and a TLS 1.3 ticket is too */
+        esp_tls_record_sizes_t sizes;
+        assert_int_equal(esp_tls_get_record_sizes(tls, &sizes), ESP_OK);
+        assert_true(sizes.handshake > 300);
+        assert_int_equal(sizes.after_handshake + 5, peer.cut_record_len);
         esp_tls_conn_destroy(tls);
         tls_cut_peer_join(&peer);
         assert_true(peer.done);
@@ -132,6 +138,9 @@ static void test_clean_connection_has_no_problem(void **state)
     assert_int_equal(info.content_type, 23); /* application data */
     assert_int_equal(info.version, 0x0303);
     assert_int_equal(esp_tls_get_last_record_info(NULL, &info), ESP_ERR_INVALID_ARG);
+    esp_tls_record_sizes_t sizes;
+    assert_int_equal(esp_tls_get_record_sizes(NULL, &sizes), ESP_ERR_INVALID_ARG);
+    assert_int_equal(esp_tls_get_record_sizes(tls, NULL), ESP_ERR_INVALID_ARG);
     esp_tls_conn_destroy(tls);
     peer_stop(&p);
 }

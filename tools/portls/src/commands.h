@@ -9,3 +9,4 @@ int cmd_mqtt(int argc, char **argv);
 int cmd_flash(int argc, char **argv);
 int cmd_image(int argc, char **argv);
 int cmd_ota(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);

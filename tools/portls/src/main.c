@@ -16,6 +16,7 @@ static const struct {
     { "serve", cmd_serve, "a TLS server (echo or HTTP status page) on ESP-TLS server sessions" },
     { "get", cmd_get, "an HTTP(S) request with esp_http_client, curl's flags for the same things" },
     { "mqtt", cmd_mqtt, "MQTT sub or pub with the esp-mqtt client, mosquitto_sub's and _pub's flags" },
+    { "diagnose", cmd_diagnose, "what a device meets at HOST:PORT, each finding with its Kconfig fix" },
     { "bundle", cmd_bundle, "build or list a certificate bundle (esp_crt_bundle format)" },
     { "flash", cmd_flash, "make, inspect and change a flash image file (partition table, otadata, apps)" },
     { "image", cmd_image, "wrap a payload into an app image, or check and show one (esptool image_info)" },

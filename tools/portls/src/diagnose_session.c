@@ -1,0 +1,41 @@
+/* diagnose: session resumption in each version, with the session the first connection left. */
+#include <stdio.h>
+
+#include "diagnose_run.h"
+
+static const char *const names[2] = { "TLS 1.3", "TLS 1.2" };
+
+void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2])
+{
+    for (int i = 0; i < 2; i++) {
+        const diag_run_t *first = &runs[i];
+        if (!first->connected || first->refused_after) {
+            continue;
+        }
+        cJSON *f;
+        if (first->session == NULL) {
+            f = diag_add(d, i == 0 ? "resumption-tls1.3" : "resumption-tls1.2", DIAG_INFO);
+            diag_bool(f, "resumed", false);
+            diag_text(f, "saw", "%s: the server gave no session to resume (no ticket%s)", names[i],
+                      i == 1 ? " and no session ID" : "");
+            diag_text(f, "means", "every connection is a full handshake: more time and heap each time");
+            continue;
+        }
+        diag_run_t again;
+        diag_run(o, first->ver, first->session, false, &again);
+        f = diag_add(d, i == 0 ? "resumption-tls1.3" : "resumption-tls1.2", DIAG_INFO);
+        diag_bool(f, "resumed", again.resumed);
+        diag_string(f, "ticket_lifetime", "not measured");
+        diag_number(f, "full_handshake_ms", (double)first->timing.handshake_us / 1000.0);
+        diag_number(f, "resumed_handshake_ms", (double)again.timing.handshake_us / 1000.0);
+        diag_text(f, "saw", "%s: the session %s (handshake %.2f ms, then %.2f ms)", names[i],
+                  again.resumed ? "resumes" : "was offered again but the server made a full handshake",
+                  (double)first->timing.handshake_us / 1000.0, (double)again.timing.handshake_us / 1000.0);
+        if (again.resumed) {
+            diag_text(f, "means", "a device that keeps the session (esp_tls_get_client_session(), "
+                                  "esp_tls_cfg_t.client_session, CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS=y) reconnects "
+                                  "without the certificate exchange");
+        }
+        esp_tls_free_client_session(again.session);
+    }
+}

@@ -1,0 +1,245 @@
+/* diagnose: the TLS checks. Each version through esp_tls, then findings on the versions, the
+ * records, the chain, client authentication, memory, resumption and ALPN. */
+#include <stdio.h>
+#include <string.h>
+
+#include "diagnose_chain.h"
+#include "diagnose_probe.h"
+#include "diagnose_run.h"
+#include "mbedtls/error.h"
+
+#define ALERT_HANDSHAKE_FAILURE 40
+#define ALERT_BAD_CERTIFICATE 42
+#define ALERT_UNKNOWN_CA 48
+#define ALERT_DECRYPT_ERROR 51
+#define ALERT_PROTOCOL_VERSION 70
+#define ALERT_CERTIFICATE_REQUIRED 116
+
+typedef struct {
+    diag_run_t run[2]; /* [0] TLS 1.3, [1] TLS 1.2 */
+    diag_probe_t probe;
+    const diag_run_t *best; /* the connection a device makes: the highest version that connected */
+} tls_state_t;
+
+static const char *const ver_ids[2] = { "tls1.3", "tls1.2" };
+static const char *const ver_names[2] = { "TLS 1.3", "TLS 1.2" };
+
+/* Why a run failed, in words: the alert, else mbedTLS's text. */
+static void why(const diag_run_t *r, char *out, size_t len)
+{
+    char text[160];
+    mbedtls_strerror(-r->code, text, sizeof(text));
+    if (r->alert > 0) {
+        snprintf(out, len, "the server sent the alert %s (%d)", esp_tls_alert_name(r->alert), r->alert);
+    } else if (r->code != 0) {
+        snprintf(out, len, "%s, -0x%04X %s", esp_err_to_name(r->err), (unsigned)r->code, text);
+    } else {
+        snprintf(out, len, "%s", esp_err_to_name(r->err));
+    }
+}
+
+static void version_finding(diag_t *d, const diag_run_t *r, int i)
+{
+    cJSON *f;
+    bool accepted = diag_run_version_accepted(r);
+    if (r->connected) {
+        f = diag_add(d, ver_ids[i], DIAG_OK);
+        diag_text(f, "saw", "%s accepted: %s", ver_names[i], r->suite);
+        diag_string(f, "suite", r->suite);
+        diag_string(f, "group", "not measured");
+    } else if (accepted) {
+        char w[256];
+        why(r, w, sizeof(w));
+        f = diag_add(d, ver_ids[i], DIAG_INFO);
+        diag_text(f, "saw", "%s accepted, but the handshake then failed: %s (see below)", ver_names[i], w);
+    } else {
+        char w[256];
+        why(r, w, sizeof(w));
+        f = diag_add(d, ver_ids[i], DIAG_INFO);
+        diag_text(f, "saw", "%s not accepted: %s", ver_names[i], w);
+        diag_text(f, "means", i == 0 ? "a device negotiates TLS 1.2 with this server, if that works"
+                                     : "a device needs TLS 1.3 (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3=y) for this server");
+    }
+    diag_bool(f, "accepted", accepted);
+    diag_bool(f, "connected", r->connected);
+}
+
+static void legacy_finding(diag_t *d, const tls_state_t *s)
+{
+    bool any = s->probe.legacy[0] || s->probe.legacy[1];
+    bool modern = diag_run_version_accepted(&s->run[0]) || diag_run_version_accepted(&s->run[1]);
+    cJSON *f = diag_add(d, "legacy", any && !modern ? DIAG_FAIL : DIAG_INFO);
+    diag_bool(f, "tls1.0", s->probe.legacy[0]);
+    diag_bool(f, "tls1.1", s->probe.legacy[1]);
+    if (!any) {
+        diag_text(f, "saw", "TLS 1.0 and TLS 1.1 refused (probed with OpenSSL's libssl)");
+        return;
+    }
+    diag_text(f, "saw", "the server speaks %s%s%s (probed with OpenSSL's libssl)", s->probe.legacy[0] ? "TLS 1.0" : "",
+              s->probe.legacy[0] && s->probe.legacy[1] ? " and " : "", s->probe.legacy[1] ? "TLS 1.1" : "");
+    if (!modern) {
+        diag_text(f, "means", "the server speaks only versions the device cannot: ESP-TLS (mbedTLS 3.6) has TLS 1.2 "
+                              "and TLS 1.3 only, and no option brings the old ones back");
+        diag_text(f, "fix", "upgrade the server to TLS 1.2 or 1.3 (nginx: ssl_protocols TLSv1.2 TLSv1.3;); nothing "
+                            "on the device can fix it");
+    } else {
+        diag_text(f, "means", "harmless for the device, which never offers them");
+    }
+}
+
+/* A server that answered with something other than TLS. @return whether it did. */
+static bool not_tls_finding(diag_t *d, const tls_state_t *s)
+{
+    const diag_run_t *r = &s->run[1];
+    if (r->rec.problem != ESP_TLS_RECORD_NOT_TLS && s->run[0].rec.problem != ESP_TLS_RECORD_NOT_TLS) {
+        return false;
+    }
+    cJSON *f = diag_add(d, "not-tls", DIAG_FAIL);
+    diag_text(f, "saw", "the server does not speak TLS on this port: it answered with bytes that are no TLS record "
+                        "(\"%c...\")", r->rec.content_type);
+    diag_text(f, "means", "the device fails with -0x7200 (MBEDTLS_ERR_SSL_INVALID_RECORD) in the handshake");
+    diag_text(f, "fix", "use the server's TLS port (https on 443, MQTT over TLS on 8883), or connect without TLS "
+                        "(esp_tls_cfg_t.is_plain_tcp, an http:// or mqtt:// URI)");
+    return true;
+}
+
+/* The smallest of ESP-IDF's usual input buffer sizes that holds len bytes of plaintext. */
+static int in_len_for(size_t len)
+{
+    return len <= 4096 ? 4096 : len <= 8192 ? 8192 : 16384;
+}
+
+/* The fewest bytes a record of this connection adds to its content: the AEAD tag, TLS 1.2's
+ * explicit nonce, TLS 1.3's inner content type. Dividing by the fewest, the content found is the
+ * most the server can have put in the record, so the buffer size derived from it is safe. */
+static size_t least_overhead(const diag_run_t *r)
+{
+    bool tls13 = strcmp(r->version, "TLSv1.3") == 0;
+    bool ccm8 = strstr(r->suite, "CCM-8") != NULL || strstr(r->suite, "CCM_8") != NULL;
+    size_t tag = ccm8 ? 8 : 16;
+    if (tls13) {
+        return tag + 1;
+    }
+    if (strstr(r->suite, "GCM") != NULL || strstr(r->suite, "CCM") != NULL) {
+        return tag + 8;
+    }
+    if (strstr(r->suite, "CHACHA20") != NULL) {
+        return tag;
+    }
+    return r->expansion > 5 ? (size_t)r->expansion - 5 : 0; /* CBC: mbedTLS's estimate, less the header */
+}
+
+static void records_finding(diag_t *d, const diag_run_t *r)
+{
+    size_t exp = least_overhead(r);
+    bool tls13 = strcmp(r->version, "TLSv1.3") == 0;
+    size_t hs = r->sizes.handshake > exp && tls13 ? r->sizes.handshake - exp : r->sizes.handshake;
+    size_t after = r->sizes.after_handshake > exp ? r->sizes.after_handshake - exp : 0;
+    size_t need = hs > after ? hs : after;
+    int len = in_len_for(need);
+    cJSON *f = diag_add(d, "records", need > 4096 ? DIAG_WARN : DIAG_OK);
+    diag_number(f, "largest_handshake_record", (double)r->sizes.handshake);
+    diag_number(f, "largest_record_after_handshake", (double)r->sizes.after_handshake);
+    diag_number(f, "record_expansion", (double)exp);
+    diag_number(f, "needed_in_content_len", (double)need);
+    diag_number(f, "answer_bytes", (double)r->app_bytes);
+    diag_string(f, "max_fragment_length", "not measured");
+    diag_string(f, "record_size_limit", "not measured");
+    diag_text(f, "saw", "largest record from the server: %zu bytes in the handshake, %zu after it (%zu bytes "
+                        "answered the request); that is up to %zu bytes of content", r->sizes.handshake,
+              r->sizes.after_handshake, r->app_bytes, need);
+    if (need > 4096) {
+        diag_text(f, "means", "a device with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN below %zu fails with -0x7200 "
+                              "(MBEDTLS_ERR_SSL_INVALID_RECORD) on this server; this build has %d", need,
+                  CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN);
+    } else {
+        diag_text(f, "means", "a 4 KiB input buffer holds every record seen; max_fragment_length and "
+                              "record_size_limit were not measured (ESP-TLS does not offer them), so larger "
+                              "answers may still come in larger records");
+    }
+    diag_text(f, "fix", "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=%d", len);
+}
+
+/* Finds the run a device would make: TLS 1.3 if it connected, else TLS 1.2. */
+static const diag_run_t *best_of(const tls_state_t *s)
+{
+    for (int i = 0; i < 2; i++) {
+        if (s->run[i].connected && !s->run[i].refused_after) {
+            return &s->run[i];
+        }
+    }
+    return NULL;
+}
+
+static void chain_findings(diag_t *d, const diag_opts_t *o, const tls_state_t *s)
+{
+    char trust[300];
+    if (o->cacert != NULL) {
+        snprintf(trust, sizeof(trust), "the given CA (%s)", o->cacert);
+    } else if (o->capath != NULL) {
+        snprintf(trust, sizeof(trust), "the CAs of %s", o->capath);
+    } else {
+        snprintf(trust, sizeof(trust), "the built-in certificate bundle");
+    }
+    int flags = s->run[0].flags != 0 ? s->run[0].flags : s->run[1].flags;
+    diag_chain_input_t in = {
+        .chain = s->probe.got_chain ? &s->probe.chain : NULL,
+        .flags = flags,
+        .verified = s->run[0].connected || s->run[1].connected,
+        .host = o->host,
+        .trust = trust,
+    };
+    diag_chain(d, &in);
+}
+
+static void alpn_finding(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
+{
+    if (o->alpn_list[0] == NULL) {
+        return;
+    }
+    cJSON *f = diag_add(d, "alpn", best->alpn[0] != '\0' ? DIAG_OK : DIAG_WARN);
+    diag_string(f, "selected", best->alpn);
+    if (best->alpn[0] != '\0') {
+        diag_text(f, "saw", "the server selected the protocol %s", best->alpn);
+    } else {
+        diag_text(f, "saw", "the server selected none of the protocols offered");
+        diag_text(f, "means", "the server does not speak ALPN, or chose to ignore it; the device goes on without");
+        diag_text(f, "fix", "offer a protocol the server has in esp_tls_cfg_t.alpn_protos, or none");
+    }
+}
+
+void diag_tls(diag_t *d, const diag_opts_t *o)
+{
+    tls_state_t s = { 0 };
+    diag_run(o, ESP_TLS_VER_TLS_1_3, NULL, true, &s.run[0]);
+    diag_run(o, ESP_TLS_VER_TLS_1_2, NULL, true, &s.run[1]);
+    diag_probe(o, &s.probe);
+    if (!not_tls_finding(d, &s)) {
+        for (int i = 0; i < 2; i++) {
+            version_finding(d, &s.run[i], i);
+        }
+        legacy_finding(d, &s);
+        chain_findings(d, o, &s);
+        diag_tls_client_auth(d, o, s.run, &s.probe);
+    }
+    const diag_run_t *best = best_of(&s);
+    d->reached = best != NULL;
+    if (best != NULL) {
+        records_finding(d, best);
+        diag_tls_memory(d, o, best);
+        alpn_finding(d, o, best);
+        diag_tls_resumption(d, o, s.run);
+    } else if (d->connects) {
+        char w[256];
+        why(&s.run[1], w, sizeof(w));
+        cJSON *f = diag_add(d, "handshake", DIAG_FAIL);
+        diag_text(f, "saw", "no TLS connection: %s", w);
+    }
+    if (o->heap_limit > 0) {
+        diag_tls_heap_limit(d, o);
+    }
+    for (int i = 0; i < 2; i++) {
+        esp_tls_free_client_session(s.run[i].session);
+    }
+    diag_probe_free(&s.probe);
+}
