@@ -69,7 +69,7 @@ static int list_chain(diag_t *d, const mbedtls_x509_crt *chain)
 {
     cJSON *f = diag_add(d, "chain", DIAG_INFO);
     cJSON *list = cJSON_CreateArray();
-    char text[2048] = "", line[640];
+    char text[4096] = "", line[1024];
     int n = 0;
     for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.len > 0; c = c->next, n++) {
         cJSON_AddItemToArray(list, describe(c, line, sizeof(line)));
@@ -131,15 +131,35 @@ static void verify_finding(diag_t *d, const diag_chain_input_t *in)
         mbedtls_x509_dn_gets(issuer, sizeof(issuer), &last->issuer);
     }
     if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
+        const mbedtls_x509_crt *c = in->chain;
+        while (c != NULL && c->raw.len > 0 && !mbedtls_x509_time_is_past(&c->valid_to)) {
+            c = c->next;
+        }
+        char subject[256] = "a certificate of the chain";
+        if (c != NULL && c->raw.len > 0) {
+            mbedtls_x509_dn_gets(subject, sizeof(subject), &c->subject);
+        }
         cJSON *f = diag_add(d, "chain-expired", DIAG_FAIL);
-        diag_text(f, "saw", "a certificate of the server's chain has expired");
+        diag_string(f, "subject", subject);
+        if (c != NULL && c->raw.len > 0) {
+            diag_text(f, "saw", "the server's certificate %s expired on %04d-%02d-%02d", subject, c->valid_to.year,
+                      c->valid_to.mon, c->valid_to.day);
+        } else {
+            diag_text(f, "saw", "a certificate of the server's chain has expired");
+        }
         diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_EXPIRED, -0x2700 in the handshake");
         diag_text(f, "fix", "renew the server's certificate (a device whose clock is wrong sees this too: set it "
                             "with SNTP before connecting)");
     }
     if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
+        char names[256] = "";
+        if (in->chain != NULL) {
+            names_of(in->chain, names, sizeof(names));
+        }
         cJSON *f = diag_add(d, "chain-name", DIAG_FAIL);
-        diag_text(f, "saw", "the server's certificate is not for the name %s", in->host);
+        diag_string(f, "names", names);
+        diag_text(f, "saw", "the server's certificate is not for the name %s: it is for %s", in->host,
+                  names[0] != '\0' ? names : "other names");
         diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_CN_MISMATCH, -0x2700 in the handshake");
         diag_text(f, "fix", "connect with a name the certificate lists, or set esp_tls_cfg_t.common_name to it, or "
                             "give the server a certificate for %s", in->host);

@@ -38,7 +38,7 @@ static void why(const diag_run_t *r, char *out, size_t len)
     }
 }
 
-static void version_finding(diag_t *d, const diag_run_t *r, int i)
+static void version_finding(diag_t *d, const diag_run_t *r, int i, bool other_accepted)
 {
     cJSON *f;
     bool accepted = diag_run_version_accepted(r);
@@ -57,8 +57,9 @@ static void version_finding(diag_t *d, const diag_run_t *r, int i)
         why(r, w, sizeof(w));
         f = diag_add(d, ver_ids[i], DIAG_INFO);
         diag_text(f, "saw", "%s not accepted: %s", ver_names[i], w);
-        diag_text(f, "means", i == 0 ? "a device negotiates TLS 1.2 with this server, if that works"
-                                     : "a device needs TLS 1.3 (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3=y) for this server");
+        diag_text(f, "means", "%s", i == 0 ? "a device negotiates TLS 1.2 with this server, if that works"
+                                   : other_accepted ? "a device needs TLS 1.3 (CONFIG_MBEDTLS_SSL_PROTO_TLS1_3=y) here"
+                                                    : "and neither is TLS 1.3: see the legacy finding");
     }
     diag_bool(f, "accepted", accepted);
     diag_bool(f, "connected", r->connected);
@@ -75,7 +76,8 @@ static void legacy_finding(diag_t *d, const tls_state_t *s)
         diag_text(f, "saw", "TLS 1.0 and TLS 1.1 refused (probed with OpenSSL's libssl)");
         return;
     }
-    diag_text(f, "saw", "the server speaks %s%s%s (probed with OpenSSL's libssl)", s->probe.legacy[0] ? "TLS 1.0" : "",
+    diag_text(f, "saw", "the server speaks %s%s%s%s (probed with OpenSSL's libssl)", modern ? "" : "only ",
+              s->probe.legacy[0] ? "TLS 1.0" : "",
               s->probe.legacy[0] && s->probe.legacy[1] ? " and " : "", s->probe.legacy[1] ? "TLS 1.1" : "");
     if (!modern) {
         diag_text(f, "means", "the server speaks only versions the device cannot: ESP-TLS (mbedTLS 3.6) has TLS 1.2 "
@@ -216,7 +218,7 @@ void diag_tls(diag_t *d, const diag_opts_t *o)
     diag_probe(o, &s.probe);
     if (!not_tls_finding(d, &s)) {
         for (int i = 0; i < 2; i++) {
-            version_finding(d, &s.run[i], i);
+            version_finding(d, &s.run[i], i, diag_run_version_accepted(&s.run[1 - i]));
         }
         legacy_finding(d, &s);
         chain_findings(d, o, &s);
