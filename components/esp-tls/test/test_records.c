@@ -100,12 +100,17 @@ static void test_record_cut_off_after_the_handshake(void **state)
         assert_int_equal(info.content_type, 23); /* application data */
         assert_int_equal(info.length + 5, peer.cut_record_len);
         assert_int_equal(info.received + 5, peer.cut_record_len / 2);
-        /* the handshake's records (the certificate's, at least) and, after it, the cut one, the
-         * longest there: the whole one is shorter, and a TLS 1.3 ticket is too */
+        /* the handshake's records (the certificate's, at least) and, after it, the cut one: the
+         * longest there in TLS 1.2, where the whole one is shorter; in TLS 1.3 the server's
+         * ticket may be longer still */
         esp_tls_record_sizes_t sizes;
         assert_int_equal(esp_tls_get_record_sizes(tls, &sizes), ESP_OK);
         assert_true(sizes.handshake > 300);
-        assert_int_equal(sizes.after_handshake + 5, peer.cut_record_len);
+        if (tls13) {
+            assert_true(sizes.after_handshake + 5 >= peer.cut_record_len);
+        } else {
+            assert_int_equal(sizes.after_handshake + 5, peer.cut_record_len);
+        }
         esp_tls_conn_destroy(tls);
         tls_cut_peer_join(&peer);
         assert_true(peer.done);

@@ -80,7 +80,7 @@ void diag_tls_heap_limit(diag_t *d, const diag_opts_t *o)
 {
     portls_heap_set_limit((size_t)o->heap_limit);
     diag_run_t r;
-    diag_run(o, ESP_TLS_VER_ANY, NULL, false, &r);
+    diag_run(o, ESP_TLS_VER_ANY, NULL, DIAG_RUN_HANDSHAKE, &r);
     portls_heap_set_limit(0);
     bool refused = r.err == ESP_ERR_NO_MEM || r.heap.failures > 0;
     cJSON *f = diag_add(d, "heap-limit", refused ? DIAG_FAIL : DIAG_OK);

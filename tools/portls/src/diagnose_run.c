@@ -1,5 +1,6 @@
 /* diagnose: one real connection through esp_tls_conn_new_sync(), the production code path, and
  * what it showed: the negotiated parameters, the records, the heap and the error record. */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,41 +45,52 @@ static void take_negotiated(esp_tls_t *tls, diag_run_t *r)
     r->heap_known = esp_tls_get_heap_stats(tls, &r->heap) == ESP_OK;
 }
 
-/* Whether more of the answer is due: decrypted bytes wait, or the socket becomes readable. */
-static bool more_due(esp_tls_t *tls)
+/* Waits for the socket to have more of the answer. @return false when the server went quiet. */
+static bool wait_readable(int fd)
 {
-    if (esp_tls_get_bytes_avail(tls) > 0) {
-        return true;
-    }
-    int fd = -1;
-    esp_tls_get_conn_sockfd(tls, &fd);
     struct pollfd pfd = { .fd = fd, .events = POLLIN };
     return poll(&pfd, 1, IDLE_MS) > 0;
 }
 
-/* Sends the request and reads the answer until the server closes or goes quiet. A read that
- * fails with the server's alert is its refusal (TLS 1.3 checks a client certificate here). */
+/* Reads the answer until the server closes, goes quiet or refuses us: a read that fails with
+ * the server's alert is its refusal (TLS 1.3 checks a client certificate here). The socket is
+ * non-blocking meanwhile, so a ticket alone cannot keep a read waiting. */
+static void read_answer(esp_tls_t *tls, int fd, diag_run_t *r)
+{
+    char buf[4096];
+    while (r->app_bytes < MAX_ANSWER) {
+        ssize_t got = esp_tls_conn_read(tls, buf, sizeof(buf));
+        if (got == ESP_TLS_ERR_SSL_WANT_READ || got == ESP_TLS_ERR_SSL_WANT_WRITE) {
+            if (!wait_readable(fd)) {
+                return;
+            }
+            continue;
+        }
+        if (got <= 0) {
+            int alert = esp_tls_get_peer_alert(tls);
+            r->refused_after = alert > 0; /* 0 is close_notify */
+            return;
+        }
+        r->app_bytes += (size_t)got;
+    }
+}
+
+/* Sends the request, then reads the answer. */
 static void exchange(const diag_opts_t *o, esp_tls_t *tls, diag_run_t *r)
 {
     char req[512];
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: portls-diagnose\r\n"
                                        "Connection: close\r\n\r\n", o->path, o->host);
-    if (esp_tls_conn_write(tls, req, (size_t)n) != n) {
-        r->refused_after = esp_tls_get_peer_alert(tls) >= 0;
+    if (n < 0 || (size_t)n >= sizeof(req) || esp_tls_conn_write(tls, req, (size_t)n) != n) {
+        r->refused_after = esp_tls_get_peer_alert(tls) > 0;
         return;
     }
-    char buf[4096];
-    while (r->app_bytes < MAX_ANSWER && more_due(tls)) {
-        ssize_t got = esp_tls_conn_read(tls, buf, sizeof(buf));
-        if (got == ESP_TLS_ERR_SSL_WANT_READ || got == ESP_TLS_ERR_SSL_WANT_WRITE) {
-            continue;
-        }
-        if (got <= 0) {
-            r->refused_after = esp_tls_get_peer_alert(tls) >= 0 && esp_tls_get_peer_alert(tls) != 0;
-            return;
-        }
-        r->app_bytes += (size_t)got;
-    }
+    int fd = -1;
+    esp_tls_get_conn_sockfd(tls, &fd);
+    int flags = fcntl(fd, F_GETFL, 0);
+    fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    read_answer(tls, fd, r);
+    fcntl(fd, F_SETFL, flags);
 }
 
 static void take_error(esp_tls_t *tls, diag_run_t *r)
@@ -99,7 +111,7 @@ static void take_error(esp_tls_t *tls, diag_run_t *r)
     esp_tls_get_heap_last_failure(tls, &r->failed_size, &r->failed_in_use);
 }
 
-void diag_run(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_client_session_t *resume, bool want_session,
+void diag_run(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_client_session_t *resume, int flags,
               diag_run_t *r)
 {
     *r = (diag_run_t){ .ver = ver, .expansion = -1, .alert = -1 };
@@ -114,8 +126,10 @@ void diag_run(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_client_sess
     r->connected = esp_tls_conn_new_sync(o->host, (int)strlen(o->host), o->port, &cfg, tls) == 1;
     if (r->connected) {
         take_negotiated(tls, r);
-        exchange(o, tls, r);
-        r->session = want_session && !r->refused_after ? esp_tls_get_client_session(tls) : NULL;
+        if (flags & DIAG_RUN_EXCHANGE) {
+            exchange(o, tls, r);
+        }
+        r->session = (flags & DIAG_RUN_KEEP_SESSION) && !r->refused_after ? esp_tls_get_client_session(tls) : NULL;
     }
     take_error(tls, r);
     esp_tls_conn_destroy(tls);

@@ -31,9 +31,16 @@ typedef struct {
     esp_tls_client_session_t *session; /* what the server gave to resume (caller frees), or NULL */
 } diag_run_t;
 
-/* One connect pinned to ver (ESP_TLS_VER_ANY for the device's own choice), the request, and
- * the answer read. With resume, offers that session. With want_session, keeps the session. */
-void diag_run(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_client_session_t *resume, bool want_session,
+/* What a run does beyond the handshake. */
+typedef enum {
+    DIAG_RUN_HANDSHAKE = 0,    /* the handshake only */
+    DIAG_RUN_EXCHANGE = 1,     /* then the request, and the answer read to its end */
+    DIAG_RUN_KEEP_SESSION = 2, /* then the session to resume, in r->session */
+} diag_run_flags_t;
+
+/* One connect pinned to ver (ESP_TLS_VER_ANY for the device's own choice) and what flags ask.
+ * With resume, offers that session. */
+void diag_run(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_client_session_t *resume, int flags,
               diag_run_t *r);
 
 /* Whether the server chose the version: the handshake got past its ServerHello. */

@@ -22,7 +22,7 @@ void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[
             continue;
         }
         diag_run_t again;
-        diag_run(o, first->ver, first->session, false, &again);
+        diag_run(o, first->ver, first->session, DIAG_RUN_HANDSHAKE, &again);
         f = diag_add(d, i == 0 ? "resumption-tls1.3" : "resumption-tls1.2", DIAG_INFO);
         diag_bool(f, "resumed", again.resumed);
         diag_string(f, "ticket_lifetime", "not measured");

@@ -213,8 +213,8 @@ static void alpn_finding(diag_t *d, const diag_opts_t *o, const diag_run_t *best
 void diag_tls(diag_t *d, const diag_opts_t *o)
 {
     tls_state_t s = { 0 };
-    diag_run(o, ESP_TLS_VER_TLS_1_3, NULL, true, &s.run[0]);
-    diag_run(o, ESP_TLS_VER_TLS_1_2, NULL, true, &s.run[1]);
+    diag_run(o, ESP_TLS_VER_TLS_1_3, NULL, DIAG_RUN_EXCHANGE | DIAG_RUN_KEEP_SESSION, &s.run[0]);
+    diag_run(o, ESP_TLS_VER_TLS_1_2, NULL, DIAG_RUN_EXCHANGE | DIAG_RUN_KEEP_SESSION, &s.run[1]);
     diag_probe(o, &s.probe);
     if (!not_tls_finding(d, &s)) {
         for (int i = 0; i < 2; i++) {
