@@ -67,6 +67,11 @@ check <<'PY'
 (f("client-auth")["data"]["requested"]) is False
 (f("resumption-tls1.3")["data"]["resumed"]) is True
 (f("resumption-tls1.2")["data"]["resumed"]) is True
+f("resumption-tls1.3")["data"]["ticket_lifetime"] == 7200
+f("resumption-tls1.2")["data"]["ticket_lifetime"] == 7200
+f("records")["data"]["max_fragment_length"] == "honoured"
+4096 < f("records")["data"]["max_fragment_length_largest_record"] <= 4096 + 256
+f("records")["data"]["record_size_limit"] == "not measured"
 (f("alpn")["level"]) == 'warn'
 PY
 if [ "$HEAP_ACCOUNTING" = ON ]; then
@@ -127,7 +132,6 @@ check <<'PY'
 (f("records")["data"]["needed_in_content_len"]) == 4096
 (f("records")["level"]) == 'ok'
 (f("records")["fix"]) == 'CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096'
-(f("records")["data"]["max_fragment_length"]) == 'not measured'
 PY
 stop_s_server
 
@@ -232,6 +236,8 @@ check <<'PY'
 (f("tls1.2")["data"]["connected"]) is True
 (f("records")["data"]["needed_in_content_len"]) == 16384
 (f("resumption-tls1.2")["data"]["resumed"]) is True
+f("resumption-tls1.2")["data"]["ticket_lifetime"] == 300
+f("records")["data"]["max_fragment_length"] == "honoured"
 PY
 diag 1 "localhost:$plain_port" --cacert "$pki/ca.pem"
 check <<'PY'

@@ -51,4 +51,5 @@ struct diag_probe;
 void diag_tls_client_auth(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2], const struct diag_probe *probe);
 void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best);
 void diag_tls_heap_limit(diag_t *d, const diag_opts_t *o);
-void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2]);
+/* ticket_lifetime: seconds per version as the probe saw them, -1 for none. */
+void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2], const long ticket_lifetime[2]);

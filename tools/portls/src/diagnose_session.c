@@ -5,7 +5,7 @@
 
 static const char *const names[2] = { "TLS 1.3", "TLS 1.2" };
 
-void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2])
+void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2], const long ticket_lifetime[2])
 {
     for (int i = 0; i < 2; i++) {
         const diag_run_t *first = &runs[i];
@@ -25,12 +25,16 @@ void diag_tls_resumption(diag_t *d, const diag_opts_t *o, const diag_run_t runs[
         diag_run(o, first->ver, first->session, DIAG_RUN_HANDSHAKE, &again);
         f = diag_add(d, i == 0 ? "resumption-tls1.3" : "resumption-tls1.2", DIAG_INFO);
         diag_bool(f, "resumed", again.resumed);
-        diag_string(f, "ticket_lifetime", "not measured");
+        diag_number(f, "ticket_lifetime", (double)ticket_lifetime[i]);
         diag_number(f, "full_handshake_ms", (double)first->timing.handshake_us / 1000.0);
         diag_number(f, "resumed_handshake_ms", (double)again.timing.handshake_us / 1000.0);
-        diag_text(f, "saw", "%s: the session %s (handshake %.2f ms, then %.2f ms)", names[i],
+        char lifetime[80] = "";
+        if (ticket_lifetime[i] >= 0) {
+            snprintf(lifetime, sizeof(lifetime), "; tickets live %ld s (probed with libssl)", ticket_lifetime[i]);
+        }
+        diag_text(f, "saw", "%s: the session %s (handshake %.2f ms, then %.2f ms)%s", names[i],
                   again.resumed ? "resumes" : "was offered again but the server made a full handshake",
-                  (double)first->timing.handshake_us / 1000.0, (double)again.timing.handshake_us / 1000.0);
+                  (double)first->timing.handshake_us / 1000.0, (double)again.timing.handshake_us / 1000.0, lifetime);
         if (again.resumed) {
             diag_text(f, "means", "a device that keeps the session (esp_tls_get_client_session(), "
                                   "esp_tls_cfg_t.client_session, CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS=y) reconnects "

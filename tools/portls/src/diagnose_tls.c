@@ -8,6 +8,7 @@
 #include "diagnose_run.h"
 #include "mbedtls/error.h"
 
+#define MFL_LEN 4096
 #define ALERT_HANDSHAKE_FAILURE 40
 #define ALERT_BAD_CERTIFICATE 42
 #define ALERT_UNKNOWN_CA 48
@@ -111,6 +112,20 @@ static int in_len_for(size_t len)
     return len <= 4096 ? 4096 : len <= 8192 ? 8192 : 16384;
 }
 
+/* What the max_fragment_length probe (OpenSSL, TLS 1.2) saw, in words. */
+static void mfl_text(const diag_probe_t *p, char *out, size_t len)
+{
+    if (!p->mfl_acked) {
+        snprintf(out, len, "TLS 1.2 max_fragment_length 4096: not taken by the server (probed with libssl)");
+    } else if (p->mfl_largest == 0) {
+        snprintf(out, len, "TLS 1.2 max_fragment_length 4096: taken by the server; it answered with no records to "
+                           "measure (probed with libssl)");
+    } else {
+        snprintf(out, len, "TLS 1.2 max_fragment_length 4096: taken by the server, which then sent records of up to "
+                           "%zu bytes (probed with libssl)", p->mfl_largest);
+    }
+}
+
 /* The fewest bytes a record of this connection adds to its content: the AEAD tag, TLS 1.2's
  * explicit nonce, TLS 1.3's inner content type. Dividing by the fewest, the content found is the
  * most the server can have put in the record, so the buffer size derived from it is safe. */
@@ -131,7 +146,7 @@ static size_t least_overhead(const diag_run_t *r)
     return r->expansion > 5 ? (size_t)r->expansion - 5 : 0; /* CBC: mbedTLS's estimate, less the header */
 }
 
-static void records_finding(diag_t *d, const diag_run_t *r)
+static void records_finding(diag_t *d, const diag_run_t *r, const diag_probe_t *probe)
 {
     size_t exp = least_overhead(r);
     bool tls13 = strcmp(r->version, "TLSv1.3") == 0;
@@ -145,19 +160,22 @@ static void records_finding(diag_t *d, const diag_run_t *r)
     diag_number(f, "record_expansion", (double)exp);
     diag_number(f, "needed_in_content_len", (double)need);
     diag_number(f, "answer_bytes", (double)r->app_bytes);
-    diag_string(f, "max_fragment_length", "not measured");
+    char mfl[200];
+    mfl_text(probe, mfl, sizeof(mfl));
+    diag_string(f, "max_fragment_length", !probe->mfl_acked ? "refused" : probe->mfl_largest <= MFL_LEN + 256 ? "honoured" : "ignored");
+    diag_number(f, "max_fragment_length_largest_record", (double)probe->mfl_largest);
     diag_string(f, "record_size_limit", "not measured");
     diag_text(f, "saw", "largest record from the server: %zu bytes in the handshake, %zu after it (%zu bytes "
-                        "answered the request); that is up to %zu bytes of content", r->sizes.handshake,
-              r->sizes.after_handshake, r->app_bytes, need);
+                        "answered the request); that is up to %zu bytes of content. %s", r->sizes.handshake,
+              r->sizes.after_handshake, r->app_bytes, need, mfl);
     if (need > 4096) {
         diag_text(f, "means", "a device with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN below %zu fails with -0x7200 "
-                              "(MBEDTLS_ERR_SSL_INVALID_RECORD) on this server; this build has %d", need,
-                  CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN);
+                              "(MBEDTLS_ERR_SSL_INVALID_RECORD) on this server; this build has %d. record_size_limit "
+                              "(TLS 1.3) was not measured", need, CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN);
     } else {
-        diag_text(f, "means", "a 4 KiB input buffer holds every record seen; max_fragment_length and "
-                              "record_size_limit were not measured (ESP-TLS does not offer them), so larger "
-                              "answers may still come in larger records");
+        diag_text(f, "means", "a 4 KiB input buffer holds every record seen; a larger answer may come in larger "
+                              "records unless the server keeps them small (record_size_limit, TLS 1.3, was not "
+                              "measured)");
     }
     diag_text(f, "fix", "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=%d", len);
 }
@@ -227,10 +245,10 @@ void diag_tls(diag_t *d, const diag_opts_t *o)
     const diag_run_t *best = best_of(&s);
     d->reached = best != NULL;
     if (best != NULL) {
-        records_finding(d, best);
+        records_finding(d, best, &s.probe);
         diag_tls_memory(d, o, best);
         alpn_finding(d, o, best);
-        diag_tls_resumption(d, o, s.run);
+        diag_tls_resumption(d, o, s.run, s.probe.ticket_lifetime);
     } else if (d->connects) {
         char w[256];
         why(&s.run[1], w, sizeof(w));
