@@ -64,6 +64,7 @@ check <<'PY'
 (f("chain")["data"]["certificates"][0]["key"] + str(f("chain")["data"]["certificates"][0]["key_bits"])) == 'EC256'
 (f("chain")["data"]["certificates"][0]["signature"]) == 'ECDSA with SHA256'
 (f("chain-verify")["level"]) == 'ok'
+f("chain-bundle")["data"]["verified"] is False if r["configuration"]["CONFIG_MBEDTLS_CERTIFICATE_BUNDLE"] else f("chain-bundle")["level"] == "absent"
 (f("client-auth")["data"]["requested"]) is False
 (f("resumption-tls1.3")["data"]["resumed"]) is True
 (f("resumption-tls1.2")["data"]["resumed"]) is True

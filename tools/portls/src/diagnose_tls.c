@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "diagnose_chain.h"
 #include "diagnose_probe.h"
 #include "diagnose_run.h"
@@ -110,6 +111,35 @@ static bool not_tls_finding(diag_t *d, const tls_state_t *s)
 static int in_len_for(size_t len)
 {
     return len <= 4096 ? 4096 : len <= 8192 ? 8192 : 16384;
+}
+
+/* With a CA of the user's: whether the built-in bundle would verify the server as well, so the
+ * device could do without that CA. */
+static void bundle_finding(diag_t *d, const diag_opts_t *o)
+{
+    if ((o->cacert == NULL && o->capath == NULL) || cli_default_ca_file() != NULL) {
+        return; /* the runs used the bundle already, or the build has none */
+    }
+    diag_opts_t with_bundle = *o;
+    with_bundle.cacert = NULL;
+    with_bundle.capath = NULL;
+    with_bundle.ca_file = (cert_file_t){ 0 };
+    diag_run_t r;
+    diag_run(&with_bundle, ESP_TLS_VER_ANY, NULL, DIAG_RUN_HANDSHAKE, &r);
+    cJSON *f = diag_add(d, "chain-bundle", DIAG_INFO);
+    diag_bool(f, "verified", r.connected);
+    diag_number(f, "flags", r.flags);
+    if (r.connected) {
+        diag_text(f, "saw", "the built-in certificate bundle verifies the server too");
+        diag_text(f, "means", "the device can use esp_crt_bundle_attach instead of its own CA copy");
+    } else if (r.flags != 0) {
+        diag_text(f, "saw", "the built-in certificate bundle does not verify the server (verify flags 0x%x)",
+                  (unsigned)r.flags);
+        diag_text(f, "means", "the device needs the CA it was given (cacert_buf), or that CA added to its bundle "
+                              "(CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH)");
+    } else {
+        diag_text(f, "saw", "not measured: the handshake with the built-in bundle failed before verification");
+    }
 }
 
 /* What the max_fragment_length probe (OpenSSL, TLS 1.2) saw, in words. */
@@ -240,6 +270,7 @@ void diag_tls(diag_t *d, const diag_opts_t *o)
         }
         legacy_finding(d, &s);
         chain_findings(d, o, &s);
+        bundle_finding(d, o);
         diag_tls_client_auth(d, o, s.run, &s.probe);
     }
     const diag_run_t *best = best_of(&s);
