@@ -100,6 +100,7 @@ PY
     json=$(PORTLS_LOG_LEVEL=none "$PORTLS" diagnose "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --device esp8266 \
         --json) || diag_rc=$?
     check <<'PY'
+r["device"]["typical_free_heap"] == 40960
 (f("memory")["level"] in ("warn", "fail")) is True
 (f("memory")["data"]["peak"] > 40960 * 3 / 4) is True
 (r["verdict"]["connects"] == (f("memory")["level"] == "warn")) is True
@@ -124,6 +125,12 @@ PY
 else
     diag 2 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --heap-limit 20000
 fi
+
+diag 0 "localhost:$S_SERVER_PORT" --capath "$pki/ca.pem"
+check <<'PY'
+f("chain-verify")["level"] == "ok"
+"the CAs of" in f("chain-verify")["saw"]
+PY
 stop_s_server
 
 # --- -max_send_frag 4096: records of 4 KiB at most, so a 4 KiB input buffer does ---
@@ -162,6 +169,16 @@ diag 0 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
 check <<'PY'
 (len(f("chain")["data"]["certificates"])) == 2
 (f("chain-untrusted")["level"]) == 'absent'
+PY
+stop_s_server
+# sent out of order: the root before the intermediate
+cat "$pki/ca.pem" "$pki/int.pem" >"$S_SERVER_WORK/disorder.pem"
+start_s_server -cert "$pki/server_int.pem" -key "$pki/server_int.key" -cert_chain "$S_SERVER_WORK/disorder.pem"
+diag 0 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
+check <<'PY'
+f("chain-order")["level"] == "warn"
+f("chain-order")["data"]["index"] == 1
+len(f("chain")["data"]["certificates"]) == 3
 PY
 stop_s_server
 start_s_server -cert "$pki/expired.pem" -key "$pki/expired.key"

@@ -16,10 +16,10 @@
 #include "diagnose.h"
 
 static const diag_device_t devices[] = {
-    { "esp32", 160 * 1024, "ESP32: 520 KB SRAM, about 160 KB free with Wi-Fi and LwIP running" },
-    { "esp32c3", 130 * 1024, "ESP32-C3: 400 KB SRAM, about 130 KB free with Wi-Fi and LwIP running" },
-    { "esp8266", 40 * 1024, "ESP8266: about 50 KB heap + data in station mode (datasheet), 40 KB left to TLS" },
-    { "host", 0, "a PC: no heap limit worth naming" },
+    { "esp32", 160 * 1024, "520 KB SRAM, Wi-Fi and LwIP running" },
+    { "esp32c3", 130 * 1024, "400 KB SRAM, Wi-Fi and LwIP running" },
+    { "esp8266", 40 * 1024, "about 50 KB of heap and data in station mode, per its datasheet, less the application's" },
+    { "host", 0, "a PC: no limit worth naming" },
 };
 
 const diag_device_t *diag_device_find(const char *name)

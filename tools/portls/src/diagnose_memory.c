@@ -47,7 +47,8 @@ void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
         diag_text(f, "means", "name the device with --device to compare with its free heap");
         return;
     }
-    diag_text(f, "means", "%s: %s; %s", o->device->name, o->device->basis,
+    diag_text(f, "means", "a typical %s has about %.0f KB free (%s): %s", o->device->name, KB(free_heap),
+              o->device->basis,
               level == DIAG_FAIL   ? "the handshake does not fit, the device fails with ESP_ERR_NO_MEM (-0x7F00)"
               : level == DIAG_WARN ? "it fits, with little to spare for the application"
                                    : "it fits");
