@@ -74,7 +74,7 @@ static bool accepted(const diag_run_t runs[2])
     return false;
 }
 
-static void refused_finding(diag_t *d, const diag_opts_t *o, int alert, const char *names)
+static cJSON *refused_finding(diag_t *d, const diag_opts_t *o, int alert, const char *names)
 {
     int match = o->cert != NULL ? key_matches(o) : -1;
     cJSON *f = diag_add(d, "client-auth", DIAG_FAIL);
@@ -84,32 +84,52 @@ static void refused_finding(diag_t *d, const diag_opts_t *o, int alert, const ch
         diag_text(f, "saw", "the server requires a client certificate and none was given (alert %s)",
                   esp_tls_alert_name(alert));
         diag_text(f, "means", "a device without one is refused in the handshake (TLS 1.2) or on its first read "
-                              "(TLS 1.3)");
+                              "(TLS 1.3); the server lists these CAs: %s", names);
         diag_text(f, "fix", "give the device a certificate from a CA the server lists (%s): "
                             "esp_tls_cfg_t.clientcert_buf and clientkey_buf", names);
     } else if (match == 0) {
         diag_string(f, "problem", "key-mismatch");
         diag_text(f, "saw", "the key %s does not belong to the certificate %s (alert %s)", o->key, o->cert,
                   esp_tls_alert_name(alert));
-        diag_text(f, "means", "the server cannot verify the device's signature and refuses it");
+        diag_text(f, "means", "the server cannot verify the device's signature and refuses it; it lists these CAs: "
+                              "%s", names);
         diag_text(f, "fix", "give the device the key that was made with this certificate (clientkey_buf)");
     } else {
         diag_string(f, "problem", "wrong-ca");
         diag_text(f, "saw", "the server refused the client certificate %s with the alert %s: it does not trust the "
                             "CA that issued it", o->cert, esp_tls_alert_name(alert));
-        diag_text(f, "means", "the device is refused however it is configured, until the server trusts its CA");
+        diag_text(f, "means", "the device is refused however it is configured, until the server trusts its CA; "
+                              "the server lists these CAs: %s", names);
         diag_text(f, "fix", "use a client certificate from a CA the server lists (%s), or add its CA to the "
                             "server's client CAs (nginx: ssl_client_certificate)", names);
     }
+    return f;
+}
+
+static bool requested(const diag_run_t runs[2], const diag_probe_t *probe)
+{
+    bool asked = probe->cert_requested;
+    for (int i = 0; i < 2; i++) {
+        asked |= runs[i].cc_known && runs[i].cc.requested;
+    }
+    return asked;
+}
+
+static cJSON *accepted_finding(diag_t *d, const diag_opts_t *o, const char *names)
+{
+    cJSON *f = diag_add(d, "client-auth", DIAG_OK);
+    if (o->cert != NULL) {
+        diag_text(f, "saw", "the server asked for a client certificate and accepted %s", o->cert);
+    } else {
+        diag_text(f, "saw", "the server asked for a client certificate, and goes on without one");
+    }
+    diag_text(f, "means", "the server lists these CAs: %s", names);
+    return f;
 }
 
 void diag_tls_client_auth(diag_t *d, const diag_opts_t *o, const diag_run_t runs[2], const diag_probe_t *probe)
 {
-    bool requested = probe->cert_requested;
-    for (int i = 0; i < 2; i++) {
-        requested |= runs[i].cc_known && runs[i].cc.requested;
-    }
-    if (!requested) {
+    if (!requested(runs, probe)) {
         cJSON *f = diag_add(d, "client-auth", DIAG_INFO);
         diag_bool(f, "requested", false);
         diag_text(f, "saw", "the server does not ask for a client certificate");
@@ -118,21 +138,9 @@ void diag_tls_client_auth(diag_t *d, const diag_opts_t *o, const diag_run_t runs
     char names[1024];
     ca_names_text(probe, names, sizeof(names));
     int alert = refusal(runs);
-    if (alert > 0 && !accepted(runs)) {
-        refused_finding(d, o, alert, names);
-    } else {
-        cJSON *f = diag_add(d, "client-auth", DIAG_OK);
-        diag_text(f, "saw", o->cert != NULL ? "the server asked for a client certificate and accepted %s"
-                                            : "the server asked for a client certificate, and goes on without one%s",
-                  o->cert != NULL ? o->cert : "");
+    cJSON *f = alert > 0 && !accepted(runs) ? refused_finding(d, o, alert, names) : accepted_finding(d, o, names);
+    diag_bool(f, "requested", true);
+    if (f != NULL) {
+        cJSON_AddItemToObject(cJSON_GetObjectItem(f, "data"), "ca_names", cJSON_Duplicate(probe->ca_names, 1));
     }
-    cJSON *last = cJSON_GetArrayItem(d->findings, cJSON_GetArraySize(d->findings) - 1);
-    diag_bool(last, "requested", true);
-    if (last != NULL) {
-        cJSON_AddItemToObject(cJSON_GetObjectItem(last, "data"), "ca_names", cJSON_Duplicate(probe->ca_names, 1));
-    }
-    diag_text(last, "means", "%s%sthe server lists these CAs: %s",
-              cJSON_GetStringValue(cJSON_GetObjectItem(last, "means")) != NULL
-                  ? cJSON_GetStringValue(cJSON_GetObjectItem(last, "means")) : "",
-              cJSON_GetObjectItem(last, "means") != NULL ? "; " : "", names);
 }

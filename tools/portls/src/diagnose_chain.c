@@ -8,6 +8,19 @@
 #include "mbedtls/oid.h"
 #include "mbedtls/x509.h"
 
+/* One subjectAltName as text: a DNS name or an IP address; "" for other kinds. */
+static void san_text(const mbedtls_x509_subject_alternative_name *san, char *out, size_t len)
+{
+    const mbedtls_x509_buf *v = &san->san.unstructured_name;
+    out[0] = '\0';
+    if (san->type == MBEDTLS_X509_SAN_DNS_NAME) {
+        snprintf(out, len, "%.*s", (int)v->len, v->p);
+    } else if (san->type == MBEDTLS_X509_SAN_IP_ADDRESS && (v->len == 4 || v->len == 16)) {
+        inet_ntop(v->len == 4 ? AF_INET : AF_INET6, v->p, out, (socklen_t)len);
+    }
+}
+
+/* The certificate's DNS names and IP addresses, comma-separated, as many as fit in len. */
 static void names_of(const mbedtls_x509_crt *crt, char *out, size_t len)
 {
     size_t used = 0;
@@ -17,14 +30,8 @@ static void names_of(const mbedtls_x509_crt *crt, char *out, size_t len)
         if (mbedtls_x509_parse_subject_alt_name(&s->buf, &san) != 0) {
             continue;
         }
-        char one[64] = "";
-        if (san.type == MBEDTLS_X509_SAN_DNS_NAME) {
-            snprintf(one, sizeof(one), "%.*s", (int)san.san.unstructured_name.len, san.san.unstructured_name.p);
-        } else if (san.type == MBEDTLS_X509_SAN_IP_ADDRESS && (san.san.unstructured_name.len == 4 ||
-                                                                 san.san.unstructured_name.len == 16)) {
-            inet_ntop(san.san.unstructured_name.len == 4 ? AF_INET : AF_INET6, san.san.unstructured_name.p, one,
-                      sizeof(one));
-        }
+        char one[64];
+        san_text(&san, one, sizeof(one));
         mbedtls_x509_free_subject_alt_name(&san);
         if (one[0] != '\0' && used + strlen(one) + 3 < len) {
             used += (size_t)snprintf(out + used, len - used, "%s%s", used > 0 ? ", " : "", one);
@@ -121,64 +128,87 @@ static void order_finding(diag_t *d, const mbedtls_x509_crt *chain)
                         "full chain, leaf first)");
 }
 
+/* The first expired certificate of the chain, or NULL. */
+static const mbedtls_x509_crt *first_expired(const mbedtls_x509_crt *c)
+{
+    for (; c != NULL && c->raw.len > 0; c = c->next) {
+        if (mbedtls_x509_time_is_past(&c->valid_to)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void expired_finding(diag_t *d, const diag_chain_input_t *in)
+{
+    const mbedtls_x509_crt *c = in->chain != NULL ? first_expired(in->chain) : NULL;
+    cJSON *f = diag_add(d, "chain-expired", DIAG_FAIL);
+    if (c != NULL) {
+        char subject[256];
+        mbedtls_x509_dn_gets(subject, sizeof(subject), &c->subject);
+        diag_string(f, "subject", subject);
+        diag_text(f, "saw", "the server's certificate %s expired on %04d-%02d-%02d", subject, c->valid_to.year,
+                  c->valid_to.mon, c->valid_to.day);
+    } else {
+        diag_text(f, "saw", "a certificate of the server's chain has expired");
+    }
+    diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_EXPIRED, -0x2700 in the handshake");
+    diag_text(f, "fix", "renew the server's certificate (a device whose clock is wrong sees this too: set it "
+                        "with SNTP before connecting)");
+}
+
+static void name_finding(diag_t *d, const diag_chain_input_t *in)
+{
+    char names[256] = "";
+    if (in->chain != NULL) {
+        names_of(in->chain, names, sizeof(names));
+    }
+    cJSON *f = diag_add(d, "chain-name", DIAG_FAIL);
+    diag_string(f, "names", names);
+    diag_text(f, "saw", "the server's certificate is not for the name %s: it is for %s", in->host,
+              names[0] != '\0' ? names : "other names");
+    diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_CN_MISMATCH, -0x2700 in the handshake");
+    diag_text(f, "fix", "connect with a name the certificate lists, or set esp_tls_cfg_t.common_name to it, or "
+                        "give the server a certificate for %s", in->host);
+}
+
+/* Not trusted: a chain that ends in a root the trust does not hold, or one that stops short of a
+ * root (an intermediate left out, or another CA's). */
+static void untrusted_finding(diag_t *d, const diag_chain_input_t *in)
+{
+    const mbedtls_x509_crt *last = in->chain != NULL ? last_of(in->chain) : NULL;
+    bool self = last == NULL || same_name(&last->issuer_raw, &last->subject_raw);
+    char issuer[256] = "";
+    if (!self) {
+        mbedtls_x509_dn_gets(issuer, sizeof(issuer), &last->issuer);
+    }
+    cJSON *f = diag_add(d, "chain-untrusted", DIAG_FAIL);
+    diag_bool(f, "incomplete", !self);
+    diag_string(f, "missing_issuer", issuer);
+    if (self) {
+        diag_text(f, "saw", "the chain ends in a root the device does not trust (%s)", in->trust);
+    } else {
+        diag_text(f, "saw", "the chain is incomplete or from another CA: it ends at a certificate issued by %s, "
+                            "which neither the server sends nor %s holds", issuer, in->trust);
+    }
+    diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_NOT_TRUSTED, -0x2700 in the handshake");
+    diag_text(f, "fix", "have the server send its whole chain (the intermediate certificates; nginx: "
+                        "ssl_certificate with the full chain), or give the device the CA that issued it "
+                        "(esp_tls_cfg_t.cacert_buf, or CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH for the bundle)");
+}
+
 /* What the device's verification said (flags from the esp_tls connection). */
 static void verify_finding(diag_t *d, const diag_chain_input_t *in)
 {
     uint32_t flags = (uint32_t)in->flags;
-    const mbedtls_x509_crt *last = in->chain != NULL ? last_of(in->chain) : NULL;
-    char issuer[256] = "";
-    if (last != NULL) {
-        mbedtls_x509_dn_gets(issuer, sizeof(issuer), &last->issuer);
-    }
     if (flags & MBEDTLS_X509_BADCERT_EXPIRED) {
-        const mbedtls_x509_crt *c = in->chain;
-        while (c != NULL && c->raw.len > 0 && !mbedtls_x509_time_is_past(&c->valid_to)) {
-            c = c->next;
-        }
-        char subject[256] = "a certificate of the chain";
-        if (c != NULL && c->raw.len > 0) {
-            mbedtls_x509_dn_gets(subject, sizeof(subject), &c->subject);
-        }
-        cJSON *f = diag_add(d, "chain-expired", DIAG_FAIL);
-        diag_string(f, "subject", subject);
-        if (c != NULL && c->raw.len > 0) {
-            diag_text(f, "saw", "the server's certificate %s expired on %04d-%02d-%02d", subject, c->valid_to.year,
-                      c->valid_to.mon, c->valid_to.day);
-        } else {
-            diag_text(f, "saw", "a certificate of the server's chain has expired");
-        }
-        diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_EXPIRED, -0x2700 in the handshake");
-        diag_text(f, "fix", "renew the server's certificate (a device whose clock is wrong sees this too: set it "
-                            "with SNTP before connecting)");
+        expired_finding(d, in);
     }
     if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-        char names[256] = "";
-        if (in->chain != NULL) {
-            names_of(in->chain, names, sizeof(names));
-        }
-        cJSON *f = diag_add(d, "chain-name", DIAG_FAIL);
-        diag_string(f, "names", names);
-        diag_text(f, "saw", "the server's certificate is not for the name %s: it is for %s", in->host,
-                  names[0] != '\0' ? names : "other names");
-        diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_CN_MISMATCH, -0x2700 in the handshake");
-        diag_text(f, "fix", "connect with a name the certificate lists, or set esp_tls_cfg_t.common_name to it, or "
-                            "give the server a certificate for %s", in->host);
+        name_finding(d, in);
     }
     if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
-        bool self = last != NULL && same_name(&last->issuer_raw, &last->subject_raw);
-        cJSON *f = diag_add(d, "chain-untrusted", DIAG_FAIL);
-        diag_bool(f, "incomplete", !self);
-        diag_string(f, "missing_issuer", self ? "" : issuer);
-        if (self) {
-            diag_text(f, "saw", "the chain ends in a root the device does not trust (%s)", in->trust);
-        } else {
-            diag_text(f, "saw", "the chain is incomplete or from another CA: it ends at a certificate issued by %s, "
-                                "which neither the server sends nor %s holds", issuer, in->trust);
-        }
-        diag_text(f, "means", "the device refuses it: MBEDTLS_X509_BADCERT_NOT_TRUSTED, -0x2700 in the handshake");
-        diag_text(f, "fix", "have the server send its whole chain (the intermediate certificates; nginx: "
-                            "ssl_certificate with the full chain), or give the device the CA that issued it "
-                            "(esp_tls_cfg_t.cacert_buf, or CONFIG_MBEDTLS_CUSTOM_CERTIFICATE_BUNDLE_PATH for the bundle)");
+        untrusted_finding(d, in);
     }
 }
 

@@ -22,6 +22,42 @@ static void measured_config(char *out, size_t len)
 static const char small_options[] = "CONFIG_MBEDTLS_DYNAMIC_BUFFER=y, CONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=y, "
                                     "CONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=y and CONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT=y";
 
+/* How the peak compares with the device's free heap: over it, within a quarter of it, or well in. */
+static diag_level_t fit(size_t peak, size_t free_heap)
+{
+    if (free_heap == 0) {
+        return DIAG_INFO;
+    }
+    return peak > free_heap ? DIAG_FAIL : peak > free_heap * 3 / 4 ? DIAG_WARN : DIAG_OK;
+}
+
+static void fix(cJSON *f)
+{
+#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
+    diag_text(f, "fix", "this build has the small configuration already: lower CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN to "
+                        "what the records finding says, use an EC key (P-256) instead of RSA, free heap first");
+#else
+    diag_text(f, "fix", "turn on %s (records sized as they come, certificates and keys freed once used); the "
+                        "figures above are for this build only: build portls with those options "
+                        "(cmake -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON ...) and run diagnose again to measure them",
+              small_options);
+#endif
+}
+
+static void compare(cJSON *f, const diag_device_t *dev, diag_level_t level)
+{
+    static const char *const verdicts[] = {
+        [DIAG_OK] = "it fits",
+        [DIAG_WARN] = "it fits, with little to spare for the application",
+        [DIAG_FAIL] = "the handshake does not fit, the device fails with ESP_ERR_NO_MEM (-0x7F00)",
+    };
+    diag_text(f, "means", "a typical %s has about %.0f KB free (%s): %s", dev->name, KB(dev->free_heap), dev->basis,
+              verdicts[level]);
+    if (level != DIAG_OK) {
+        fix(f);
+    }
+}
+
 void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
 {
     if (!best->heap_known) {
@@ -33,8 +69,7 @@ void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
     measured_config(config, sizeof(config));
     size_t peak = best->heap.peak, idle = best->heap.current;
     size_t free_heap = o->device != NULL ? o->device->free_heap : 0;
-    diag_level_t level = free_heap == 0 ? DIAG_INFO : peak > free_heap ? DIAG_FAIL
-                                                    : peak > free_heap * 3 / 4 ? DIAG_WARN : DIAG_OK;
+    diag_level_t level = fit(peak, free_heap);
     cJSON *f = diag_add(d, "memory", level);
     diag_number(f, "peak", (double)peak);
     diag_number(f, "idle", (double)idle);
@@ -43,25 +78,10 @@ void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
     diag_text(f, "saw", "the %s handshake%s needs %.1f KB of heap at its peak and holds %.1f KB once connected "
                         "(measured with this build's configuration: %s)", best->version,
               o->cert != NULL ? " with a client certificate" : "", KB(peak), KB(idle), config);
-    if (free_heap == 0) {
+    if (level == DIAG_INFO) {
         diag_text(f, "means", "name the device with --device to compare with its free heap");
-        return;
-    }
-    diag_text(f, "means", "a typical %s has about %.0f KB free (%s): %s", o->device->name, KB(free_heap),
-              o->device->basis,
-              level == DIAG_FAIL   ? "the handshake does not fit, the device fails with ESP_ERR_NO_MEM (-0x7F00)"
-              : level == DIAG_WARN ? "it fits, with little to spare for the application"
-                                   : "it fits");
-    if (level != DIAG_OK) {
-#ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
-        diag_text(f, "fix", "this build has the small configuration already: lower CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN to "
-                            "what the records finding says, use an EC key (P-256) instead of RSA, free heap first");
-#else
-        diag_text(f, "fix", "turn on %s (records sized as they come, certificates and keys freed once used); the "
-                            "figures above are for this build only: build portls with those options "
-                            "(cmake -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON ...) and run diagnose again to measure them",
-                  small_options);
-#endif
+    } else {
+        compare(f, o->device, level);
     }
 }
 

@@ -123,7 +123,34 @@ static void probe_mfl(const diag_opts_t *o, diag_probe_t *p, SSL *ssl, int fd)
 
 typedef enum { PROBE_LEGACY, PROBE_CHAIN, PROBE_MFL } probe_mode_t;
 
-/* One handshake in [min, max], and what mode wants of it. @return whether it completed. */
+/* What mode wants of a handshake, once it is over (ok: it completed). */
+static void after_handshake(const diag_opts_t *o, diag_probe_t *p, SSL *ssl, int fd, bool ok, probe_mode_t mode)
+{
+    if (mode == PROBE_MFL && ok) {
+        probe_mfl(o, p, ssl, fd);
+    } else if (mode == PROBE_CHAIN) {
+        take_chain(p, ssl);
+        if (ok && SSL_version(ssl) == TLS1_3_VERSION) {
+            read_a_moment(ssl, fd);
+            p->ticket_lifetime[0] = ticket_lifetime(ssl);
+        }
+    }
+}
+
+static void prepare(const diag_opts_t *o, diag_probe_t *p, SSL *ssl, int fd, probe_mode_t mode)
+{
+    SSL_set_app_data(ssl, p);
+    SSL_set_fd(ssl, fd);
+    SSL_set_tlsext_host_name(ssl, o->host);
+    if (mode == PROBE_MFL) {
+        SSL_set_tlsext_max_fragment_length(ssl, TLSEXT_max_fragment_length_4096);
+        SSL_set_msg_callback(ssl, on_message);
+        SSL_set_msg_callback_arg(ssl, &p->mfl_largest);
+    }
+}
+
+/* One handshake in [min, max], and what mode wants of it; the suite's name into suite (if not
+ * NULL). @return whether it completed. */
 static bool handshake(const diag_opts_t *o, diag_probe_t *p, int min, int max, probe_mode_t mode, char *suite,
                       size_t suite_len)
 {
@@ -132,26 +159,12 @@ static bool handshake(const diag_opts_t *o, diag_probe_t *p, int min, int max, p
     SSL *ssl = fd >= 0 ? SSL_new(ctx) : NULL;
     bool ok = false;
     if (ssl != NULL) {
-        SSL_set_app_data(ssl, p);
-        SSL_set_fd(ssl, fd);
-        SSL_set_tlsext_host_name(ssl, o->host);
-        if (mode == PROBE_MFL) {
-            SSL_set_tlsext_max_fragment_length(ssl, TLSEXT_max_fragment_length_4096);
-            SSL_set_msg_callback(ssl, on_message);
-            SSL_set_msg_callback_arg(ssl, &p->mfl_largest);
-        }
+        prepare(o, p, ssl, fd, mode);
         ok = SSL_connect(ssl) == 1;
-        if (ok && mode == PROBE_LEGACY) {
+        if (ok && suite != NULL) {
             snprintf(suite, suite_len, "%s", SSL_get_cipher_name(ssl));
-        } else if (ok && mode == PROBE_MFL) {
-            probe_mfl(o, p, ssl, fd);
-        } else if (mode == PROBE_CHAIN) {
-            take_chain(p, ssl);
-            if (ok && SSL_version(ssl) == TLS1_3_VERSION) {
-                read_a_moment(ssl, fd);
-                p->ticket_lifetime[0] = ticket_lifetime(ssl);
-            }
         }
+        after_handshake(o, p, ssl, fd, ok, mode);
         SSL_free(ssl);
     }
     if (fd >= 0) {

@@ -67,6 +67,13 @@ static void version_finding(diag_t *d, const diag_run_t *r, int i, bool other_ac
     diag_bool(f, "connected", r->connected);
 }
 
+/* "TLS 1.0", "TLS 1.1" or "TLS 1.0 and TLS 1.1": what the legacy probes found. */
+static const char *legacy_names(const diag_probe_t *p)
+{
+    static const char *const names[4] = { "", "TLS 1.0", "TLS 1.1", "TLS 1.0 and TLS 1.1" };
+    return names[(p->legacy[0] ? 1 : 0) + (p->legacy[1] ? 2 : 0)];
+}
+
 static void legacy_finding(diag_t *d, const tls_state_t *s)
 {
     bool any = s->probe.legacy[0] || s->probe.legacy[1];
@@ -78,17 +85,16 @@ static void legacy_finding(diag_t *d, const tls_state_t *s)
         diag_text(f, "saw", "TLS 1.0 and TLS 1.1 refused (probed with OpenSSL's libssl)");
         return;
     }
-    diag_text(f, "saw", "the server speaks %s%s%s%s (probed with OpenSSL's libssl)", modern ? "" : "only ",
-              s->probe.legacy[0] ? "TLS 1.0" : "",
-              s->probe.legacy[0] && s->probe.legacy[1] ? " and " : "", s->probe.legacy[1] ? "TLS 1.1" : "");
-    if (!modern) {
-        diag_text(f, "means", "the server speaks only versions the device cannot: ESP-TLS (mbedTLS 3.6) has TLS 1.2 "
-                              "and TLS 1.3 only, and no option brings the old ones back");
-        diag_text(f, "fix", "upgrade the server to TLS 1.2 or 1.3 (nginx: ssl_protocols TLSv1.2 TLSv1.3;); nothing "
-                            "on the device can fix it");
-    } else {
+    diag_text(f, "saw", "the server speaks %s%s (probed with OpenSSL's libssl)", modern ? "" : "only ",
+              legacy_names(&s->probe));
+    if (modern) {
         diag_text(f, "means", "harmless for the device, which never offers them");
+        return;
     }
+    diag_text(f, "means", "the server speaks only versions the device cannot: ESP-TLS (mbedTLS 3.6) has TLS 1.2 "
+                          "and TLS 1.3 only, and no option brings the old ones back");
+    diag_text(f, "fix", "upgrade the server to TLS 1.2 or 1.3 (nginx: ssl_protocols TLSv1.2 TLSv1.3;); nothing "
+                        "on the device can fix it");
 }
 
 /* A server that answered with something other than TLS. @return whether it did. */
@@ -156,6 +162,13 @@ static void mfl_text(const diag_probe_t *p, char *out, size_t len)
     }
 }
 
+static void mfl_data(cJSON *f, const diag_probe_t *p)
+{
+    const char *verdict = !p->mfl_acked ? "refused" : p->mfl_largest <= MFL_LEN + 256 ? "honoured" : "ignored";
+    diag_string(f, "max_fragment_length", verdict);
+    diag_number(f, "max_fragment_length_largest_record", (double)p->mfl_largest);
+}
+
 /* The fewest bytes a record of this connection adds to its content: the AEAD tag, TLS 1.2's
  * explicit nonce, TLS 1.3's inner content type. Dividing by the fewest, the content found is the
  * most the server can have put in the record, so the buffer size derived from it is safe. */
@@ -192,8 +205,7 @@ static void records_finding(diag_t *d, const diag_run_t *r, const diag_probe_t *
     diag_number(f, "answer_bytes", (double)r->app_bytes);
     char mfl[200];
     mfl_text(probe, mfl, sizeof(mfl));
-    diag_string(f, "max_fragment_length", !probe->mfl_acked ? "refused" : probe->mfl_largest <= MFL_LEN + 256 ? "honoured" : "ignored");
-    diag_number(f, "max_fragment_length_largest_record", (double)probe->mfl_largest);
+    mfl_data(f, probe);
     diag_string(f, "record_size_limit", "not measured");
     diag_text(f, "saw", "largest record from the server: %zu bytes in the handshake, %zu after it (%zu bytes "
                         "answered the request); that is up to %zu bytes of content. %s", r->sizes.handshake,
