@@ -118,6 +118,10 @@ PY
 (f("heap-limit")["data"]["in_use"] + f("heap-limit")["data"]["failed_allocation"] > 20000) is True
 'CONFIG_MBEDTLS_DYNAMIC_BUFFER=y' in (f("heap-limit")["fix"])
 PY
+    diag 1 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --heap-limit 1
+    check <<'PY'
+"not even the connection's handle" in f("heap-limit")["saw"]
+PY
     diag 0 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" --heap-limit 10000000
     check <<'PY'
 (f("heap-limit")["level"]) == 'ok'
@@ -149,6 +153,7 @@ diag 1 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
 check <<'PY'
 (f("legacy")["level"]) == 'fail'
 (f("legacy")["data"]["tls1.0"]) is True
+f("legacy")["data"]["tls1.0_suite"] != "" and f("legacy")["data"]["tls1.1"] is False
 (f("tls1.3")["data"]["accepted"] or f("tls1.2")["data"]["accepted"]) is False
 'only TLS 1.0' in (r["verdict"]["reason"])
 'upgrade the server to TLS 1.2' in (f("legacy")["fix"])

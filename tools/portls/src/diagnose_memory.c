@@ -85,15 +85,15 @@ void diag_tls_memory(diag_t *d, const diag_opts_t *o, const diag_run_t *best)
     }
 }
 
-/* The last record the server sent before the refusal, in words: how far the handshake came. */
-static const char *record_type_name(uint8_t type)
+/* How far the handshake came before the refusal, from the last record the server sent. */
+static void how_far(const esp_tls_record_info_t *rec, char *out, size_t len)
 {
-    switch (type) {
-    case 20: return "change_cipher_spec";
-    case 21: return "alert";
-    case 22: return "handshake";
-    case 23: return "application data (encrypted handshake in TLS 1.3)";
-    default: return "no";
+    static const char *const types[] = { "change_cipher_spec", "alert", "handshake", "application data" };
+    if (rec->content_type >= 20 && rec->content_type <= 23) {
+        snprintf(out, len, "after the server's %s record of %zu bytes (%zu of them received)",
+                 types[rec->content_type - 20], rec->length, rec->received);
+    } else {
+        snprintf(out, len, "before the server's first record, while the connection was set up");
     }
 }
 
@@ -112,13 +112,21 @@ void diag_tls_heap_limit(diag_t *d, const diag_opts_t *o)
                   r.heap.peak);
         return;
     }
+    if (!r.heap_known) { /* no handle to count with: esp_tls_init() itself was refused */
+        esp_tls_heap_stats_t process;
+        portls_heap_get_stats(&process);
+        diag_text(f, "saw", "under a %ld-byte heap not even the connection's handle (esp_tls_init()) fits: the "
+                            "process holds %zu bytes of mbedTLS heap already", o->heap_limit, process.current);
+        return;
+    }
     diag_number(f, "failures", (double)r.heap.failures);
     diag_number(f, "failed_allocation", (double)r.failed_size);
     diag_number(f, "in_use", (double)r.failed_in_use);
     diag_text(f, "saw", "under a %ld-byte heap the handshake fails: an allocation of %zu bytes was refused with %zu "
                         "bytes in use (%lu refused in all)", o->heap_limit, r.failed_size, r.failed_in_use,
               r.heap.failures);
-    diag_text(f, "means", "the last record the server had sent was a %s record of %zu bytes: the device would fail "
-                          "there with ESP_ERR_NO_MEM", record_type_name(r.rec.content_type), r.rec.length);
+    char where[160];
+    how_far(&r.rec, where, sizeof(where));
+    diag_text(f, "means", "a device with that much heap fails %s, with ESP_ERR_NO_MEM", where);
     diag_text(f, "fix", "give the connection more heap, or turn on %s", small_options);
 }

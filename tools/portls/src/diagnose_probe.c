@@ -12,10 +12,13 @@
 #include <openssl/x509.h>
 
 #include "diagnose_probe.h"
+#include "esp_deadline.h"
 
 #define PROBE_TIMEOUT_MS 5000
 #define TICKET_WAIT_MS 500 /* how long a TLS 1.3 server may take to send its ticket */
 #define MFL_LEN 4096
+#define MAX_READ (4 * 1024 * 1024)
+#define MAX_READ_MS 10000
 
 static int connect_tcp(const diag_opts_t *o)
 {
@@ -87,13 +90,19 @@ static void on_message(int write_p, int version, int content_type, const void *b
     }
 }
 
-/* Reads for a moment on the non-blocking socket: the server's TLS 1.3 ticket, or its answer. */
+/* Reads for a moment on the non-blocking socket: the server's TLS 1.3 ticket, or its answer, up
+ * to MAX_READ bytes and MAX_READ_MS (a server may stream without end). */
 static void read_a_moment(SSL *ssl, int fd)
 {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
     char buf[4096];
     struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    while (poll(&pfd, 1, TICKET_WAIT_MS) > 0 && SSL_read(ssl, buf, sizeof(buf)) > 0) {
+    size_t total = 0;
+    int n = 0;
+    esp_deadline_t end = esp_deadline_in_ms(MAX_READ_MS);
+    while (total < MAX_READ && !esp_deadline_expired(end) && poll(&pfd, 1, TICKET_WAIT_MS) > 0 &&
+           (n = SSL_read(ssl, buf, sizeof(buf))) > 0) {
+        total += (size_t)n;
     }
 }
 

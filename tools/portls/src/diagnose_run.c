@@ -8,11 +8,13 @@
 #include "cli.h"
 #include "diagnose_run.h"
 #include "esp_crt_bundle.h"
+#include "esp_deadline.h"
 #include "mbedtls/ssl.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define IDLE_MS 1500               /* how long a quiet server may take before the answer is over */
 #define MAX_ANSWER (4 * 1024 * 1024) /* read at most this much of the answer */
+#define ANSWER_MS 10000              /* and for at most this long */
 
 static void make_cfg(const diag_opts_t *o, esp_tls_proto_ver_t ver, esp_tls_cfg_t *cfg)
 {
@@ -45,11 +47,13 @@ static void take_negotiated(esp_tls_t *tls, diag_run_t *r)
     r->heap_known = esp_tls_get_heap_stats(tls, &r->heap) == ESP_OK;
 }
 
-/* Waits for the socket to have more of the answer. @return false when the server went quiet. */
-static bool wait_readable(int fd)
+/* Waits for the socket to have more of the answer. @return false when the server went quiet,
+ * or the answer took all the time it is given. */
+static bool wait_readable(int fd, esp_deadline_t end)
 {
+    int left = esp_deadline_ms_left(end);
     struct pollfd pfd = { .fd = fd, .events = POLLIN };
-    return poll(&pfd, 1, IDLE_MS) > 0;
+    return left > 0 && poll(&pfd, 1, left < IDLE_MS ? left : IDLE_MS) > 0;
 }
 
 /* Reads the answer until the server closes, goes quiet or refuses us: a read that fails with
@@ -58,10 +62,11 @@ static bool wait_readable(int fd)
 static void read_answer(esp_tls_t *tls, int fd, diag_run_t *r)
 {
     char buf[4096];
-    while (r->app_bytes < MAX_ANSWER) {
+    esp_deadline_t end = esp_deadline_in_ms(ANSWER_MS);
+    while (r->app_bytes < MAX_ANSWER && !esp_deadline_expired(end)) {
         ssize_t got = esp_tls_conn_read(tls, buf, sizeof(buf));
         if (got == ESP_TLS_ERR_SSL_WANT_READ || got == ESP_TLS_ERR_SSL_WANT_WRITE) {
-            if (!wait_readable(fd)) {
+            if (!wait_readable(fd, end)) {
                 return;
             }
             continue;
@@ -97,7 +102,6 @@ static void take_error(esp_tls_t *tls, diag_run_t *r)
 {
     esp_tls_error_handle_t h;
     if (esp_tls_get_error_handle(tls, &h) == ESP_OK) {
-        esp_tls_get_and_clear_error_type(h, ESP_TLS_ERR_TYPE_SYSTEM, &r->sys_errno);
         r->err = esp_tls_get_and_clear_last_error(h, &r->code, &r->flags);
     }
     r->alert = esp_tls_get_peer_alert(tls);

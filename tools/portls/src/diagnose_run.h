@@ -17,7 +17,7 @@ typedef struct {
     char alpn[32];       /* "" if none */
     int expansion;       /* mbedtls_ssl_get_record_expansion(), or -1 */
     esp_err_t err;       /* the error record, for a failure */
-    int code, flags, alert, sys_errno;
+    int code, flags, alert;
     esp_tls_record_info_t rec;
     esp_tls_record_sizes_t sizes;
     bool cc_known;

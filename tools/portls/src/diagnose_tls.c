@@ -74,6 +74,12 @@ static const char *legacy_names(const diag_probe_t *p)
     return names[(p->legacy[0] ? 1 : 0) + (p->legacy[1] ? 2 : 0)];
 }
 
+/* The suite of the oldest version the server took. */
+static const char *legacy_suite(const diag_probe_t *p)
+{
+    return p->legacy[0] ? p->legacy_suite[0] : p->legacy_suite[1];
+}
+
 static void legacy_finding(diag_t *d, const tls_state_t *s)
 {
     bool any = s->probe.legacy[0] || s->probe.legacy[1];
@@ -85,8 +91,10 @@ static void legacy_finding(diag_t *d, const tls_state_t *s)
         diag_text(f, "saw", "TLS 1.0 and TLS 1.1 refused (probed with OpenSSL's libssl)");
         return;
     }
-    diag_text(f, "saw", "the server speaks %s%s (probed with OpenSSL's libssl)", modern ? "" : "only ",
-              legacy_names(&s->probe));
+    diag_string(f, "tls1.0_suite", s->probe.legacy_suite[0]);
+    diag_string(f, "tls1.1_suite", s->probe.legacy_suite[1]);
+    diag_text(f, "saw", "the server speaks %s%s, with %s (probed with OpenSSL's libssl)", modern ? "" : "only ",
+              legacy_names(&s->probe), legacy_suite(&s->probe));
     if (modern) {
         diag_text(f, "means", "harmless for the device, which never offers them");
         return;
@@ -298,11 +306,11 @@ void diag_tls(diag_t *d, const diag_opts_t *o)
         cJSON *f = diag_add(d, "handshake", DIAG_FAIL);
         diag_text(f, "saw", "no TLS connection: %s", w);
     }
-    if (o->heap_limit > 0) {
-        diag_tls_heap_limit(d, o);
-    }
     for (int i = 0; i < 2; i++) {
         esp_tls_free_client_session(s.run[i].session);
     }
     diag_probe_free(&s.probe);
+    if (o->heap_limit > 0) {
+        diag_tls_heap_limit(d, o); /* last: the budget is the process's, and nothing else holds heap now */
+    }
 }
