@@ -113,6 +113,11 @@ for bad in "$work/no-such-dir/keys" "$work/cwd"; do
     grep -qF "Verification: OK" "$work/bad.out" || fail "SSLKEYLOGFILE=$bad: $(cat "$work/bad.out")"
     grep -qF "SSLKEYLOGFILE: cannot open $bad (" "$work/bad.err" || fail "SSLKEYLOGFILE=$bad: no warning: $(cat "$work/bad.err")"
 done
+# A file that takes no writes: one warning for the four lines, and the connection works.
+SSLKEYLOGFILE=/dev/full "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" >"$work/bad.out" \
+    2>"$work/bad.err" || fail "SSLKEYLOGFILE=/dev/full broke the connection: $(cat "$work/bad.err")"
+[ "$(grep -cF "SSLKEYLOGFILE: a write failed (No space left on device)" "$work/bad.err")" -eq 1 ] ||
+    fail "SSLKEYLOGFILE=/dev/full: not one warning: $(cat "$work/bad.err")"
 stop_s_server
 
 # (b) tshark decrypts a portls HTTPS session with the key log. Capturing on loopback needs

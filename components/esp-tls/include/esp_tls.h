@@ -15,8 +15,8 @@
  * Key log: when the environment variable SSLKEYLOGFILE names a file, every connection, client or
  * server, appends its secrets to it in the NSS key log format (for Wireshark), and the first one
  * logs a warning naming the file. The file is created with mode 0600 and appended to a whole line
- * per write. One that cannot be opened gets a warning and never fails a connection. Unset or
- * empty: nothing. A build with PORTLS_KEYLOG off ignores the variable.
+ * per write. A file that cannot be opened, or a failed write, gets one warning and never fails
+ * a connection. Unset or empty: nothing. A build with PORTLS_KEYLOG off ignores the variable.
  */
 #pragma once
 

@@ -4,6 +4,9 @@
  * secret), or TLS 1.3's traffic secrets. mbedTLS 3.6 exports no exporter secret, so there is no
  * EXPORTER_SECRET line; Wireshark does not need one.
  *
+ * mbedtls_ssl_set_export_keys_cb() is in every mbedTLS 3.6 configuration (the configure accepts
+ * 3.6.x only), the system library's included, so no probe decides about it.
+ *
  * Each line goes out in one write() on a descriptor opened with O_APPEND, so lines of concurrent
  * connections, and of other processes appending to the same file, never interleave inside a line.
  */
