@@ -127,11 +127,19 @@ tab=$'\t'
 for v in 1.2 1.3; do
     keys=$work/get$v.keys pcap=$work/get$v.pcap
     start_s_server "-tls${v/./_}" -www -cert "$pki/server_ec.pem" -key "$pki/server_ec.key"
-    coproc relay { "$PYTHON3" "$(dirname "$0")/support/relay_pcap.py" "$S_SERVER_PORT" "$pcap"; }
-    read -r -u "${relay[0]}" relay_port || fail "the relay did not start"
+    : >"$work/relay.out"
+    "$PYTHON3" "$(dirname "$0")/support/relay_pcap.py" "$S_SERVER_PORT" "$pcap" >"$work/relay.out" &
+    relay_pid=$!
+    relay_port=
+    for _ in $(seq 200); do
+        relay_port=$(head -n 1 "$work/relay.out")
+        [ -n "$relay_port" ] && break
+        sleep 0.05
+    done
+    [ -n "$relay_port" ] || fail "the relay did not start"
     SSLKEYLOGFILE=$keys "$PORTLS" get "https://localhost:$relay_port/keylog-probe?v=$v" --cacert "$pki/ca.pem" \
         >"$work/get.out" 2>"$work/get.err" || fail "get TLS $v: $(cat "$work/get.err")"
-    wait "$relay_PID" || fail "the relay failed"
+    wait "$relay_pid" || fail "the relay failed"
     stop_s_server
     decode=(-r "$pcap" -d "tcp.port==$S_SERVER_PORT,tls" -Y http.request -T fields -e http.request.method
             -e http.request.uri -e http.request.version)
