@@ -39,12 +39,11 @@ static int keylog_fd = -1;
 static pthread_once_t keylog_once = PTHREAD_ONCE_INIT;
 static atomic_flag write_failed = ATOMIC_FLAG_INIT; /* only the first failure is worth a warning */
 
-/* NSS's names, indexed by mbedTLS's export type. */
+/* NSS's names, indexed by mbedTLS's export type. 0-RTT's secrets are left out (NULL): ESP-TLS
+ * never enables early data, so mbedTLS never exports them. */
 static const char *const labels[] = {
     [MBEDTLS_SSL_KEY_EXPORT_TLS12_MASTER_SECRET] = "CLIENT_RANDOM",
 #ifdef MBEDTLS_SSL_PROTO_TLS1_3
-    [MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_EARLY_SECRET] = "CLIENT_EARLY_TRAFFIC_SECRET",
-    [MBEDTLS_SSL_KEY_EXPORT_TLS1_3_EARLY_EXPORTER_SECRET] = "EARLY_EXPORTER_SECRET",
     [MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_HANDSHAKE_TRAFFIC_SECRET] = "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
     [MBEDTLS_SSL_KEY_EXPORT_TLS1_3_SERVER_HANDSHAKE_TRAFFIC_SECRET] = "SERVER_HANDSHAKE_TRAFFIC_SECRET",
     [MBEDTLS_SSL_KEY_EXPORT_TLS1_3_CLIENT_APPLICATION_TRAFFIC_SECRET] = "CLIENT_TRAFFIC_SECRET_0",
