@@ -50,7 +50,7 @@ same_lines() {
     [ "$ours" = "$theirs" ] || fail "portls and OpenSSL logged different secrets: portls: $ours; OpenSSL: $theirs"
 }
 
-# (a) portls connect against s_server -keylogfile, one process per version; each process warns once.
+# portls connect against s_server -keylogfile, one process per version; each process warns once.
 for v in 1.2 1.3; do
     ours=$work/connect$v.keys theirs=$work/s_server$v.keys
     start_s_server "-tls${v/./_}" -cert "$pki/server_ec.pem" -key "$pki/server_ec.key" -keylogfile "$theirs"
@@ -65,7 +65,7 @@ for v in 1.2 1.3; do
     stop_s_server
 done
 
-# (a) portls serve against s_client -keylogfile: one server process, a session in each version,
+# portls serve against s_client -keylogfile: one server process, a session in each version,
 # appended to one file, one warning.
 served=$work/serve.keys
 export SSLKEYLOGFILE=$served
@@ -99,11 +99,11 @@ well_formed "$shared"
 [ "$(wc -l <"$shared")" -eq 32 ] || fail "8 TLS 1.3 sessions, not 32 lines: $(cat "$shared")"
 [ "$(cut -d' ' -f2 "$shared" | sort -u | wc -l)" -eq 8 ] || fail "not 8 sessions' client randoms in $shared"
 
-# (c) Unset or empty: nothing written, no warning. Unusable: a warning, and the connection works.
+# Unset or empty: nothing written, no warning. Unusable: a warning, and the connection works.
 mkdir "$work/cwd"
 (cd "$work/cwd" && "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" >/dev/null 2>"$work/unset.err") ||
     fail "unset: $(cat "$work/unset.err")"
-(cd "$work/cwd" && SSLKEYLOGFILE= "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" \
+(cd "$work/cwd" && SSLKEYLOGFILE='' "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" \
     >/dev/null 2>"$work/empty.err") || fail "empty: $(cat "$work/empty.err")"
 [ -z "$(ls -A "$work/cwd")" ] || fail "an unset or empty SSLKEYLOGFILE wrote $(ls -A "$work/cwd")"
 if grep -q SSLKEYLOGFILE "$work/unset.err" "$work/empty.err"; then fail "a key log warning without a key log"; fi
@@ -120,7 +120,7 @@ SSLKEYLOGFILE=/dev/full "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$
     fail "SSLKEYLOGFILE=/dev/full: not one warning: $(cat "$work/bad.err")"
 stop_s_server
 
-# (b) tshark decrypts a portls HTTPS session with the key log. Capturing on loopback needs
+# tshark decrypts a portls HTTPS session with the key log. Capturing on loopback needs
 # CAP_NET_RAW, so the session goes through a relay that writes the pcap (support/relay_pcap.py).
 command -v tshark >/dev/null || fail "tshark is missing (scripts/bootstrap installs it)"
 tab=$'\t'

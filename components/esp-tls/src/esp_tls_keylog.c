@@ -4,8 +4,8 @@
  * secret), or TLS 1.3's traffic secrets. mbedTLS 3.6 exports no exporter secret, so there is no
  * EXPORTER_SECRET line; Wireshark does not need one.
  *
- * mbedtls_ssl_set_export_keys_cb() is in every mbedTLS 3.6 configuration (the configure accepts
- * 3.6.x only), the system library's included, so no probe decides about it.
+ * mbedtls_ssl_set_export_keys_cb() is in every configuration of every mbedTLS the configure takes
+ * (3.6 up to 4.0, not included), a system library's too, so no probe decides about it.
  *
  * Each line goes out in one write() on a descriptor opened with O_APPEND, so lines of concurrent
  * connections, and of other processes appending to the same file, never interleave inside a line.
@@ -32,7 +32,7 @@ static const char *TAG = "esp-tls";
 
 #define KEYLOG_RANDOM_LEN 32
 #define KEYLOG_SECRET_MAX 64 /* SHA-512's length; TLS uses up to SHA-384's 48 */
-#define KEYLOG_LABEL_MAX 31  /* "CLIENT_HANDSHAKE_TRAFFIC_SECRET" */
+#define KEYLOG_LABEL_MAX (sizeof("CLIENT_HANDSHAKE_TRAFFIC_SECRET") - 1) /* the longest */
 #define KEYLOG_LINE_MAX (KEYLOG_LABEL_MAX + 1 + 2 * KEYLOG_RANDOM_LEN + 1 + 2 * KEYLOG_SECRET_MAX + 1)
 
 static int keylog_fd = -1;
