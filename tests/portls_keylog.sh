@@ -12,17 +12,6 @@ fail() { echo "FAIL: $*"; exit 1; }
 warning="SSLKEYLOGFILE: the TLS secrets of every connection go to"
 unset SSLKEYLOGFILE
 
-if [ "$KEYLOG" != ON ]; then
-    # Compiled out: the variable is ignored.
-    start_s_server -cert "$pki/server_ec.pem" -key "$pki/server_ec.key"
-    SSLKEYLOGFILE=$work/off.keys "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem" \
-        >/dev/null 2>"$work/off.err" || fail "connect: $(cat "$work/off.err")"
-    [ ! -e "$work/off.keys" ] || fail "a build without PORTLS_KEYLOG wrote $(cat "$work/off.keys")"
-    if grep -q SSLKEYLOGFILE "$work/off.err"; then fail "a warning without PORTLS_KEYLOG: $(cat "$work/off.err")"; fi
-    echo "PASS (PORTLS_KEYLOG off: nothing written)"
-    exit 0
-fi
-
 # The lines of an NSS key log, each checked for its form.
 labels='CLIENT_RANDOM|CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0'
 well_formed() {
