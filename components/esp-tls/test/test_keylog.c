@@ -1,16 +1,27 @@
 /* SSLKEYLOGFILE (esp_tls.h): a client session's key log lines are those openssl s_server logs
- * for it, in each version the build has; a build without PORTLS_KEYLOG writes nothing. The
- * variable is read once per process, so it is set before the first connection. */
+ * for it, in each version the build has; clients and servers on threads of one process log whole
+ * lines, each session's on both ends; a build without PORTLS_KEYLOG writes nothing. The variable
+ * is read once per process, so it is set before the first connection. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "echo_server.h"
 #include "tls_test.h"
 
 #define LINE_MAX_LEN 256
-#define LINES_MAX 16
+#define LINES_MAX 64
+#define PAIRS ECHO_SERVER_MAX_SESSIONS
+#if !defined(PORTLS_KEYLOG)
+#define LINES_PER_SESSION 0
+#elif defined(MBEDTLS_SSL_PROTO_TLS1_3)
+#define LINES_PER_SESSION 4 /* the default version: the handshake and application secrets */
+#else
+#define LINES_PER_SESSION 1
+#endif
 
 static char dir[] = "/tmp/test_keylog.XXXXXX";
 static char ours[sizeof(dir) + 16];
@@ -122,6 +133,87 @@ static void test_nothing_else_logged(void **state)
     }
 }
 
+typedef struct {
+    int port;
+    const esp_tls_cfg_t *cfg;
+    int connect_rc;
+    ssize_t echoed;
+} client_t;
+
+static void *client_thread(void *arg)
+{
+    client_t *c = arg;
+    esp_tls_t *tls = esp_tls_init();
+    c->connect_rc = tls == NULL ? -1 : esp_tls_conn_new_sync("localhost", 9, c->port, c->cfg, tls);
+    char buf[8];
+    if (c->connect_rc == 1 && esp_tls_conn_write(tls, "ping", 4) == 4) {
+        c->echoed = esp_tls_conn_read(tls, buf, sizeof(buf));
+    }
+    esp_tls_conn_destroy(tls);
+    return NULL;
+}
+
+/* A line of the NSS key log: a known label, the client random, a 32- or 48-byte secret. */
+static bool well_formed(const char *line)
+{
+    static const char *const labels[] = { "CLIENT_RANDOM ", "CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
+                                          "SERVER_HANDSHAKE_TRAFFIC_SECRET ", "CLIENT_TRAFFIC_SECRET_0 ",
+                                          "SERVER_TRAFFIC_SECRET_0 " };
+    size_t i = 0;
+    while (i < sizeof(labels) / sizeof(labels[0]) && strncmp(line, labels[i], strlen(labels[i])) != 0) {
+        i++;
+    }
+    if (i == sizeof(labels) / sizeof(labels[0])) {
+        return false;
+    }
+    const char *hex = line + strlen(labels[i]);
+    size_t random_len = strspn(hex, "0123456789abcdef");
+    size_t secret_len = random_len == 64 && hex[64] == ' ' ? strspn(hex + 65, "0123456789abcdef") : 0;
+    return (secret_len == 64 || secret_len == 96) && strcmp(hex + 65 + secret_len, "\n") == 0;
+}
+
+static int count(const lines_t *set, const char *line)
+{
+    int n = 0;
+    for (int i = 0; i < set->n; i++) {
+        n += strcmp(set->line[i], line) == 0;
+    }
+    return n;
+}
+
+/* PAIRS client threads against PAIRS server threads at once: every new line is whole, and each
+ * appears twice, once from each end of its session. */
+static void test_threads_log_whole_lines(void **state)
+{
+    (void)state;
+    lines_t before, after;
+    read_lines(ours, &before);
+    esp_tls_cfg_server_t server = server_cfg();
+    esp_tls_cfg_t cfg = { .timeout_ms = 10000 };
+    cfg_trust(&cfg, "ca.pem");
+    echo_server_t srv[PAIRS] = { 0 };
+    client_t clients[PAIRS] = { 0 };
+    pthread_t threads[PAIRS];
+    for (int i = 0; i < PAIRS; i++) {
+        echo_server_start(&srv[i], &server, 1);
+        clients[i] = (client_t){ .port = srv[i].port, .cfg = &cfg };
+        assert_int_equal(pthread_create(&threads[i], NULL, client_thread, &clients[i]), 0);
+    }
+    for (int i = 0; i < PAIRS; i++) {
+        pthread_join(threads[i], NULL);
+        echo_server_join(&srv[i]);
+        assert_int_equal(clients[i].connect_rc, 1);
+        assert_int_equal(clients[i].echoed, 4);
+        assert_int_equal(srv[i].result[0].create_rc, 0);
+    }
+    read_lines(ours, &after);
+    assert_int_equal(after.n - before.n, PAIRS * 2 * LINES_PER_SESSION);
+    for (int i = before.n; i < after.n; i++) {
+        assert_true(well_formed(after.line[i]));
+        assert_int_equal(count(&after, after.line[i]), 2);
+    }
+}
+
 static int remove_dir(void **state)
 {
     (void)state;
@@ -148,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_tls13_secrets_match_openssl),
 #endif
         cmocka_unit_test(test_nothing_else_logged),
+        cmocka_unit_test(test_threads_log_whole_lines), /* after the check of what the others logged */
     };
     return cmocka_run_group_tests(tests, NULL, remove_dir);
 }
