@@ -109,7 +109,7 @@ SSLKEYLOGFILE=/dev/full "$PORTLS" connect "localhost:$S_SERVER_PORT" --cacert "$
     fail "SSLKEYLOGFILE=/dev/full: not one warning: $(cat "$work/bad.err")"
 stop_s_server
 
-# tshark decrypts a portls HTTPS session with the key log. Capturing on loopback needs
+# tshark decrypts a portls HTTPS session, both ways, with the key log. Capturing on loopback needs
 # CAP_NET_RAW, so the session goes through a relay that writes the pcap (support/relay_pcap.py).
 command -v tshark >/dev/null || fail "tshark is missing (scripts/bootstrap installs it)"
 tab=$'\t'
@@ -134,6 +134,10 @@ for v in 1.2 1.3; do
             -e http.request.uri -e http.request.version)
     got=$(tshark -o "tls.keylog_file:$keys" "${decode[@]}" 2>&1) || fail "tshark: $got"
     grep -qxF "GET${tab}/keylog-probe?v=$v${tab}HTTP/1.1" <<<"$got" || fail "TLS $v: tshark did not decrypt the request: $got"
+    # s_server's answer has no length and ends with the connection: tshark shows it as it comes
+    got=$(tshark -o "tls.keylog_file:$keys" -o http.desegment_body:FALSE -r "$pcap" -d "tcp.port==$S_SERVER_PORT,tls" \
+              -Y http.response -T fields -e http.response.code 2>&1) || fail "tshark: $got"
+    grep -qx 200 <<<"$got" || fail "TLS $v: tshark did not decrypt the response: $got"
     # without the key log the request stays hidden
     got=$(tshark "${decode[@]}" 2>&1) || fail "tshark: $got"
     if grep -qF "keylog-probe" <<<"$got"; then fail "TLS $v: the request is readable without the key log: $got"; fi
