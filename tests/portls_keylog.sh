@@ -111,7 +111,10 @@ stop_s_server
 
 # tshark decrypts a portls HTTPS session, both ways, with the key log. Capturing on loopback needs
 # CAP_NET_RAW, so the session goes through a relay that writes the pcap (support/relay_pcap.py).
-command -v tshark >/dev/null || fail "tshark is missing (scripts/bootstrap installs it)"
+tshark=$(command -v tshark) || fail "tshark is missing (scripts/bootstrap installs it)"
+pkg=$(dpkg -S "$(readlink -f "$tshark")" | cut -d: -f1)
+packages=$("$SOURCE_DIR/scripts/bootstrap" --packages)
+grep -qx "$pkg" <<<"$packages" || fail "scripts/bootstrap does not install $pkg, which provides tshark"
 tab=$'\t'
 for v in 1.2 1.3; do
     keys=$work/get$v.keys pcap=$work/get$v.pcap
