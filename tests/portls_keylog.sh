@@ -9,7 +9,7 @@ set -euo pipefail
 pki=$PORTLS_TEST_CERTS
 work=$S_SERVER_WORK
 fail() { echo "FAIL: $*"; exit 1; }
-warning="SSLKEYLOGFILE: the TLS secrets of every connection go to"
+warning="esp-tls: SSLKEYLOGFILE: the TLS secrets of every connection go to"
 unset SSLKEYLOGFILE
 
 # The lines of an NSS key log, each checked for its form.
