@@ -226,6 +226,21 @@ check <<'PY'
 PY
 stop_s_server
 
+# --- a server that streams without end (s_server sends its stdin to each client): the answer is
+# read up to 4 MiB and the run ends ---
+start_s_server -cert "$pki/server_ec.pem" -key "$pki/server_ec.key"
+cat /dev/zero >&3 &
+feeder=$!
+SECONDS=0
+diag 0 "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
+kill "$feeder"
+wait "$feeder" 2>/dev/null || true
+[ "$SECONDS" -lt 60 ] || fail "a streaming server kept diagnose $SECONDS s"
+check <<'PY'
+f("records")["data"]["answer_bytes"] == 4 * 1024 * 1024
+PY
+stop_s_server
+
 # --- nginx with TLS 1.2 only, and a plain HTTP port ---
 nginx_dir=$S_SERVER_WORK/nginx
 mkdir -p "$nginx_dir/tmp"
