@@ -128,6 +128,37 @@ static void test_reads_idf_generator_output(void **state)
     assert_int_equal(nvs_flash_erase(), ESP_OK);
 }
 
+/* Version 1 pages (the generator's --version 1): read, and new values go next to them. */
+static void test_reads_version_1(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *bin = nvs_fixture_file("idf_v1.bin", &len);
+    assert_int_equal(len, 0x3000);
+    fixture_flash_write(s_path, NVS_FIX_SMALL, bin, len);
+    free(bin);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    nvs_handle_t h = open_rw("nvs2", "old");
+    uint32_t v;
+    assert_int_equal(nvs_get_u32(h, "count", &v), ESP_OK);
+    assert_int_equal(v, 77);
+    check_str(h, "name", "version one");
+    check_blob(h, "blob", (const uint8_t *)"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\xcc\xdd\xee\xff", 16);
+    nvs_type_t type;
+    assert_int_equal(nvs_find_key(h, "blob", &type), ESP_OK);
+    assert_int_equal(type, NVS_TYPE_BLOB);
+    /* rewriting the blob stores it in version 2 and drops the old item */
+    assert_int_equal(nvs_set_blob(h, "blob", "new", 3), ESP_OK);
+    check_blob(h, "blob", (const uint8_t *)"new", 3);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    h = open_rw("nvs2", "old");
+    check_blob(h, "blob", (const uint8_t *)"new", 3);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
 /* The CSV's values, set through the API in its order on an erased partition. */
 static void write_csv_values(const char *part)
 {
@@ -523,6 +554,42 @@ static void test_corrupt_pages_reused(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+static uint32_t state_word0(const char *label)
+{
+    uint8_t w[4];
+    assert_int_equal(esp_partition_read(nvs_fixture_part(label), 32, w, sizeof(w)), ESP_OK);
+    return (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16 | (uint32_t)w[3] << 24;
+}
+
+/* What a cut leaves, made by hand: an old copy of a key still WRITTEN next to the new one, and an
+ * entry with bytes whose state never became WRITTEN. Init reads the newer copy, and erases the
+ * old one and the stray entry on flash, so ESP-IDF's reader sees one value. */
+static void test_repairs_on_init(void **state)
+{
+    (void)state;
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    nvs_handle_t h = open_rw("nvs2", "t");
+    assert_int_equal(nvs_set_u32(h, "k", 1), ESP_OK); /* entry 1 */
+    assert_int_equal(nvs_set_u32(h, "k", 2), ESP_OK); /* entry 2; entry 1 ERASED */
+    nvs_close(h);
+    assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_OK);
+    assert_int_equal(state_word0("nvs2"), 0xFFFFFFE2); /* 2 bits per entry: WRITTEN 10, ERASED 00, EMPTY 11 */
+    fixture_flash_write(s_path, NVS_FIX_SMALL + 32, "\xEA\xFF\xFF\xFF", 4); /* entry 1 WRITTEN again */
+    fixture_flash_write(s_path, NVS_FIX_SMALL + 64 + 3 * 32, "junk", 4);  /* entry 3: bytes, state EMPTY */
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(state_word0("nvs2"), 0xFFFFFF22); /* entries 1 and 3 ERASED */
+    h = open_rw("nvs2", "t");
+    uint32_t v;
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_OK);
+    assert_int_equal(v, 2);
+    assert_int_equal(nvs_set_u32(h, "k2", 5), ESP_OK); /* entry 4 */
+    assert_int_equal(nvs_get_u32(h, "k2", &v), ESP_OK);
+    assert_int_equal(v, 5);
+    nvs_close(h);
+    assert_int_equal(state_word0("nvs2"), 0xFFFFFE22);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -532,6 +599,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_reads_idf_generator_output),
         cmocka_unit_test(test_writes_the_checked_bytes),
+        cmocka_unit_test(test_reads_version_1),
         cmocka_unit_test(test_every_type),
         cmocka_unit_test(test_strings_and_blobs),
         cmocka_unit_test(test_readonly_partition),
@@ -540,6 +608,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_free_pages),
         cmocka_unit_test(test_new_version_found),
         cmocka_unit_test(test_corrupt_pages_reused),
+        cmocka_unit_test(test_repairs_on_init),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
