@@ -11,6 +11,7 @@
 #include "flash_fixture.h"
 #include "nvs_fixture.h"
 #include "nvs_flash.h"
+#include "nvs_format.h"
 #include "tls_test.h"
 
 /* ---- the flash operations, traced (-Wl,--wrap) to know where the cuts can fall ---- */
@@ -221,6 +222,61 @@ static void verify(const value_t before[SLOTS], const value_t after[SLOTS], long
     nvs_close(hb);
 }
 
+/* ---- the partition's consistency, read from its bytes ---- */
+
+typedef struct {
+    nvs_item_t items[5 * NVS_ENTRY_COUNT];
+    size_t count;
+} items_t;
+
+static void collect_items(items_t *out)
+{
+    static uint8_t img[NVS_FIX_SMALL_SIZE];
+    assert_int_equal(esp_partition_read(nvs_fixture_part("nvs2"), 0, img, sizeof(img)), ESP_OK);
+    out->count = 0;
+    for (size_t p = 0; p < sizeof(img) / NVS_PAGE_SIZE; p++) {
+        nvs_page_header_t h;
+        assert_int_equal(nvs_page_header_parse(img + p * NVS_PAGE_SIZE, NVS_PAGE_SIZE, &h), ESP_OK);
+        assert_true(h.state != NVS_PAGE_FREEING); /* no reclaim left half done */
+        for (size_t i = 0; h.state != NVS_PAGE_EMPTY && i < NVS_ENTRY_COUNT; i++) {
+            nvs_item_t *it = &out->items[out->count];
+            if (nvs_item_at(img + p * NVS_PAGE_SIZE, NVS_PAGE_SIZE, i, it)) {
+                out->count++;
+                i += it->span - 1u;
+            }
+        }
+    }
+}
+
+static bool same_key(const nvs_item_t *a, const nvs_item_t *b)
+{
+    return a->ns == b->ns && strcmp(a->key, b->key) == 0;
+}
+
+/* One item per key, and every blob chunk belongs to its key's index. */
+static void check_consistent(void)
+{
+    static items_t all;
+    collect_items(&all);
+    for (size_t i = 0; i < all.count; i++) {
+        const nvs_item_t *a = &all.items[i];
+        bool chunk = a->type == NVS_ITEM_BLOB_DATA;
+        bool owned = false;
+        for (size_t j = 0; j < all.count; j++) {
+            const nvs_item_t *b = &all.items[j];
+            if (j == i || !same_key(a, b) || b->type == NVS_ITEM_BLOB_DATA) {
+                continue;
+            }
+            assert_true(chunk); /* two values of one key */
+            owned = owned || (b->type == NVS_ITEM_BLOB_IDX && a->chunk >= nvs_blob_idx_start(b)
+                              && a->chunk < nvs_blob_idx_start(b) + nvs_blob_idx_count(b));
+        }
+        if (chunk && !owned) {
+            fail_msg("a chunk of blob %s without its index", a->key);
+        }
+    }
+}
+
 static char *s_path;
 static size_t s_cuts;
 
@@ -249,6 +305,7 @@ static void cut_at(size_t cycles)
     }
     power_cycle();
     verify(before, after, call);
+    check_consistent();
     /* consistent: it takes a write, and another init changes nothing */
     nvs_handle_t h;
     assert_int_equal(nvs_open_from_partition("nvs2", "after", NVS_READWRITE, &h), ESP_OK);
