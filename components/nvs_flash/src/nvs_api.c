@@ -200,20 +200,25 @@ static esp_err_t add_handle(nvs_storage_t *st, uint8_t ns, bool readonly, nvs_ha
     return ESP_OK;
 }
 
+/* The partition a handle of mode may be opened on. */
+static esp_err_t partition_for(const char *part_name, nvs_open_mode_t mode, nvs_storage_t **out)
+{
+    *out = storage_named(part_name);
+    if (*out == NULL) {
+        return s_storages == NULL ? ESP_ERR_NVS_NOT_INITIALIZED : ESP_ERR_NVS_PART_NOT_FOUND;
+    }
+    return mode == NVS_READWRITE && (*out)->part->readonly ? ESP_ERR_NOT_ALLOWED : ESP_OK;
+}
+
 static esp_err_t open_locked(const char *part_name, const char *name, nvs_open_mode_t mode, nvs_handle_t *out)
 {
     if (part_name == NULL || out == NULL) {
         return ESP_ERR_INVALID_ARG;
     }
-    esp_err_t err = check_name(name);
-    nvs_storage_t *st = storage_named(part_name);
-    if (err == ESP_OK && st == NULL) {
-        err = s_storages == NULL ? ESP_ERR_NVS_NOT_INITIALIZED : ESP_ERR_NVS_PART_NOT_FOUND;
-    }
-    if (err == ESP_OK && mode == NVS_READWRITE && st->part->readonly) {
-        err = ESP_ERR_NOT_ALLOWED;
-    }
+    nvs_storage_t *st;
     uint8_t ns = 0;
+    esp_err_t err = check_name(name);
+    err = err == ESP_OK ? partition_for(part_name, mode, &st) : err;
     err = err == ESP_OK ? open_namespace(st, name, mode == NVS_READWRITE, &ns) : err;
     return err == ESP_OK ? add_handle(st, ns, mode == NVS_READONLY, out) : err;
 }
@@ -375,9 +380,14 @@ esp_err_t nvs_set_blob(nvs_handle_t handle, const char *key, const void *value, 
     return err;
 }
 
-static bool type_fits(uint8_t wanted, uint8_t found)
+/* The key's item, of type wanted (a blob also as a version 1 blob). */
+static esp_err_t find_typed(handle_t *h, const char *key, uint8_t wanted, nvs_loc_t *loc)
 {
-    return found == wanted || (wanted == NVS_ITEM_BLOB_IDX && found == NVS_ITEM_BLOB_V1);
+    if (!nvs_find_key_item(h->st, h->ns, key, loc)) {
+        return ESP_ERR_NVS_NOT_FOUND;
+    }
+    bool blob_v1 = wanted == NVS_ITEM_BLOB_IDX && loc->item.type == NVS_ITEM_BLOB_V1;
+    return loc->item.type == wanted || blob_v1 ? ESP_OK : ESP_ERR_NVS_TYPE_MISMATCH;
 }
 
 /* nvs_get_str() and nvs_get_blob(): a length query with out NULL, as ESP-IDF answers it. */
@@ -386,21 +396,17 @@ static esp_err_t get_var(nvs_handle_t handle, const char *key, uint8_t type, voi
     handle_t *h;
     nvs_loc_t loc;
     esp_err_t err = lookup_key(handle, key, false, &h);
-    if (err == ESP_OK && !nvs_find_key_item(h->st, h->ns, key, &loc)) {
-        err = ESP_ERR_NVS_NOT_FOUND;
-    }
-    if (err == ESP_OK && !type_fits(type, loc.item.type)) {
-        err = ESP_ERR_NVS_TYPE_MISMATCH;
-    }
+    err = err == ESP_OK ? find_typed(h, key, type, &loc) : err;
     if (err != ESP_OK || length == NULL) {
         return err != ESP_OK ? err : ESP_ERR_NVS_INVALID_LENGTH;
     }
     size_t size = nvs_value_size(&loc);
-    if (out != NULL && *length < size) {
-        err = ESP_ERR_NVS_INVALID_LENGTH;
-    }
+    bool too_small = out != NULL && *length < size;
     *length = size;
-    return err != ESP_OK || out == NULL ? err : nvs_value_read(h->st, &loc, out);
+    if (too_small) {
+        return ESP_ERR_NVS_INVALID_LENGTH;
+    }
+    return out == NULL ? ESP_OK : nvs_value_read(h->st, &loc, out);
 }
 
 esp_err_t nvs_get_str(nvs_handle_t handle, const char *key, char *out_value, size_t *length)

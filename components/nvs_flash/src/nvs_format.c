@@ -52,16 +52,23 @@ static bool state_in_use(uint32_t state)
     return state == NVS_PAGE_ACTIVE || state == NVS_PAGE_FULL || state == NVS_PAGE_FREEING;
 }
 
+/* The header's fields; @return false if the page is shorter than a header */
+static bool read_header(reader_t *r, nvs_page_header_t *out, uint32_t *crc)
+{
+    uint8_t rest[20] = { 0 };
+    bool read = rd_u32(r, &out->state) && rd_u32(r, &out->seq);
+    read = read && rd_bytes(r, rest, sizeof(rest)) && rd_u32(r, crc);
+    out->version = rest[0];
+    return read;
+}
+
 esp_err_t nvs_page_header_parse(const uint8_t *page, size_t len, nvs_page_header_t *out)
 {
     reader_t r = { page, page + len };
     uint32_t crc;
-    uint8_t rest[20];
-    if (len != NVS_PAGE_SIZE || !rd_u32(&r, &out->state) || !rd_u32(&r, &out->seq) || !rd_bytes(&r, rest, sizeof(rest))
-        || !rd_u32(&r, &crc)) {
+    if (len != NVS_PAGE_SIZE || !read_header(&r, out, &crc)) {
         return ESP_ERR_INVALID_SIZE;
     }
-    out->version = rest[0];
     if (out->state == NVS_PAGE_EMPTY) {
         out->state = all_ff(page, len) ? NVS_PAGE_EMPTY : NVS_PAGE_CORRUPT;
         return ESP_OK;
@@ -140,6 +147,11 @@ static uint32_t item_crc(const uint8_t raw[NVS_ENTRY_SIZE])
     return esp_rom_crc32_le(crc, raw + 8, 24);
 }
 
+static bool blob_idx_ok(const nvs_item_t *item)
+{
+    return item->span == 1 && item->chunk == NVS_CHUNK_ANY && nvs_blob_idx_size(item) <= 127u * NVS_CHUNK_MAX;
+}
+
 /* The rules of ESP-IDF's header check: per type, the span and chunk index it allows. */
 static bool item_shape_ok(const nvs_item_t *item, size_t index)
 {
@@ -147,12 +159,13 @@ static bool item_shape_ok(const nvs_item_t *item, size_t index)
         return item->span == 1;
     }
     if (item->type == NVS_ITEM_BLOB_IDX) {
-        return item->span == 1 && item->chunk == NVS_CHUNK_ANY && nvs_blob_idx_size(item) <= 127u * NVS_CHUNK_MAX;
+        return blob_idx_ok(item);
     }
-    if (!nvs_type_var_length(item->type) || (item->type == NVS_ITEM_BLOB_DATA && item->chunk == NVS_CHUNK_ANY)) {
+    if (!nvs_type_var_length(item->type)) {
         return false;
     }
-    return item->span <= NVS_ENTRY_COUNT - index && item->span == nvs_span_for(nvs_item_var_size(item));
+    bool chunk_ok = item->type != NVS_ITEM_BLOB_DATA || item->chunk != NVS_CHUNK_ANY;
+    return chunk_ok && item->span <= NVS_ENTRY_COUNT - index && item->span == nvs_span_for(nvs_item_var_size(item));
 }
 
 bool nvs_span_written(const uint8_t *page, size_t index, size_t span)
@@ -165,6 +178,20 @@ bool nvs_span_written(const uint8_t *page, size_t index, size_t span)
     return true;
 }
 
+/* An entry's fields; @return false if the page ends inside it */
+static bool read_item(reader_t *r, nvs_item_t *out, uint32_t *crc)
+{
+    uint8_t head[4];
+    if (!rd_bytes(r, head, sizeof(head)) || !rd_u32(r, crc)) {
+        return false;
+    }
+    out->ns = head[0];
+    out->type = head[1];
+    out->span = head[2];
+    out->chunk = head[3];
+    return rd_bytes(r, out->key, sizeof(out->key)) && rd_bytes(r, out->data, sizeof(out->data));
+}
+
 bool nvs_item_header(const uint8_t *page, size_t len, size_t index, nvs_item_t *out)
 {
     if (len != NVS_PAGE_SIZE || index >= NVS_ENTRY_COUNT || nvs_entry_state(page, index) != NVS_ENTRY_WRITTEN) {
@@ -173,10 +200,10 @@ bool nvs_item_header(const uint8_t *page, size_t len, size_t index, nvs_item_t *
     const uint8_t *raw = page + NVS_DATA_OFFSET + index * NVS_ENTRY_SIZE;
     reader_t r = { raw, page + len };
     uint32_t crc;
-    bool read = rd_bytes(&r, &out->ns, 1) && rd_bytes(&r, &out->type, 1) && rd_bytes(&r, &out->span, 1)
-                && rd_bytes(&r, &out->chunk, 1) && rd_u32(&r, &crc) && rd_bytes(&r, out->key, sizeof(out->key))
-                && rd_bytes(&r, out->data, sizeof(out->data));
-    return read && crc == item_crc(raw) && out->key[15] == '\0' && item_shape_ok(out, index);
+    if (!read_item(&r, out, &crc) || crc != item_crc(raw)) {
+        return false;
+    }
+    return out->key[15] == '\0' && item_shape_ok(out, index);
 }
 
 bool nvs_item_at(const uint8_t *page, size_t len, size_t index, nvs_item_t *out)

@@ -81,22 +81,33 @@ static esp_err_t sweep_page(nvs_storage_t *st, size_t page)
     return err;
 }
 
+static size_t freeing_page(const nvs_storage_t *st)
+{
+    for (size_t o = 0; o < st->used_count; o++) {
+        if (st->pages[st->order[o]].state == NVS_PAGE_FREEING) {
+            return st->order[o];
+        }
+    }
+    return SIZE_MAX;
+}
+
+/* The page the interrupted copy went to: the active one, if newer than the victim. */
+static esp_err_t drop_copy(nvs_storage_t *st, size_t victim)
+{
+    bool copy_started = st->active >= 0 && st->pages[st->active].seq > st->pages[victim].seq;
+    return copy_started ? nvs_release_page(st, (size_t)st->active) : ESP_OK;
+}
+
 /* A cut while reclaiming left the victim FREEING: what was copied after it goes, and the copy
  * runs again. */
 static esp_err_t finish_reclaim(nvs_storage_t *st)
 {
-    size_t victim = SIZE_MAX;
-    for (size_t o = 0; o < st->used_count && victim == SIZE_MAX; o++) {
-        victim = st->pages[st->order[o]].state == NVS_PAGE_FREEING ? st->order[o] : SIZE_MAX;
-    }
+    size_t victim = freeing_page(st);
     if (victim == SIZE_MAX) {
         return ESP_OK;
     }
     ESP_LOGW(TAG, "partition %s: finishing the reclaim of page %zu", st->label, victim);
-    esp_err_t err = ESP_OK;
-    while (err == ESP_OK && st->active >= 0 && st->pages[st->active].seq > st->pages[victim].seq) {
-        err = nvs_release_page(st, (size_t)st->active);
-    }
+    esp_err_t err = drop_copy(st, victim);
     if (err == ESP_OK && st->page_count == st->used_count) {
         return ESP_ERR_NVS_NO_FREE_PAGES;
     }
@@ -268,6 +279,13 @@ static esp_err_t repair_blobs(nvs_storage_t *st)
     return b.err;
 }
 
+/* As in ESP-IDF: besides the pages in use (the first one, if none is yet), one free page. */
+static bool has_free_page(const nvs_storage_t *st)
+{
+    size_t needed = st->used_count > 0 ? st->used_count + 1 : 2;
+    return st->page_count >= needed;
+}
+
 static esp_err_t repair(nvs_storage_t *st)
 {
     esp_err_t err = ESP_OK;
@@ -275,9 +293,7 @@ static esp_err_t repair(nvs_storage_t *st)
         err = sweep_page(st, st->order[o]);
     }
     err = err == ESP_OK ? finish_reclaim(st) : err;
-    /* as in ESP-IDF: besides the page in use (the first one, if none is yet), one free page */
-    size_t needed = st->used_count > 0 ? st->used_count + 1 : 2;
-    if (err == ESP_OK && st->page_count < needed) {
+    if (err == ESP_OK && !has_free_page(st)) {
         ESP_LOGW(TAG, "partition %s has no free page: erase it (nvs_flash_erase) and init again", st->label);
         return ESP_ERR_NVS_NO_FREE_PAGES;
     }

@@ -302,6 +302,19 @@ static bool fits(const nvs_storage_t *st, size_t span)
     return st->active >= 0 && st->pages[st->active].next_free + span <= NVS_ENTRY_COUNT;
 }
 
+/* Room for span entries on the active page, starting a new page if needed. */
+static esp_err_t make_room(nvs_storage_t *st, size_t span)
+{
+    if (fits(st, span)) {
+        return ESP_OK;
+    }
+    esp_err_t err = nvs_storage_next_page(st);
+    if (err == ESP_OK && !fits(st, span)) {
+        err = ESP_ERR_NVS_NOT_ENOUGH_SPACE;
+    }
+    return err;
+}
+
 esp_err_t nvs_storage_write(nvs_storage_t *st, nvs_item_t *item, const uint8_t *var_data, size_t var_len, nvs_loc_t *where)
 {
     if (st->failed) {
@@ -309,16 +322,13 @@ esp_err_t nvs_storage_write(nvs_storage_t *st, nvs_item_t *item, const uint8_t *
     }
     size_t span = nvs_type_var_length(item->type) ? nvs_span_for(var_len) : 1;
     item->span = (uint8_t)span;
-    esp_err_t err = fits(st, span) ? ESP_OK : nvs_storage_next_page(st);
-    if (err == ESP_OK && !fits(st, span)) {
-        err = ESP_ERR_NVS_NOT_ENOUGH_SPACE;
-    }
-    uint8_t *raw = err == ESP_OK ? malloc(span * NVS_ENTRY_SIZE) : NULL;
-    if (err == ESP_OK && raw == NULL) {
-        err = ESP_ERR_NO_MEM;
-    }
+    esp_err_t err = make_room(st, span);
     if (err != ESP_OK) {
         return err;
+    }
+    uint8_t *raw = malloc(span * NVS_ENTRY_SIZE);
+    if (raw == NULL) {
+        return ESP_ERR_NO_MEM;
     }
     memset(raw, 0xFF, span * NVS_ENTRY_SIZE);
     nvs_item_encode(item, var_data, var_len, raw);

@@ -123,32 +123,37 @@ static bool needs_page(size_t room, unsigned chunks, size_t rest)
     return room == 0 || (chunks == 0 && room < rest && room < NVS_CHUNK_MAX / 10);
 }
 
+/* Starts a new page for the next chunk. @return ESP_ERR_NVS_NOT_ENOUGH_SPACE if it has no more room */
+static esp_err_t chunk_page(nvs_storage_t *st, size_t room)
+{
+    esp_err_t err = nvs_storage_next_page(st);
+    if (err == ESP_OK && nvs_storage_tailroom(st) <= room) {
+        err = ESP_ERR_NVS_NOT_ENOUGH_SPACE;
+    }
+    return err;
+}
+
+/* The chunks, each as much as the active page takes (at least one, even for an empty blob). */
 static esp_err_t write_chunks(nvs_storage_t *st, nvs_item_t *chunk, const uint8_t *data, size_t len, unsigned *count)
 {
     size_t off = 0;
     uint8_t start = chunk->chunk;
-    for (unsigned n = 0; n == 0 || off < len;) {
+    esp_err_t err = ESP_OK;
+    for (unsigned n = 0; err == ESP_OK && (n == 0 || off < len); *count = n) {
         size_t room = nvs_storage_tailroom(st);
         if (n >= 127) {
             return ESP_ERR_NVS_NOT_ENOUGH_SPACE;
         }
         if (needs_page(room, n, len - off)) {
-            esp_err_t err = nvs_storage_next_page(st);
-            if (err != ESP_OK || nvs_storage_tailroom(st) <= room) {
-                return err != ESP_OK ? err : ESP_ERR_NVS_NOT_ENOUGH_SPACE;
-            }
+            err = chunk_page(st, room);
             continue;
         }
         size_t piece = len - off < room ? len - off : room;
-        chunk->chunk = (uint8_t)(start + n);
-        esp_err_t err = nvs_storage_write(st, chunk, data + off, piece, NULL);
-        if (err != ESP_OK) {
-            return err;
-        }
+        chunk->chunk = (uint8_t)(start + n++);
+        err = nvs_storage_write(st, chunk, data + off, piece, NULL);
         off += piece;
-        *count = ++n;
     }
-    return ESP_OK;
+    return err;
 }
 
 static esp_err_t write_blob(nvs_storage_t *st, nvs_item_t *item, const uint8_t *data, size_t len, uint8_t start,
