@@ -64,14 +64,19 @@ static void use_partition(uint32_t value)
     expect_value(value);
 }
 
+static void start(void)
+{
+    fuzz_flash_start(FLASH_SIZE, 0x10000);
+    if (esp_partition_register_external(NULL, NVS_OFFSET, NVS_SIZE, "nvs", ESP_PARTITION_TYPE_DATA,
+                                        ESP_PARTITION_SUBTYPE_DATA_NVS, &s_part) != ESP_OK) {
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (s_part == NULL) {
-        fuzz_flash_start(FLASH_SIZE, 0x10000);
-        if (esp_partition_register_external(NULL, NVS_OFFSET, NVS_SIZE, "nvs", ESP_PARTITION_TYPE_DATA,
-                                            ESP_PARTITION_SUBTYPE_DATA_NVS, &s_part) != ESP_OK) {
-            abort();
-        }
+        start();
     }
     if (size > NVS_SIZE) {
         return 0;

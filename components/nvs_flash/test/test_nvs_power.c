@@ -253,26 +253,31 @@ static bool same_key(const nvs_item_t *a, const nvs_item_t *b)
     return a->ns == b->ns && strcmp(a->key, b->key) == 0;
 }
 
+/* Whether item i is a chunk that an index of its key owns; fails on a second value of a key. */
+static bool owned_chunk(const items_t *all, size_t i)
+{
+    const nvs_item_t *a = &all->items[i];
+    bool owned = false;
+    for (size_t j = 0; j < all->count; j++) {
+        const nvs_item_t *b = &all->items[j];
+        if (j == i || !same_key(a, b) || b->type == NVS_ITEM_BLOB_DATA) {
+            continue;
+        }
+        assert_true(a->type == NVS_ITEM_BLOB_DATA); /* else: two values of one key */
+        bool in_range = a->chunk >= nvs_blob_idx_start(b) && a->chunk < nvs_blob_idx_start(b) + nvs_blob_idx_count(b);
+        owned = owned || (b->type == NVS_ITEM_BLOB_IDX && in_range);
+    }
+    return owned;
+}
+
 /* One item per key, and every blob chunk belongs to its key's index. */
 static void check_consistent(void)
 {
     static items_t all;
     collect_items(&all);
     for (size_t i = 0; i < all.count; i++) {
-        const nvs_item_t *a = &all.items[i];
-        bool chunk = a->type == NVS_ITEM_BLOB_DATA;
-        bool owned = false;
-        for (size_t j = 0; j < all.count; j++) {
-            const nvs_item_t *b = &all.items[j];
-            if (j == i || !same_key(a, b) || b->type == NVS_ITEM_BLOB_DATA) {
-                continue;
-            }
-            assert_true(chunk); /* two values of one key */
-            owned = owned || (b->type == NVS_ITEM_BLOB_IDX && a->chunk >= nvs_blob_idx_start(b)
-                              && a->chunk < nvs_blob_idx_start(b) + nvs_blob_idx_count(b));
-        }
-        if (chunk && !owned) {
-            fail_msg("a chunk of blob %s without its index", a->key);
+        if (!owned_chunk(&all, i) && all.items[i].type == NVS_ITEM_BLOB_DATA) {
+            fail_msg("a chunk of blob %s without its index", all.items[i].key);
         }
     }
 }
