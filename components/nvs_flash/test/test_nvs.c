@@ -1,6 +1,7 @@
 /* NVS: ESP-IDF's generator's partition read back, the partition written here byte for byte,
  * every type and error of the API, full partitions, page reclaim and the init errors the
  * examples handle. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -554,6 +555,52 @@ static void test_corrupt_pages_reused(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+/* Four threads, each with its own handle and keys, on one partition under churn (reclaims). */
+static void *thread_body(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    char ns[8], key[8];
+    snprintf(ns, sizeof(ns), "t%d", id);
+    nvs_handle_t h;
+    if (nvs_open_from_partition("nvs2", ns, NVS_READWRITE, &h) != ESP_OK) {
+        return (void *)1;
+    }
+    intptr_t bad = 0;
+    for (int i = 0; i < 300 && !bad; i++) {
+        snprintf(key, sizeof(key), "k%d", i % 7);
+        int32_t v = 0;
+        bad = nvs_set_i32(h, key, id * 1000 + i) != ESP_OK || nvs_get_i32(h, key, &v) != ESP_OK || v != id * 1000 + i;
+    }
+    nvs_close(h);
+    return (void *)bad;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    pthread_t t[4];
+    for (intptr_t i = 0; i < 4; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, thread_body, (void *)i), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *bad;
+        assert_int_equal(pthread_join(t[i], &bad), 0);
+        assert_null(bad);
+    }
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
+/* esp_err_to_name() knows nvs.h's codes, with ESP-IDF's values. */
+static void test_error_names(void **state)
+{
+    (void)state;
+    assert_int_equal(ESP_ERR_NVS_NO_FREE_PAGES, 0x110d);
+    assert_int_equal(ESP_ERR_NVS_NEW_VERSION_FOUND, 0x1110);
+    assert_string_equal(esp_err_to_name(ESP_ERR_NVS_NOT_ENOUGH_SPACE), "ESP_ERR_NVS_NOT_ENOUGH_SPACE");
+    assert_string_equal(esp_err_to_name(ESP_ERR_NVS_WRONG_ENCRYPTION), "ESP_ERR_NVS_WRONG_ENCRYPTION");
+}
+
 static uint32_t state_word0(const char *label)
 {
     uint8_t w[4];
@@ -609,6 +656,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_new_version_found),
         cmocka_unit_test(test_corrupt_pages_reused),
         cmocka_unit_test(test_repairs_on_init),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_error_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
