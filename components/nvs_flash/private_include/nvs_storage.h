@@ -37,7 +37,7 @@ typedef struct nvs_storage {
     uint8_t *img;          /* the partition's bytes */
     size_t page_count;
     nvs_page_t *pages;
-    uint16_t *order;       /* the pages in use, by sequence number */
+    size_t *order;         /* the pages in use, by sequence number */
     size_t used_count;
     int active;            /* the page new items go to, or -1 */
     uint32_t next_seq;

@@ -31,8 +31,8 @@ static const nvs_page_t *s_sort_pages;
 
 static int by_seq(const void *a, const void *b)
 {
-    uint32_t sa = s_sort_pages[*(const uint16_t *)a].seq;
-    uint32_t sb = s_sort_pages[*(const uint16_t *)b].seq;
+    uint32_t sa = s_sort_pages[*(const size_t *)a].seq;
+    uint32_t sb = s_sort_pages[*(const size_t *)b].seq;
     return (sa > sb) - (sa < sb);
 }
 
@@ -48,7 +48,7 @@ static esp_err_t load_pages(nvs_storage_t *st)
         bool active = h.state == NVS_PAGE_ACTIVE;
         st->pages[i] = (nvs_page_t) { h.state, h.seq, active ? active_next_free(nvs_page_image(st, i)) : NVS_ENTRY_COUNT };
         if (in_use(h.state)) {
-            st->order[st->used_count++] = (uint16_t)i;
+            st->order[st->used_count++] = i;
         }
     }
     s_sort_pages = st->pages;
@@ -56,9 +56,20 @@ static esp_err_t load_pages(nvs_storage_t *st)
     if (st->used_count > 0) {
         const nvs_page_t *last = &st->pages[st->order[st->used_count - 1]];
         st->next_seq = last->seq + 1;
-        st->active = last->state == NVS_PAGE_ACTIVE ? st->order[st->used_count - 1] : -1;
+        st->active = last->state == NVS_PAGE_ACTIVE ? (int)st->order[st->used_count - 1] : -1;
     }
     return ESP_OK;
+}
+
+/* Whether a lone entry (not an item's header) must be marked ERASED: anything but ERASED on the
+ * active page, where ESP-IDF would write into an EMPTY one; elsewhere only entries with bytes. */
+static bool stray_entry(const uint8_t *img, size_t i, bool active)
+{
+    uint8_t state = nvs_entry_state(img, i);
+    if (state == NVS_ENTRY_ERASED) {
+        return false;
+    }
+    return active || state != NVS_ENTRY_EMPTY || !nvs_entry_blank(img, i);
 }
 
 /* Erases what is not a whole item below next_free: entries a cut left EMPTY or half-marked,
@@ -66,6 +77,7 @@ static esp_err_t load_pages(nvs_storage_t *st)
 static esp_err_t sweep_page(nvs_storage_t *st, size_t page)
 {
     const uint8_t *img = nvs_page_image(st, page);
+    bool active = st->pages[page].state == NVS_PAGE_ACTIVE;
     esp_err_t err = ESP_OK;
     for (size_t i = 0; i < st->pages[page].next_free && err == ESP_OK;) {
         nvs_item_t item;
@@ -73,7 +85,7 @@ static esp_err_t sweep_page(nvs_storage_t *st, size_t page)
         size_t span = header ? item.span : 1;
         if (header && !nvs_span_written(img, i, span)) {
             err = nvs_set_states(st, page, i, span, NVS_ENTRY_ERASED);
-        } else if (!header && nvs_entry_state(img, i) != NVS_ENTRY_ERASED) {
+        } else if (!header && stray_entry(img, i, active)) {
             err = nvs_set_states(st, page, i, 1, NVS_ENTRY_ERASED);
         }
         i += span;

@@ -180,7 +180,7 @@ esp_err_t nvs_activate_page(nvs_storage_t *st)
         return err;
     }
     st->pages[page] = (nvs_page_t) { .state = NVS_PAGE_ACTIVE, .seq = st->next_seq++, .next_free = 0 };
-    st->order[st->used_count++] = (uint16_t)page;
+    st->order[st->used_count++] = page;
     st->active = (int)page;
     return ESP_OK;
 }

@@ -404,7 +404,7 @@ static void test_power_cut_at_every_write(void **state)
     assert_int_equal(s_seq_len, 144);
     assert_int_equal(s_run.ops, 633);
     assert_int_equal(s_cuts, 802);
-    assert_int_equal(s_recovery_cuts, 10795);
+    assert_int_equal(s_recovery_cuts, 10399);
     nvs_flash_erase_partition("nvs2");
 }
 
