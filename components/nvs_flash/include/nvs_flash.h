@@ -29,8 +29,8 @@ esp_err_t nvs_flash_init(void);
  * Initializing an initialized partition does nothing.
  * @return ESP_OK; ESP_ERR_INVALID_ARG (NULL, or a label longer than 16 characters);
  *         ESP_ERR_NOT_FOUND (no data/nvs partition with that label);
- *         ESP_ERR_NVS_WRONG_ENCRYPTION (the partition is flagged encrypted);
- *         ESP_ERR_NVS_NO_FREE_PAGES (no empty page, or the partition is smaller than a page);
+ *         ESP_ERR_NVS_NO_FREE_PAGES (no empty page besides the ones in use, so fewer than two
+ *         pages never do);
  *         ESP_ERR_NVS_NEW_VERSION_FOUND (a page of a newer format);
  *         ESP_ERR_NO_MEM; flash errors
  */

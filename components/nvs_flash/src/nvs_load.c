@@ -345,9 +345,6 @@ static nvs_storage_t *storage_alloc(const esp_partition_t *part)
 
 esp_err_t nvs_storage_load(const esp_partition_t *part, nvs_storage_t **out)
 {
-    if (part->encrypted) {
-        return ESP_ERR_NVS_WRONG_ENCRYPTION;
-    }
     if (part->size < NVS_PAGE_SIZE) {
         ESP_LOGE(TAG, "partition %s is smaller than a page", part->label);
         return ESP_ERR_NVS_NO_FREE_PAGES;

@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "esp_partition.h"
+#include "esp_private/partition_linux.h"
 #include "flash_fixture.h"
 #include "nvs_fixture.h"
 #include "nvs_flash.h"
+#include "spi_flash_mmap.h"
 #include "tls_test.h"
 
 static char *s_path;
@@ -591,6 +593,32 @@ static void test_threads(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+/* A failed flash write: the call says so, later writes are refused until the next init, reads
+ * go on, and the value set before is there after it. */
+static void test_failed_write(void **state)
+{
+    (void)state;
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    nvs_handle_t h = open_rw("nvs2", "f");
+    assert_int_equal(nvs_set_u32(h, "k", 1), ESP_OK);
+    esp_partition_fail_after(0, ESP_PARTITION_FAIL_AFTER_MODE_BOTH);
+    assert_int_equal(nvs_set_u32(h, "k", 2), ESP_ERR_FLASH_OP_FAIL);
+    esp_partition_fail_after(SIZE_MAX, ESP_PARTITION_FAIL_AFTER_MODE_BOTH);
+    assert_int_equal(nvs_set_u32(h, "k", 3), ESP_ERR_NVS_INVALID_STATE);
+    assert_int_equal(nvs_erase_key(h, "k"), ESP_ERR_NVS_INVALID_STATE);
+    uint32_t v;
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    h = open_rw("nvs2", "f");
+    assert_int_equal(nvs_get_u32(h, "k", &v), ESP_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(nvs_set_u32(h, "k", 3), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
 /* esp_err_to_name() knows nvs.h's codes, with ESP-IDF's values. */
 static void test_error_names(void **state)
 {
@@ -658,6 +686,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_repairs_on_init),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_error_names),
+        cmocka_unit_test(test_failed_write),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
