@@ -189,6 +189,20 @@ static void write_csv_values(const char *part)
     nvs_close(h);
 }
 
+/* With PORTLS_NVS_DUMP set, writes a partition's bytes there (for the nvs_tool test). */
+static void dump_partition(const esp_partition_t *p, uint8_t *bytes)
+{
+    const char *dump = getenv("PORTLS_NVS_DUMP");
+    if (dump == NULL) {
+        return;
+    }
+    FILE *f = fopen(dump, "wb");
+    assert_non_null(f);
+    assert_int_equal(esp_partition_read(p, 0, bytes, p->size), ESP_OK);
+    assert_int_equal(fwrite(bytes, 1, p->size, f), p->size);
+    fclose(f);
+}
+
 /* The CSV's values set through the API on an erased partition give the very bytes ESP-IDF's
  * generator wrote for them (idf_values.bin). With PORTLS_NVS_DUMP set, the partition is also
  * written to that file, for the test that runs ESP-IDF's reader (nvs_tool.py) on it. */
@@ -202,13 +216,7 @@ static void test_writes_the_checked_bytes(void **state)
     const esp_partition_t *p = nvs_fixture_part("nvs");
     uint8_t *got = malloc(p->size);
     assert_int_equal(esp_partition_read(p, 0, got, p->size), ESP_OK);
-    const char *dump = getenv("PORTLS_NVS_DUMP");
-    if (dump != NULL) {
-        FILE *f = fopen(dump, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(got, 1, p->size, f), p->size);
-        fclose(f);
-    }
+    dump_partition(p, got);
     size_t len;
     uint8_t *want = nvs_fixture_file("idf_values.bin", &len);
     assert_int_equal(len, p->size);
@@ -461,7 +469,8 @@ static void test_full_partition(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
-/* Thousands of updates on 5 pages: every one reclaims space from the erased copies. */
+/* Thousands of updates on 5 pages: every one reclaims space from the erased copies. With
+ * PORTLS_NVS_DUMP set, the partition is written there at the end (the nvs_tool test checks it). */
 static void test_reclaim_on_updates(void **state)
 {
     (void)state;
@@ -493,6 +502,9 @@ static void test_reclaim_on_updates(void **state)
     assert_int_equal(v, 2999);
     check_blob(h, "blob", blob, sizeof(blob));
     nvs_close(h);
+    uint8_t *bytes = malloc(NVS_FIX_SMALL_SIZE);
+    dump_partition(nvs_fixture_part("nvs2"), bytes);
+    free(bytes);
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
