@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 PORTLS_NVS_DUMP=$work/written.bin PORTLS_LOG_LEVEL=none "$test_nvs" test_writes_the_checked_bytes >/dev/null
 python3 "$tool" -i -d minimal --color never "$work/written.bin" >"$work/out.txt"
-if grep -qi "error\|mismatch\|invalid" "$work/out.txt"; then
+if grep -aqi "error\|mismatch\|invalid" "$work/out.txt"; then
     cat "$work/out.txt"
     echo "FAIL: nvs_tool.py reports a problem"
     exit 1
