@@ -13,8 +13,7 @@
  * Keys and namespace names are 1 to 15 characters (NVS_KEY_NAME_MAX_SIZE - 1); a namespace has
  * at most one value per key, of any type, and setting a key of another type replaces it.
  * Strings hold at most 4000 bytes with their NUL, blobs at most 4000 bytes per page of the
- * partition but one (at most 127 pages). Not supported: NVS encryption, iterators
- * (nvs_entry_find), statistics (nvs_get_stats) and the C++ API.
+ * partition but one (at most 127 pages). Not supported: NVS encryption and the C++ API.
  * All calls are thread-safe (one lock for all partitions).
  */
 #pragma once
@@ -83,6 +82,25 @@ typedef enum {
     NVS_TYPE_BLOB = 0x42,
     NVS_TYPE_ANY = 0xff,
 } nvs_type_t;
+
+/** What an iterator is at. */
+typedef struct {
+    char namespace_name[NVS_NS_NAME_MAX_SIZE]; /*!< its namespace */
+    char key[NVS_KEY_NAME_MAX_SIZE];           /*!< its key */
+    nvs_type_t type;                           /*!< its type (NVS_TYPE_BLOB for a blob) */
+} nvs_entry_info_t;
+
+/** An iterator over the keys of a partition (nvs_entry_find()). */
+typedef struct nvs_opaque_iterator_t *nvs_iterator_t;
+
+/** A partition's entries (32 bytes each), as nvs_get_stats() counts them. */
+typedef struct {
+    size_t used_entries;      /*!< entries of values and namespaces */
+    size_t free_entries;      /*!< all others (empty, or erased and not yet reclaimed) */
+    size_t available_entries; /*!< free_entries less the page kept free for reclaiming */
+    size_t total_entries;     /*!< 126 per page */
+    size_t namespace_count;   /*!< namespaces */
+} nvs_stats_t;
 
 /**
  * Opens namespace_name of the default partition ("nvs"): nvs_open_from_partition().
@@ -171,6 +189,41 @@ esp_err_t nvs_erase_key(nvs_handle_t handle, const char *key);
 
 /** Erases every key of the handle's namespace. @return as nvs_erase_key(), without NOT_FOUND */
 esp_err_t nvs_erase_all(nvs_handle_t handle);
+
+/**
+ * Counts the entries of an initialized partition (NULL: the default one).
+ * @return ESP_OK; ESP_ERR_INVALID_ARG (nvs_stats NULL); ESP_ERR_NVS_NOT_INITIALIZED (the
+ *         partition is not), with *nvs_stats zeroed
+ */
+esp_err_t nvs_get_stats(const char *part_name, nvs_stats_t *nvs_stats);
+
+/** The entries the handle's namespace uses (a string or blob takes several). @return ESP_OK; ESP_ERR_INVALID_ARG; ESP_ERR_NVS_INVALID_HANDLE */
+esp_err_t nvs_get_used_entry_count(nvs_handle_t handle, size_t *used_entries);
+
+/**
+ * An iterator over the keys of a partition, of a namespace (NULL: every one) and of a type
+ * (NVS_TYPE_ANY: every one), at the first. It holds a copy of the keys made now: writes after it
+ * do not change what it lists. Release it with nvs_release_iterator() or iterate to the end.
+ * @param[out] output_iterator the iterator, or NULL when the call fails
+ * @return ESP_OK; ESP_ERR_INVALID_ARG (part_name or output_iterator NULL); ESP_ERR_NVS_NOT_FOUND
+ *         (the partition is not initialized, or nothing matches); ESP_ERR_NO_MEM
+ */
+esp_err_t nvs_entry_find(const char *part_name, const char *namespace_name, nvs_type_t type, nvs_iterator_t *output_iterator);
+
+/** nvs_entry_find() over the handle's namespace. @return as nvs_entry_find(); ESP_ERR_NVS_INVALID_HANDLE */
+esp_err_t nvs_entry_find_in_handle(nvs_handle_t handle, nvs_type_t type, nvs_iterator_t *output_iterator);
+
+/**
+ * Moves to the next key. At the end the iterator is released and *iterator becomes NULL.
+ * @return ESP_OK; ESP_ERR_NVS_NOT_FOUND (the end); ESP_ERR_INVALID_ARG (NULL)
+ */
+esp_err_t nvs_entry_next(nvs_iterator_t *iterator);
+
+/** What the iterator is at. @return ESP_OK; ESP_ERR_INVALID_ARG (a NULL argument) */
+esp_err_t nvs_entry_info(const nvs_iterator_t iterator, nvs_entry_info_t *out_info);
+
+/** Frees an iterator; NULL is allowed. */
+void nvs_release_iterator(nvs_iterator_t iterator);
 
 /** Nothing is left to write (every set is on flash already). @return ESP_OK or ESP_ERR_NVS_INVALID_HANDLE */
 esp_err_t nvs_commit(nvs_handle_t handle);

@@ -41,6 +41,7 @@
 #define NVS_ITEM_BLOB_IDX 0x48  /* a version 2 blob's index */
 
 #define NVS_NS_INDEX 0     /* namespace entries live in namespace 0 */
+#define NVS_NS_ANY 0xFF    /* no namespace has this index */
 #define NVS_CHUNK_ANY 0xFF /* the chunk index of every item but BLOB_DATA */
 #define NVS_VER_0 0x00     /* blob chunk indices start here or at NVS_VER_1, alternating */
 #define NVS_VER_1 0x80

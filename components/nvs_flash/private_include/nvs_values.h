@@ -26,3 +26,18 @@ esp_err_t nvs_value_erase(nvs_storage_t *st, const nvs_loc_t *loc);
 
 /** Erases every item of namespace ns. */
 esp_err_t nvs_value_erase_ns(nvs_storage_t *st, uint8_t ns);
+
+/** Whether loc is a namespace entry (a U8 of namespace 0 valued 1-254), and its index. */
+bool nvs_namespace_index(const nvs_loc_t *loc, uint8_t *out);
+
+/** nvs_get_stats()'s counts. */
+void nvs_value_stats(nvs_storage_t *st, nvs_stats_t *out);
+
+/** The entries namespace ns uses. */
+size_t nvs_value_ns_entries(nvs_storage_t *st, uint8_t ns);
+
+/**
+ * The keys of namespace ns (NVS_NS_ANY: every one) of type (NVS_TYPE_ANY: every one), in page
+ * order. @param[out] out malloc'd (NULL if none) @return their count, or SIZE_MAX if memory ran out
+ */
+size_t nvs_value_list(nvs_storage_t *st, uint8_t ns, nvs_type_t type, nvs_entry_info_t **out);

@@ -140,22 +140,11 @@ static nvs_item_t item_for(uint8_t ns, uint8_t type, const char *key)
     return item;
 }
 
-/* A namespace entry is a U8 of namespace 0 whose value (1-254) is the namespace's index. */
-static bool namespace_index(const nvs_loc_t *loc, uint8_t *out)
-{
-    uint8_t index = loc->item.data[0];
-    if (loc->item.ns != NVS_NS_INDEX || loc->item.type != NVS_TYPE_U8 || index == 0 || index == 0xFF) {
-        return false;
-    }
-    *out = index;
-    return true;
-}
-
 static bool used_ns_visit(nvs_storage_t *st, const nvs_loc_t *loc, void *ctx)
 {
     (void)st;
     uint8_t index;
-    if (namespace_index(loc, &index)) {
+    if (nvs_namespace_index(loc, &index)) {
         ((bool *)ctx)[index] = true;
     }
     return true;
@@ -164,7 +153,7 @@ static bool used_ns_visit(nvs_storage_t *st, const nvs_loc_t *loc, void *ctx)
 static esp_err_t open_namespace(nvs_storage_t *st, const char *name, bool create, uint8_t *out)
 {
     nvs_loc_t loc;
-    if (nvs_find_key_item(st, NVS_NS_INDEX, name, &loc) && namespace_index(&loc, out)) {
+    if (nvs_find_key_item(st, NVS_NS_INDEX, name, &loc) && nvs_namespace_index(&loc, out)) {
         return ESP_OK;
     }
     if (!create) {
@@ -468,4 +457,129 @@ esp_err_t nvs_erase_all(nvs_handle_t handle)
     }
     pthread_mutex_unlock(&s_lock);
     return err;
+}
+
+/* ---- statistics and iterators ---- */
+
+esp_err_t nvs_get_stats(const char *part_name, nvs_stats_t *nvs_stats)
+{
+    if (nvs_stats == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    memset(nvs_stats, 0, sizeof(*nvs_stats));
+    pthread_mutex_lock(&s_lock);
+    nvs_storage_t *st = storage_named(part_name != NULL ? part_name : NVS_DEFAULT_PART_NAME);
+    if (st != NULL) {
+        nvs_value_stats(st, nvs_stats);
+    }
+    pthread_mutex_unlock(&s_lock);
+    return st != NULL ? ESP_OK : ESP_ERR_NVS_NOT_INITIALIZED;
+}
+
+esp_err_t nvs_get_used_entry_count(nvs_handle_t handle, size_t *used_entries)
+{
+    if (used_entries == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *used_entries = 0;
+    pthread_mutex_lock(&s_lock);
+    handle_t *h;
+    esp_err_t err = lookup(handle, false, &h);
+    if (err == ESP_OK) {
+        *used_entries = nvs_value_ns_entries(h->st, h->ns);
+    }
+    pthread_mutex_unlock(&s_lock);
+    return err;
+}
+
+struct nvs_opaque_iterator_t {
+    nvs_entry_info_t *entries;
+    size_t count;
+    size_t pos;
+};
+
+/* An iterator over the keys of ns in st, at the first. */
+static esp_err_t make_iterator(nvs_storage_t *st, uint8_t ns, nvs_type_t type, nvs_iterator_t *out)
+{
+    nvs_entry_info_t *list;
+    size_t count = nvs_value_list(st, ns, type, &list);
+    if (count == SIZE_MAX) {
+        return ESP_ERR_NO_MEM;
+    }
+    if (count == 0) {
+        return ESP_ERR_NVS_NOT_FOUND;
+    }
+    *out = malloc(sizeof(**out));
+    if (*out == NULL) {
+        free(list);
+        return ESP_ERR_NO_MEM;
+    }
+    **out = (struct nvs_opaque_iterator_t) { list, count, 0 };
+    return ESP_OK;
+}
+
+static esp_err_t find_locked(const char *part_name, const char *namespace_name, nvs_type_t type, nvs_iterator_t *out)
+{
+    nvs_storage_t *st = storage_named(part_name);
+    uint8_t ns = NVS_NS_ANY;
+    if (st == NULL || (namespace_name != NULL && open_namespace(st, namespace_name, false, &ns) != ESP_OK)) {
+        return ESP_ERR_NVS_NOT_FOUND;
+    }
+    return make_iterator(st, ns, type, out);
+}
+
+esp_err_t nvs_entry_find(const char *part_name, const char *namespace_name, nvs_type_t type, nvs_iterator_t *output_iterator)
+{
+    if (part_name == NULL || output_iterator == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *output_iterator = NULL;
+    pthread_mutex_lock(&s_lock);
+    esp_err_t err = find_locked(part_name, namespace_name, type, output_iterator);
+    pthread_mutex_unlock(&s_lock);
+    return err;
+}
+
+esp_err_t nvs_entry_find_in_handle(nvs_handle_t handle, nvs_type_t type, nvs_iterator_t *output_iterator)
+{
+    if (output_iterator == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *output_iterator = NULL;
+    pthread_mutex_lock(&s_lock);
+    handle_t *h;
+    esp_err_t err = lookup(handle, false, &h);
+    err = err == ESP_OK ? make_iterator(h->st, h->ns, type, output_iterator) : err;
+    pthread_mutex_unlock(&s_lock);
+    return err;
+}
+
+void nvs_release_iterator(nvs_iterator_t iterator)
+{
+    if (iterator != NULL) {
+        free(iterator->entries);
+        free(iterator);
+    }
+}
+
+esp_err_t nvs_entry_next(nvs_iterator_t *iterator)
+{
+    if (iterator == NULL || *iterator == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    if (++(*iterator)->pos < (*iterator)->count) {
+        return ESP_OK;
+    }
+    nvs_release_iterator(*iterator);
+    *iterator = NULL;
+    return ESP_ERR_NVS_NOT_FOUND;
+}
+
+esp_err_t nvs_entry_info(const nvs_iterator_t iterator, nvs_entry_info_t *out_info)
+{
+    if (iterator == NULL || out_info == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+    *out_info = iterator->entries[iterator->pos];
+    return ESP_OK;
 }

@@ -631,6 +631,100 @@ static void test_failed_write(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+static void test_stats(void **state)
+{
+    (void)state;
+    nvs_stats_t st;
+    assert_int_equal(nvs_get_stats("nvs2", NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_get_stats("nvs2", &st), ESP_ERR_NVS_NOT_INITIALIZED);
+    assert_int_equal(st.total_entries, 0);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_get_stats("nvs2", &st), ESP_OK);
+    assert_int_equal(st.total_entries, 5 * 126);
+    assert_int_equal(st.used_entries, 0);
+    assert_int_equal(st.free_entries, 5 * 126);
+    assert_int_equal(st.available_entries, 4 * 126);
+    assert_int_equal(st.namespace_count, 0);
+    nvs_handle_t h = open_rw("nvs2", "one");
+    nvs_handle_t h2 = open_rw("nvs2", "two");
+    assert_int_equal(nvs_set_u8(h, "a", 1), ESP_OK);
+    assert_int_equal(nvs_set_str(h, "s", "0123456789012345678901234567890123456789"), ESP_OK); /* 41 bytes: 3 entries */
+    assert_int_equal(nvs_set_u8(h2, "b", 1), ESP_OK);
+    assert_int_equal(nvs_set_u8(h, "a", 2), ESP_OK); /* the old entry is erased, not used */
+    assert_int_equal(nvs_get_stats("nvs2", &st), ESP_OK);
+    assert_int_equal(st.used_entries, 2 + 1 + 3 + 1);
+    assert_int_equal(st.free_entries, 5 * 126 - 7);
+    assert_int_equal(st.namespace_count, 2);
+    size_t used;
+    assert_int_equal(nvs_get_used_entry_count(h, &used), ESP_OK);
+    assert_int_equal(used, 4);
+    assert_int_equal(nvs_get_used_entry_count(h, NULL), ESP_ERR_INVALID_ARG);
+    nvs_close(h);
+    nvs_close(h2);
+    assert_int_equal(nvs_get_used_entry_count(h, &used), ESP_ERR_NVS_INVALID_HANDLE);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
+/* Lists an iterator's keys as "ns:key:type," (the iterator is released at the end). */
+static void list_keys(nvs_iterator_t it, char *out, size_t size)
+{
+    out[0] = '\0';
+    esp_err_t err = ESP_OK;
+    while (err == ESP_OK) {
+        nvs_entry_info_t info;
+        assert_int_equal(nvs_entry_info(it, &info), ESP_OK);
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s:%s:%x,", info.namespace_name, info.key, (unsigned)info.type);
+        err = nvs_entry_next(&it);
+    }
+    assert_int_equal(err, ESP_ERR_NVS_NOT_FOUND);
+    assert_null(it);
+}
+
+static void test_iterators(void **state)
+{
+    (void)state;
+    nvs_iterator_t it = (nvs_iterator_t)&it;
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_ERR_NVS_NOT_FOUND);
+    assert_null(it);
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_ERR_NVS_NOT_FOUND);
+    nvs_handle_t h = open_rw("nvs2", "one");
+    nvs_handle_t h2 = open_rw("nvs2", "two");
+    uint8_t big[5000] = { 0 };
+    assert_int_equal(nvs_set_u8(h, "a", 1), ESP_OK);
+    assert_int_equal(nvs_set_blob(h, "blob", big, sizeof(big)), ESP_OK);
+    assert_int_equal(nvs_set_str(h2, "s", "x"), ESP_OK);
+    assert_int_equal(nvs_set_u8(h, "a", 2), ESP_OK);
+    char keys[256];
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_OK);
+    list_keys(it, keys, sizeof(keys));
+    assert_string_equal(keys, "one:blob:42,two:s:21,one:a:1,");
+    assert_int_equal(nvs_entry_find("nvs2", "one", NVS_TYPE_ANY, &it), ESP_OK);
+    list_keys(it, keys, sizeof(keys));
+    assert_string_equal(keys, "one:blob:42,one:a:1,");
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_STR, &it), ESP_OK);
+    list_keys(it, keys, sizeof(keys));
+    assert_string_equal(keys, "two:s:21,");
+    assert_int_equal(nvs_entry_find_in_handle(h2, NVS_TYPE_ANY, &it), ESP_OK);
+    list_keys(it, keys, sizeof(keys));
+    assert_string_equal(keys, "two:s:21,");
+    assert_int_equal(nvs_entry_find("nvs2", "none", NVS_TYPE_ANY, &it), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_entry_find("nvs2", "one", NVS_TYPE_I32, &it), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_entry_find(NULL, NULL, NVS_TYPE_ANY, &it), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_entry_find_in_handle(h, NVS_TYPE_ANY, NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_entry_next(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_entry_info(NULL, NULL), ESP_ERR_INVALID_ARG);
+    /* released before the end */
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_OK);
+    nvs_release_iterator(it);
+    nvs_release_iterator(NULL);
+    nvs_close(h);
+    assert_int_equal(nvs_entry_find_in_handle(h, NVS_TYPE_ANY, &it), ESP_ERR_NVS_INVALID_HANDLE);
+    nvs_close(h2);
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
 /* esp_err_to_name() knows nvs.h's codes, with ESP-IDF's values. */
 static void test_error_names(void **state)
 {
@@ -699,6 +793,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_failed_write),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_iterators),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
