@@ -1,6 +1,7 @@
 /* libFuzzer target for the NVS page parser: the input as a 4-page nvs partition. Each page goes
  * through the parser (header, every entry), then the partition through nvs_flash_init's load and
- * repairs; if it loads, a value set must read back, and read back after another init. */
+ * repairs; if it loads, every key it lists is read, and a value set must read back, and read back
+ * after another init. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,47 @@ static void parse_pages(const uint8_t *data, size_t size)
     nvs_page_header_t h;
     if (nvs_page_header_parse(data, size % NVS_PAGE_SIZE, &h) != ESP_ERR_INVALID_SIZE) {
         abort(); /* a short page is refused */
+    }
+}
+
+/* Reads every key the loaded partition lists, whatever its type. */
+static void read_value(const nvs_entry_info_t *info)
+{
+    nvs_handle_t h;
+    if (nvs_open(info->namespace_name, NVS_READONLY, &h) != ESP_OK) {
+        abort(); /* the namespace was listed */
+    }
+    uint64_t v;
+    size_t len = 0;
+    if (info->type == NVS_TYPE_STR || info->type == NVS_TYPE_BLOB) {
+        esp_err_t err = info->type == NVS_TYPE_STR ? nvs_get_str(h, info->key, NULL, &len)
+                                                   : nvs_get_blob(h, info->key, NULL, &len);
+        uint8_t *buf = err == ESP_OK ? malloc(len + 1) : NULL;
+        if (buf != NULL && info->type == NVS_TYPE_STR) {
+            nvs_get_str(h, info->key, (char *)buf, &len);
+        } else if (buf != NULL) {
+            nvs_get_blob(h, info->key, buf, &len);
+        }
+        free(buf);
+    } else if (nvs_get_u64(h, info->key, &v) == ESP_OK && info->type != NVS_TYPE_U64) {
+        abort(); /* a get of another type */
+    }
+    nvs_close(h);
+}
+
+static void read_all(void)
+{
+    nvs_stats_t stats;
+    if (nvs_get_stats(NULL, &stats) != ESP_OK || stats.used_entries + stats.free_entries != stats.total_entries) {
+        abort();
+    }
+    nvs_iterator_t it = NULL;
+    esp_err_t err = nvs_entry_find("nvs", NULL, NVS_TYPE_ANY, &it);
+    while (err == ESP_OK) {
+        nvs_entry_info_t info;
+        nvs_entry_info(it, &info);
+        read_value(&info);
+        err = nvs_entry_next(&it);
     }
 }
 
@@ -87,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     esp_err_t err = nvs_flash_init();
     if (err == ESP_OK) {
+        read_all();
         use_partition((uint32_t)size);
     } else if (err != ESP_ERR_NVS_NO_FREE_PAGES && err != ESP_ERR_NVS_NEW_VERSION_FOUND) {
         abort();

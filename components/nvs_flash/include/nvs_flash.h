@@ -36,6 +36,9 @@ esp_err_t nvs_flash_init(void);
  */
 esp_err_t nvs_flash_init_partition(const char *partition_label);
 
+/** nvs_flash_init_partition() for a partition found already (by its label). @return as it; ESP_ERR_INVALID_ARG (NULL) */
+esp_err_t nvs_flash_init_partition_ptr(const esp_partition_t *partition);
+
 /** Closes the default partition's handles and unloads it. @return ESP_OK; ESP_ERR_NVS_NOT_INITIALIZED */
 esp_err_t nvs_flash_deinit(void);
 
@@ -51,6 +54,9 @@ esp_err_t nvs_flash_erase(void);
  *         that label); esp_partition_erase_range()'s errors
  */
 esp_err_t nvs_flash_erase_partition(const char *part_name);
+
+/** nvs_flash_erase_partition() for a partition found already. @return as it; ESP_ERR_INVALID_ARG (NULL) */
+esp_err_t nvs_flash_erase_partition_ptr(const esp_partition_t *partition);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,11 @@ esp_err_t nvs_flash_init_partition(const char *partition_label)
     return err;
 }
 
+esp_err_t nvs_flash_init_partition_ptr(const esp_partition_t *partition)
+{
+    return partition == NULL ? ESP_ERR_INVALID_ARG : nvs_flash_init_partition(partition->label);
+}
+
 esp_err_t nvs_flash_init(void)
 {
     return nvs_flash_init_partition(NVS_DEFAULT_PART_NAME);
@@ -112,6 +117,11 @@ esp_err_t nvs_flash_erase_partition(const char *part_name)
     esp_err_t err = part == NULL ? ESP_ERR_NOT_FOUND : esp_partition_erase_range(part, 0, part->size);
     pthread_mutex_unlock(&s_lock);
     return err;
+}
+
+esp_err_t nvs_flash_erase_partition_ptr(const esp_partition_t *partition)
+{
+    return partition == NULL ? ESP_ERR_INVALID_ARG : nvs_flash_erase_partition(partition->label);
 }
 
 esp_err_t nvs_flash_erase(void)

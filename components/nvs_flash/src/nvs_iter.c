@@ -97,7 +97,9 @@ static bool list_visit(nvs_storage_t *st, const nvs_loc_t *loc, void *ctx)
     (void)st;
     list_ctx_t *l = ctx;
     nvs_type_t type = listed_type(loc->item.type);
-    bool wanted = loc->item.ns != NVS_NS_INDEX && (l->ns == NVS_NS_ANY || loc->item.ns == l->ns);
+    /* a key of a namespace without a (usable) name cannot be opened: not listed */
+    bool named = l->names[loc->item.ns][0] != '\0';
+    bool wanted = named && loc->item.ns != NVS_NS_INDEX && (l->ns == NVS_NS_ANY || loc->item.ns == l->ns);
     if (!wanted || type == NVS_TYPE_ANY || (l->type != NVS_TYPE_ANY && type != l->type)) {
         return true;
     }

@@ -360,7 +360,10 @@ static void test_bad_arguments(void **state)
     assert_int_equal(nvs_flash_init_partition("missing"), ESP_ERR_NOT_FOUND);
     assert_int_equal(nvs_flash_erase_partition("missing"), ESP_ERR_NOT_FOUND);
     assert_int_equal(nvs_flash_deinit_partition("nvs2"), ESP_ERR_NVS_NOT_INITIALIZED);
-    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    assert_int_equal(nvs_flash_init_partition_ptr(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_flash_erase_partition_ptr(NULL), ESP_ERR_INVALID_ARG);
+    assert_int_equal(nvs_flash_erase_partition_ptr(nvs_fixture_part("nvs2")), ESP_OK);
+    assert_int_equal(nvs_flash_init_partition_ptr(nvs_fixture_part("nvs2")), ESP_OK);
     assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK); /* again: nothing to do */
     assert_int_equal(nvs_open("ns", NVS_READWRITE, &h), ESP_ERR_NVS_PART_NOT_FOUND);
     assert_int_equal(nvs_open_from_partition("nvs2", "ns", NVS_READWRITE, NULL), ESP_ERR_INVALID_ARG);
