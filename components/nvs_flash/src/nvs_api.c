@@ -150,13 +150,17 @@ static nvs_item_t item_for(uint8_t ns, uint8_t type, const char *key)
     return item;
 }
 
+/* Indices in use: those of namespace entries, and those of keys left without one (a new
+ * namespace must not adopt them). */
 static bool used_ns_visit(nvs_storage_t *st, const nvs_loc_t *loc, void *ctx)
 {
     (void)st;
+    bool *used = ctx;
     uint8_t index;
     if (nvs_namespace_index(loc, &index)) {
-        ((bool *)ctx)[index] = true;
+        used[index] = true;
     }
+    used[loc->item.ns] = true;
     return true;
 }
 

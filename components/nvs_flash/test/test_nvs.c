@@ -11,6 +11,7 @@
 #include "flash_fixture.h"
 #include "nvs_fixture.h"
 #include "nvs_flash.h"
+#include "esp_rom_crc.h"
 #include "spi_flash_mmap.h"
 #include "tls_test.h"
 
@@ -728,6 +729,52 @@ static void test_iterators(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+/* A U8 item of namespace ns with key and value, as 32 bytes with their CRC. */
+static void raw_u8_item(uint8_t ns, const char *key, uint8_t value, uint8_t out[32])
+{
+    memset(out, 0, 32);
+    out[0] = ns;
+    out[1] = NVS_TYPE_U8;
+    out[2] = 1;
+    out[3] = 0xFF;
+    strcpy((char *)out + 8, key);
+    memset(out + 24, 0xFF, 8);
+    out[24] = value;
+    uint32_t crc = esp_rom_crc32_le(esp_rom_crc32_le(UINT32_MAX, out, 4), out + 8, 24);
+    memcpy(out + 4, &crc, 4); /* little-endian host */
+}
+
+/* A key of a namespace that has no entry, and a namespace entry with an empty name: neither
+ * can be opened, so iterators do not list them (found by fuzz_nvs_pages), and a new namespace
+ * does not take the orphan key's index. */
+static void test_iterators_skip_unnamed(void **state)
+{
+    (void)state;
+    uint8_t item[32];
+    nvs_fixture_page_header(s_path, NVS_FIX_SMALL, 0xFFFFFFFE, 0, 0xFE);
+    fixture_flash_write(s_path, NVS_FIX_SMALL + 32, "\xFA\xFF\xFF\xFF", 4); /* entries 0 and 1 WRITTEN */
+    raw_u8_item(1, "orphan", 7, item);
+    fixture_flash_write(s_path, NVS_FIX_SMALL + 64, item, sizeof(item));
+    raw_u8_item(0, "", 6, item);
+    fixture_flash_write(s_path, NVS_FIX_SMALL + 96, item, sizeof(item));
+    assert_int_equal(nvs_flash_init_partition("nvs2"), ESP_OK);
+    nvs_stats_t st;
+    assert_int_equal(nvs_get_stats("nvs2", &st), ESP_OK);
+    assert_int_equal(st.used_entries, 2); /* both are there */
+    nvs_iterator_t it;
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_ERR_NVS_NOT_FOUND);
+    nvs_handle_t h = open_rw("nvs2", "named");
+    uint8_t v;
+    assert_int_equal(nvs_get_u8(h, "orphan", &v), ESP_ERR_NVS_NOT_FOUND);
+    assert_int_equal(nvs_set_u8(h, "k", 1), ESP_OK);
+    nvs_close(h);
+    assert_int_equal(nvs_entry_find("nvs2", NULL, NVS_TYPE_ANY, &it), ESP_OK);
+    char keys[64];
+    list_keys(it, keys, sizeof(keys));
+    assert_string_equal(keys, "named:k:1,");
+    assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
+}
+
 /* esp_err_to_name() knows nvs.h's codes, with ESP-IDF's values. */
 static void test_error_names(void **state)
 {
@@ -798,6 +845,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failed_write),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_iterators),
+        cmocka_unit_test(test_iterators_skip_unnamed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
