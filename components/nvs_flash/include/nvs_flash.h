@@ -26,7 +26,8 @@ esp_err_t nvs_flash_init(void);
  * Loads the NVS partition labelled partition_label: reads its pages, finishes what a power cut
  * interrupted (a half-written entry, a page being reclaimed, a value written but its old copy
  * not yet erased, a blob without its index) and keeps one page free for reclaiming space.
- * Initializing an initialized partition does nothing.
+ * Initializing an initialized partition does nothing. The partition stays loaded until
+ * nvs_flash_deinit(): deinitialize it before the flash is unmapped (esp_partition_file_munmap()).
  * @return ESP_OK; ESP_ERR_INVALID_ARG (NULL, or a label longer than 16 characters);
  *         ESP_ERR_NOT_FOUND (no data/nvs partition with that label);
  *         ESP_ERR_NVS_NO_FREE_PAGES (no empty page besides the ones in use, so fewer than two
