@@ -775,6 +775,28 @@ static void test_iterators_skip_unnamed(void **state)
     assert_int_equal(nvs_flash_erase_partition("nvs2"), ESP_OK);
 }
 
+/* Namespace indices run from 1 to 254. */
+static void test_namespace_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(nvs_flash_erase(), ESP_OK);
+    assert_int_equal(nvs_flash_init(), ESP_OK);
+    char name[16];
+    nvs_handle_t h;
+    for (int i = 0; i < 254; i++) {
+        snprintf(name, sizeof(name), "ns%d", i);
+        assert_int_equal(nvs_open(name, NVS_READWRITE, &h), ESP_OK);
+        nvs_close(h);
+    }
+    assert_int_equal(nvs_open("one_too_many", NVS_READWRITE, &h), ESP_ERR_NVS_NOT_ENOUGH_SPACE);
+    assert_int_equal(nvs_open("ns253", NVS_READONLY, &h), ESP_OK);
+    nvs_close(h);
+    nvs_stats_t st;
+    assert_int_equal(nvs_get_stats(NULL, &st), ESP_OK);
+    assert_int_equal(st.namespace_count, 254);
+    assert_int_equal(nvs_flash_erase(), ESP_OK);
+}
+
 /* esp_err_to_name() knows nvs.h's codes, with ESP-IDF's values. */
 static void test_error_names(void **state)
 {
@@ -846,6 +868,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_iterators),
         cmocka_unit_test(test_iterators_skip_unnamed),
+        cmocka_unit_test(test_namespace_limit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
