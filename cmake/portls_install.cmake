@@ -25,6 +25,8 @@ install(TARGETS ${components} portls_all ${PORTLS_MBEDTLS_TARGETS} EXPORT portls
 install(FILES ${public_headers} ${PORTLS_CONFIG_DIR}/sdkconfig.h DESTINATION ${PORTLS_INCLUDE_DEST})
 get_property(esp_private_headers GLOBAL PROPERTY PORTLS_ESP_PRIVATE_HEADERS)
 install(FILES ${esp_private_headers} DESTINATION ${PORTLS_INCLUDE_DEST}/esp_private)
+get_property(header_dirs GLOBAL PROPERTY PORTLS_PUBLIC_HEADER_DIRS)
+install(DIRECTORY ${header_dirs} DESTINATION ${PORTLS_INCLUDE_DEST})
 
 # portls.pc's Libs: the components, highest layer first as a static link takes them, then mbedTLS
 # (bundled; a system one comes through Requires), the private libraries and threads.
