@@ -23,7 +23,7 @@ function(portls_component name)
     set_property(GLOBAL APPEND PROPERTY PORTLS_PUBLIC_HEADERS ${headers})
     file(GLOB private_api ${CMAKE_CURRENT_SOURCE_DIR}/include/esp_private/*.h) # ESP-IDF's esp_private/ headers
     set_property(GLOBAL APPEND PROPERTY PORTLS_ESP_PRIVATE_HEADERS ${private_api})
-    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include/freertos) # included as "freertos/task.h"
+    if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/include/freertos) # included as "freertos/task.h" (two components have some)
         set_property(GLOBAL APPEND PROPERTY PORTLS_PUBLIC_HEADER_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include/freertos)
     endif()
     foreach(h ${C_ERROR_HEADERS})

@@ -70,4 +70,5 @@ install(EXPORT portlsTargets NAMESPACE portls:: DESTINATION ${CMAKE_INSTALL_LIBD
 configure_file(${PROJECT_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${PROJECT_BINARY_DIR}/portlsConfig.cmake @ONLY)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/portlsConfig.cmake ${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake
+        ${PROJECT_SOURCE_DIR}/cmake/portls_embed.cmake ${PROJECT_SOURCE_DIR}/cmake/portls_embed.S.in
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)

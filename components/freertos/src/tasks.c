@@ -30,6 +30,8 @@ static _Thread_local struct tskTaskControlBlock t_adopted;
 TaskHandle_t xTaskGetCurrentTaskHandle(void)
 {
     if (t_current == NULL) {
+        /* A deletion takes effect in the layer's waits only, as for the tasks it makes. */
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         t_adopted.thread = pthread_self();
         snprintf(t_adopted.name, sizeof(t_adopted.name), "%s", getpid() == gettid() ? "main" : "pthread");
         t_current = &t_adopted;

@@ -1,5 +1,6 @@
 /*
- * freertos/FreeRTOS.h: the FreeRTOS types and constants ESP-IDF v5.5 code uses, for portls's
+ * freertos/FreeRTOS.h (in esp_common, as every layer counts time in its ticks): the FreeRTOS
+ * types and constants ESP-IDF v5.5 code uses, for portls's
  * small FreeRTOS layer on POSIX threads (task.h, queue.h, semphr.h, event_groups.h).
  *
  * Time is counted in ticks of configTICK_RATE_HZ (CONFIG_FREERTOS_HZ, 100 by default as in

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# ESP-IDF's protocol examples (examples/esp_idf), each built as it is, against an installed portls:
+# with the pkg-config line and with find_package(portls), its server address given as the
+# Kconfig-style define, its embedded files embedded as ESP-IDF's EMBED_TXTFILES does. Then each
+# runs as an app (libportls_app_main's main()) on a flash image with an nvs partition, against the
+# tests' peers, until it has logged the lines ESP-IDF's example documents; it is then stopped, as
+# most of them run forever.
+set -euo pipefail
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
+work=$S_SERVER_WORK
+examples=$SOURCE_DIR/examples/esp_idf
+
+cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
+export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+if [ ! -f "$work/prefix/include/portls/nvs_flash.h" ]; then
+    echo "skipped: every example calls nvs_flash_init(), and this tree has no nvs_flash component yet"
+    exit 77
+fi
+template=$(pkg-config --variable=embed_template portls)
+
+# A flash with an nvs partition and a factory app (any payload: the examples run on the host).
+mkdir -p "$work/flash"
+cat > "$work/flash/partitions.csv" <<'CSV'
+nvs,      data, nvs,     ,  0x6000,
+otadata,  data, ota,     ,  0x2000,
+phy_init, data, phy,     ,  0x1000,
+factory,  app,  factory, ,  1M,
+ota_0,    app,  ota_0,   ,  1M,
+ota_1,    app,  ota_1,   ,  1M,
+CSV
+"$PORTLS" flash create --table "$work/flash/partitions.csv" -o "$work/flash/empty.img" >/dev/null
+echo "an app" > "$work/flash/payload"
+"$PORTLS" image wrap "$work/flash/payload" --version 1.0 --project factory -o "$work/flash/factory.bin" >/dev/null
+cp "$work/flash/empty.img" "$work/flash/base.img"
+"$PORTLS" flash write "$work/flash/base.img" factory "$work/flash/factory.bin" >/dev/null
+
+# build NAME DEFINES EMBED...: examples/esp_idf/NAME/main/*.c as $work/NAME/NAME (pkg-config) and
+# $work/NAME/cmake/build/NAME (find_package). DEFINES: -D options, one string; each EMBED is
+# FILE_NAME=PATH, embedded under FILE_NAME as the example's CMakeLists would name it.
+build() {
+    local name=$1 defines=$2 dir=$work/$1
+    shift 2
+    mkdir -p "$dir/embed" "$dir/cmake"
+    local embeds=() cmake_embeds=""
+    for e in "$@"; do
+        cp "${e#*=}" "$dir/embed/${e%%=*}"
+        local sym
+        sym=$(tr -c 'A-Za-z0-9\n' '_' <<<"${e%%=*}")
+        sed -e "s|@NAME@|$sym|g" -e "s|@FILE@|$dir/embed/${e%%=*}|g" "$template" > "$dir/$sym.S"
+        embeds+=("$dir/$sym.S")
+        cmake_embeds+=" $dir/embed/${e%%=*}"
+    done
+    # shellcheck disable=SC2046,SC2086
+    cc -Wall -Werror -o "$dir/$name" "$examples/$name"/main/*.c "${embeds[@]}" $defines \
+        $(pkg-config --cflags --libs portls) ${SANITIZE_FLAGS:-}
+    cat > "$dir/cmake/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.16)
+project($name C)
+find_package(portls REQUIRED)
+file(GLOB sources $examples/$name/main/*.c)
+add_executable($name \${sources})
+portls_embed_txtfiles($name$cmake_embeds)
+target_compile_options($name PRIVATE -Wall -Werror $defines)
+target_link_libraries($name PRIVATE portls::portls)
+CM
+    cmake -S "$dir/cmake" -B "$dir/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+        -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+    cmake --build "$dir/cmake/build" >/dev/null
+}
+
+# run EXE SECONDS LINE...: runs EXE on a fresh copy of the flash until its output holds every
+# LINE (fixed strings), then stops it; fails if SECONDS pass first or it ends without them.
+run() {
+    local exe=$1 seconds=$2 out=$work/run.out
+    shift 2
+    cp "$work/flash/base.img" "$work/flash/run.img"
+    PORTLS_FLASH=$work/flash/run.img "$exe" >"$out" 2>&1 &
+    local pid=$! missing
+    for _ in $(seq $((seconds * 10))); do
+        missing=""
+        for line in "$@"; do
+            grep -qF -- "$line" "$out" || { missing=$line; break; }
+        done
+        [ -z "$missing" ] && break
+        kill -0 "$pid" 2>/dev/null || { sleep 0.2; break; }
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for line in "$@"; do
+        grep -qF -- "$line" "$out" || { echo "$exe: no \"$line\" in its output:"; cat "$out"; exit 1; }
+    done
+    if grep -qE "ERROR: (Address|UndefinedBehavior)Sanitizer|runtime error:" "$out"; then
+        echo "$exe: the sanitizers found an error:"; cat "$out"; exit 1
+    fi
+}
+
+# both NAME: the two builds of an example
+both() {
+    echo "$work/$1/$1" "$work/$1/cmake/build/$1"
+}
+
+start_mosquitto "$MOSQUITTO_RUN"
+mosquitto_ports=$(head -n 1 "$S_SERVER_WORK/mosquitto.out")
+[[ $mosquitto_ports =~ mtls=([0-9]+) ]] && MQTT_MTLS_PORT=${BASH_REMATCH[1]}
+
+build mqtt_tcp "-DCONFIG_BROKER_URL=\"mqtt://127.0.0.1:$MQTT_PORT\""
+for exe in $(both mqtt_tcp); do
+    run "$exe" 60 "mqtt_example: [APP] Startup.." "mqtt_example: [APP] Free memory: " \
+        "mqtt_example: [APP] IDF version: v5.5" "example_connect: Connected to example_netif_sta" \
+        "mqtt_example: MQTT_EVENT_CONNECTED" "mqtt_example: sent publish successful, msg_id=" \
+        "mqtt_example: MQTT_EVENT_SUBSCRIBED, msg_id=" "mqtt_example: MQTT_EVENT_UNSUBSCRIBED, msg_id=" \
+        "mqtt_example: MQTT_EVENT_PUBLISHED, msg_id=" "mqtt_example: MQTT_EVENT_DATA" \
+        "TOPIC=/topic/qos0" "DATA=data"
+done
+
+build mqtt_ssl_mutual_auth "-DCONFIG_BROKER_URL=\"mqtts://localhost:$MQTT_MTLS_PORT\"" \
+    "client.crt=$PORTLS_TEST_CERTS/client.pem" "client.key=$PORTLS_TEST_CERTS/client.key" \
+    "mosquitto.org.crt=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both mqtt_ssl_mutual_auth); do
+    run "$exe" 60 "mqtts_example: [APP] Startup.." "mqtts_example: MQTT_EVENT_CONNECTED" \
+        "mqtts_example: MQTT_EVENT_SUBSCRIBED, msg_id=" "mqtts_example: MQTT_EVENT_DATA" \
+        "TOPIC=/topic/qos0" "DATA=data"
+done
+echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"
