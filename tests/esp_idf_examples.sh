@@ -123,4 +123,16 @@ for exe in $(both mqtt_ssl_mutual_auth); do
         "mqtts_example: MQTT_EVENT_SUBSCRIBED, msg_id=" "mqtts_example: MQTT_EVENT_DATA" \
         "TOPIC=/topic/qos0" "DATA=data"
 done
+start_s_server -www -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
+build https_request "-DWEB_SERVER=\"localhost\" -DWEB_PORT=\"$S_SERVER_PORT\" -DWEB_URL=\"https://localhost:$S_SERVER_PORT/a/check\"" \
+    "server_root_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both https_request); do
+    # Two requests, each followed by ESP-IDF's ten-second countdown.
+    run "$exe" 90 "example: Start https_request example" "example: https_request using cacert_buf" \
+        "example: Connection established..." "bytes written" "example: Reading HTTP response..." \
+        "HTTP/1.0 200 ok" "example: connection closed" "example: 10..." "example: 0..." \
+        "example: https_request using global ca_store" "example: Finish https_request example"
+    [ "$(grep -c "example: Connection established..." "$work/run.out")" -eq 2 ] \
+        || { echo "$exe: not two connections:"; cat "$work/run.out"; exit 1; }
+done
 echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"
