@@ -135,4 +135,24 @@ for exe in $(both https_request); do
     [ "$(grep -c "example: Connection established..." "$work/run.out")" -eq 2 ] \
         || { echo "$exe: not two connections:"; cat "$work/run.out"; exit 1; }
 done
+# simple_ota_example: an HTTPS server for a directory with the new image, the app in the factory
+# slot. It updates, restarts (the program runs again, booting ota_0), updates again.
+stop_s_server
+mkdir -p "$work/www"
+echo "new firmware" > "$work/flash/payload2"
+"$PORTLS" image wrap "$work/flash/payload2" --version 2.0 --project simple -o "$work/www/app2.bin" >/dev/null
+S_SERVER_DIR=$work/www start_s_server -WWW -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
+build simple_ota_example "-DCONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://localhost:$S_SERVER_PORT/app2.bin\"" \
+    "ca_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+# An app's SHA-256 is its image's, appended to it: that of all its bytes before.
+factory_sha=$(head -c -32 "$work/flash/factory.bin" | sha256sum | cut -c1-64)
+new_sha=$(head -c -32 "$work/www/app2.bin" | sha256sum | cut -c1-64)
+for exe in $(both simple_ota_example); do
+    run "$exe" 60 "simple_ota_example: OTA example app_main start" "simple_ota_example: SHA-256 for bootloader: " \
+        "simple_ota_example: SHA-256 for current firmware:  $factory_sha" \
+        "simple_ota_example: Starting OTA example task" \
+        "simple_ota_example: Attempting to download update from https://localhost:$S_SERVER_PORT/app2.bin" \
+        "simple_ota_example: OTA Succeed, Rebooting..." "boot: Loaded app from partition at offset 0x120000" \
+        "simple_ota_example: SHA-256 for current firmware:  $new_sha"
+done
 echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"

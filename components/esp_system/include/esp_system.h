@@ -28,7 +28,8 @@ esp_err_t esp_unregister_shutdown_handler(shutdown_handler_t handle);
 
 /**
  * Restarts: calls the shutdown handlers (the last registered first), flushes stdio, then
- * executes this program again (/proc/self/exe) with the arguments it was started with, in the
+ * executes this program again (/proc/thread-self/exe: from any thread, also once main() has
+ * ended) with the arguments it was started with, in the
  * same process (same pid, same environment); the other threads end, and every file descriptor
  * but stdin, stdout and stderr is closed, as a reset would leave nothing open. Does not return;
  * if the exec itself fails it says why on stderr and aborts.
