@@ -135,6 +135,38 @@ for exe in $(both https_request); do
     [ "$(grep -c "example: Connection established..." "$work/run.out")" -eq 2 ] \
         || { echo "$exe: not two connections:"; cat "$work/run.out"; exit 1; }
 done
+# The README's section "Run an ESP-IDF example on your PC", as written but for its ports: the
+# mqtt_tcp walk-through, then https_request built by its commands and by its CMakeLists.
+section() { # the N-th block of LANG in that section
+    awk -v lang="$1" -v n="$2" '/^## / {in_section = /^## Run an ESP-IDF example on your PC/}
+        in_section && $0 == "```" lang {k++; on = k == n; next} /^```$/ {on = 0} on' "$SOURCE_DIR/README.md"
+}
+mkdir -p "$work/readme" "$work/bin"
+ln -sf "$PORTLS" "$work/bin/portls"
+section sh 1 | sed "s/1883/$(free_port)/g" > "$work/readme/walk.sh"
+grep -q "mqtt_tcp" "$work/readme/walk.sh" || { echo "no mqtt_tcp walk-through in README.md"; exit 1; }
+(cd "$work/readme" && exec env PATH="$work/bin:$PATH:/usr/sbin" PREFIX="$work/prefix" PORTLS_SRC="$SOURCE_DIR" \
+    setsid bash -euo pipefail walk.sh) >"$work/readme/out" 2>&1 &
+walk=$!
+status=0
+wait "$walk" || status=$?
+kill -- "-$walk" 2>/dev/null || true
+[ "$status" -eq 0 ] && grep -qF "mqtt_example: MQTT_EVENT_DATA" "$work/readme/out" && grep -qF "DATA=data" "$work/readme/out" \
+    || { echo "README walk-through ($status):"; cat "$work/readme/out"; exit 1; }
+cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/ca.pem"
+section sh 2 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/build.sh"
+(cd "$work/readme" && PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail build.sh)
+mkdir -p "$work/readme/cmake/main"
+section cmake 1 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/cmake/CMakeLists.txt"
+cp "$examples/https_request/main/https_request_example_main.c" "$work/readme/cmake/main/"
+cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/cmake/main/server_root_cert.pem"
+cmake -S "$work/readme/cmake" -B "$work/readme/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+    -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+cmake --build "$work/readme/cmake/build" >/dev/null
+for exe in "$work/readme/https_request" "$work/readme/cmake/build/https_request"; do
+    run "$exe" 30 "example: https_request using cacert_buf" "example: Connection established..." "HTTP/1.0 200 ok"
+done
+
 # simple_ota_example: an HTTPS server for a directory with the new image, the app in the factory
 # slot. It updates, restarts (the program runs again, booting ota_0), updates again.
 stop_s_server
