@@ -1,4 +1,8 @@
 /* The host's network interface, found through its IPv4 default route. */
+#ifndef __linux__ /* a port to another POSIX host starts here */
+#error "Linux-only here: /proc/net/route for the default route"
+#endif
+
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>

@@ -3,14 +3,12 @@
  * layer's waits (rtos_cond_wait()), so vTaskDelete() of another task takes effect only where
  * FreeRTOS would stop it: blocked in a FreeRTOS call.
  */
-#define _GNU_SOURCE /* gettid() */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "freertos/task.h"
 #include "rtos_private.h"
@@ -26,6 +24,12 @@ struct tskTaskControlBlock {
 static _Thread_local struct tskTaskControlBlock *t_current;
 /* A thread not made by xTaskCreate (main's) gets its handle here, for its lifetime. */
 static _Thread_local struct tskTaskControlBlock t_adopted;
+static pthread_t s_main_thread; /* the thread that runs main(): app_main's task, "main" */
+
+__attribute__((constructor)) static void note_main_thread(void)
+{
+    s_main_thread = pthread_self();
+}
 
 TaskHandle_t xTaskGetCurrentTaskHandle(void)
 {
@@ -33,7 +37,7 @@ TaskHandle_t xTaskGetCurrentTaskHandle(void)
         /* A deletion takes effect in the layer's waits only, as for the tasks it makes. */
         pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
         t_adopted.thread = pthread_self();
-        snprintf(t_adopted.name, sizeof(t_adopted.name), "%s", getpid() == gettid() ? "main" : "pthread");
+        snprintf(t_adopted.name, sizeof(t_adopted.name), "%s", pthread_equal(pthread_self(), s_main_thread) ? "main" : "pthread");
         t_current = &t_adopted;
     }
     return t_current;
