@@ -66,6 +66,8 @@ static void test_constants(void **state)
     assert_int_equal(pdMS_TO_TICKS(1000), configTICK_RATE_HZ);
     assert_int_equal(pdMS_TO_TICKS(10000), 10 * configTICK_RATE_HZ);
     assert_int_equal(pdMS_TO_TICKS(1000 / configTICK_RATE_HZ - 1), 0); /* rounds down */
+    assert_int_equal(pdTICKS_TO_MS(configTICK_RATE_HZ), 1000);
+    assert_int_equal(pdTICKS_TO_MS(1), portTICK_PERIOD_MS);
     assert_int_equal(portMAX_DELAY, 0xffffffffu);
     assert_int_equal(pdTRUE, 1);
     assert_int_equal(pdFALSE, 0);
