@@ -143,6 +143,10 @@ section() { # the N-th block of LANG in that section
 }
 mkdir -p "$work/readme" "$work/bin"
 ln -sf "$PORTLS" "$work/bin/portls"
+# In a sanitized build the libraries need the sanitizers' runtime: the README's cc gets the flags.
+cc_path=$(command -v cc)
+printf '#!/bin/sh\nexec %s "$@" %s\n' "$cc_path" "${SANITIZE_FLAGS:-}" > "$work/bin/cc"
+chmod +x "$work/bin/cc"
 section sh 1 | sed "s/1883/$(free_port)/g" > "$work/readme/walk.sh"
 grep -q "mqtt_tcp" "$work/readme/walk.sh" || { echo "no mqtt_tcp walk-through in README.md"; exit 1; }
 (cd "$work/readme" && exec env PATH="$work/bin:$PATH:/usr/sbin" PREFIX="$work/prefix" PORTLS_SRC="$SOURCE_DIR" \
@@ -155,7 +159,7 @@ kill -- "-$walk" 2>/dev/null || true
     || { echo "README walk-through ($status):"; cat "$work/readme/out"; exit 1; }
 cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/ca.pem"
 section sh 2 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/build.sh"
-(cd "$work/readme" && PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail build.sh)
+(cd "$work/readme" && PATH="$work/bin:$PATH" PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail build.sh)
 mkdir -p "$work/readme/cmake/main"
 section cmake 1 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/cmake/CMakeLists.txt"
 cp "$examples/https_request/main/https_request_example_main.c" "$work/readme/cmake/main/"

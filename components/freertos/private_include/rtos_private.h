@@ -2,6 +2,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "esp_deadline.h"
 #include "freertos/FreeRTOS.h"
@@ -17,13 +18,17 @@ esp_deadline_t rtos_tick_deadline(uint64_t tick);
 uint64_t rtos_tick_count64(void);
 
 /**
- * Waits on cond (made by esp_deadline_cond_init()) with lock held, as esp_deadline_cond_wait().
- * This is where vTaskDelete() of another task takes effect: if the task is deleted here, unwind
- * (called with lock held) must undo the caller's state and unlock lock.
+ * Waits on cond (made by esp_deadline_cond_init()) with lock held, as esp_deadline_cond_wait(),
+ * waking now and then (a spurious wake for the caller, who looks again). This is where
+ * vTaskDelete() of another task takes effect: if the calling task is deleted, unwind (called with
+ * lock held) must undo the caller's state and unlock lock, and the task ends there.
  * @return 0 when woken, ETIMEDOUT once d has passed
  */
 int rtos_cond_wait(pthread_cond_t *cond, pthread_mutex_t *lock, esp_deadline_t d, void (*unwind)(void *),
                    void *arg);
+
+/** Whether another task has deleted the calling one (tasks.c). */
+bool rtos_current_task_deleted(void);
 
 /** An unwind for rtos_cond_wait() that only unlocks the pthread_mutex_t at arg. */
 void rtos_unlock(void *lock);

@@ -1,4 +1,5 @@
 /* The tick clock, the deletable waits and configASSERT(). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,16 +51,24 @@ void rtos_unlock(void *lock)
     pthread_mutex_unlock(lock);
 }
 
+/* A blocked task looks at its deletion this often: a deletion takes effect within a slice. */
+#define DELETION_SLICE_US 10000
+
 int rtos_cond_wait(pthread_cond_t *cond, pthread_mutex_t *lock, esp_deadline_t d, void (*unwind)(void *), void *arg)
 {
-    int rc;
-    int state;
-    pthread_cleanup_push(unwind, arg);
-    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &state);
-    rc = esp_deadline_cond_wait(cond, lock, d);
-    pthread_setcancelstate(state, NULL);
-    pthread_cleanup_pop(0);
-    return rc;
+    if (rtos_current_task_deleted()) {
+        unwind(arg);
+        pthread_exit(NULL);
+    }
+    int64_t slice_end = esp_timer_get_time() + DELETION_SLICE_US;
+    esp_deadline_t until = d.at_us < slice_end ? d : (esp_deadline_t){ .at_us = slice_end };
+    int rc = esp_deadline_cond_wait(cond, lock, until);
+    if (rtos_current_task_deleted()) {
+        unwind(arg);
+        pthread_exit(NULL);
+    }
+    /* The slice's end is a spurious wake for the caller, who looks again. */
+    return rc == ETIMEDOUT && !esp_deadline_expired(d) ? 0 : rc;
 }
 
 int rtos_sync_init(pthread_mutex_t *lock, pthread_cond_t *cond)

@@ -1,12 +1,14 @@
 /*
- * Tasks as POSIX threads. A task runs with deletion (thread cancellation) off but inside the
- * layer's waits (rtos_cond_wait()), so vTaskDelete() of another task takes effect only where
- * FreeRTOS would stop it: blocked in a FreeRTOS call.
+ * Tasks as POSIX threads. vTaskDelete() of another task marks it; the task ends in the layer's
+ * waits (rtos_cond_wait()), where FreeRTOS would stop it: blocked in a FreeRTOS call. (No
+ * pthread_cancel(): its unwinding from a signal handler breaks AddressSanitizer, and it would
+ * stop a task inside any library's cancellation point, holding that library's locks.)
  */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,11 +16,11 @@
 #include "rtos_private.h"
 
 struct tskTaskControlBlock {
-    pthread_t thread;
     TaskFunction_t code;
     void *arg;
     UBaseType_t priority;
     char name[configMAX_TASK_NAME_LEN];
+    atomic_bool deleted; /* by another task: ends at its next wait */
 };
 
 static _Thread_local struct tskTaskControlBlock *t_current;
@@ -34,16 +36,14 @@ __attribute__((constructor)) static void note_main_thread(void)
 TaskHandle_t xTaskGetCurrentTaskHandle(void)
 {
     if (t_current == NULL) {
-        /* A deletion takes effect in the layer's waits only, as for the tasks it makes. */
-        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
-        t_adopted.thread = pthread_self();
-        snprintf(t_adopted.name, sizeof(t_adopted.name), "%s", pthread_equal(pthread_self(), s_main_thread) ? "main" : "pthread");
+        const char *name = pthread_equal(pthread_self(), s_main_thread) ? "main" : "pthread";
+        snprintf(t_adopted.name, sizeof(t_adopted.name), "%s", name);
         t_current = &t_adopted;
     }
     return t_current;
 }
 
-/* Orders a deletion's pthread_cancel() before the task's end frees what it read (the handle). */
+/* Orders a deletion's mark before the task's end frees the handle it wrote to. */
 static pthread_mutex_t s_delete_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void task_end(void *tcb)
@@ -75,14 +75,10 @@ static int start_thread(struct tskTaskControlBlock *tcb)
         return rc;
     }
     rc = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    /* Deletion stays off but in the waits: the new thread inherits the creator's state, so the
-     * creator turns it off around pthread_create(). */
-    int state;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
     if (rc == 0) {
-        rc = pthread_create(&tcb->thread, &attr, task_main, tcb);
+        pthread_t thread;
+        rc = pthread_create(&thread, &attr, task_main, tcb);
     }
-    pthread_setcancelstate(state, NULL);
     pthread_attr_destroy(&attr);
     return rc;
 }
@@ -121,8 +117,13 @@ void vTaskDelete(TaskHandle_t xTaskToDelete)
         pthread_exit(NULL);
     }
     pthread_mutex_lock(&s_delete_lock);
-    pthread_cancel(xTaskToDelete->thread);
+    atomic_store(&xTaskToDelete->deleted, true);
     pthread_mutex_unlock(&s_delete_lock);
+}
+
+bool rtos_current_task_deleted(void)
+{
+    return t_current != NULL && atomic_load(&t_current->deleted);
 }
 
 /* Sleepers wait on a condition nobody signals: each wait ends at its deadline, or at a deletion. */

@@ -5,9 +5,9 @@
  * request never lowers: ESP-IDF's stack sizes are in bytes sized for the chip, and host code
  * (glibc's printf, the sanitizers) needs more.
  *
- * vTaskDelete() of another task ends it at its next blocking FreeRTOS call (a delay, or a wait on
- * a queue, semaphore or event group), or at once if it is blocked in one; as on FreeRTOS, what it
- * holds (a mutex, memory) is not released. A task's function must not return: as on ESP-IDF,
+ * vTaskDelete() of another task ends it in its next blocking FreeRTOS call (a delay, or a wait on
+ * a queue, semaphore or event group), or within 10 ms if it is blocked in one; as on FreeRTOS,
+ * what it holds (a mutex, memory) is not released. A task's function must not return: as on ESP-IDF,
  * that aborts ("a task ends with vTaskDelete(NULL)"). The thread that calls main() (app_main's,
  * named "main") and any other thread of the program count as tasks too: each has a handle.
  */
