@@ -187,4 +187,22 @@ for exe in $(both simple_ota_example); do
         "simple_ota_example: OTA Succeed, Rebooting..." "boot: Loaded app from partition at offset 0x120000" \
         "simple_ota_example: SHA-256 for current firmware:  $new_sha"
 done
+# advanced_https_ota_example: updates to 2.0 by esp_https_ota's steps, restarts, confirms the new
+# image at its first boot, and then finds the server's version the same as its own.
+build advanced_https_ota_example "-DCONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://localhost:$S_SERVER_PORT/app2.bin\"" \
+    "ca_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both advanced_https_ota_example); do
+    run "$exe" 60 "advanced_https_ota_example: OTA example app_main start" \
+        "advanced_https_ota_example: Starting Advanced OTA example" "advanced_https_ota_example: OTA started" \
+        "advanced_https_ota_example: Connected to server" "advanced_https_ota_example: Reading Image Description" \
+        "advanced_https_ota_example: Running firmware version: 1.0" \
+        "advanced_https_ota_example: Verifying chip id of new image: 0" \
+        "advanced_https_ota_example: Boot partition updated. Next Partition: 16" \
+        "advanced_https_ota_example: OTA finish" \
+        "advanced_https_ota_example: ESP_HTTPS_OTA upgrade successful. Rebooting ..." \
+        "advanced_https_ota_example: App is valid, rollback cancelled successfully" \
+        "advanced_https_ota_example: Running firmware version: 2.0" \
+        "advanced_https_ota_example: Current running version is the same as a new. We will not continue the update." \
+        "advanced_https_ota_example: ESP_HTTPS_OTA upgrade failed"
+done
 echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"
