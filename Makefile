@@ -8,6 +8,7 @@ SMALL_BUILD ?= build-small
 SMALL_BENCH_BUILD ?= build-small-bench
 OTA_SMALL_BUILD ?= build-ota-small
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 SYSTEM_BUILD ?= build-system
 SMALL_OPTIONS := -DCONFIG_MBEDTLS_DYNAMIC_BUFFER=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CONFIG_DATA=ON -DCONFIG_MBEDTLS_DYNAMIC_FREE_CA_CERT=ON \
 	-DCONFIG_MBEDTLS_DYNAMIC_FREE_PEER_CERT=ON
@@ -21,7 +22,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=prin
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all build asan small small-bench ota-small test test-normal test-asan test-small test-ota-small check-minimal \
+.PHONY: all build asan tsan test-tsan small small-bench ota-small test test-normal test-asan test-small test-ota-small check-minimal \
 	check-system demo bench bench-mem bench-http bench-mqtt bench-ota install clean bootstrap fuzz fuzz-build test-fuzz
 
 all: build
@@ -42,7 +43,7 @@ asan: $(STAMP)
 # The whole suite twice: as built, and under AddressSanitizer + UndefinedBehaviorSanitizer; the
 # tests that apply once more with the free-after-use options on; the library with every
 # optional feature off; the suite on Debian's own mbedTLS packages; and each fuzz target for 10 s.
-test: test-normal test-asan test-small test-ota-small check-minimal check-system test-fuzz
+test: test-normal test-asan test-tsan test-small test-ota-small check-minimal check-system test-fuzz
 
 # The log starts with the mbedTLS the build is made of (version, tarballs' SHA-256, patches).
 test-normal: build
@@ -51,6 +52,16 @@ test-normal: build
 
 test-asan: asan
 	cd $(ASAN_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)
+
+# The threaded tests (CTest label "threads") under ThreadSanitizer. Only they are built: they need
+# no mbedTLS, which keeps this run short.
+TSAN_TESTS := test_freertos
+tsan: $(STAMP)
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPORTLS_TSAN=ON $(CMAKE_ARGS)
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target $(TSAN_TESTS)
+
+test-tsan: tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --output-on-failure -j$(JOBS) -L threads
 
 # Dynamic buffers and the free-after-use options on (a small device's configuration), under the
 # sanitizers too: the buffers move under mbedTLS.
@@ -152,5 +163,5 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(OTA_SMALL_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD) \
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(SMALL_BUILD) $(SMALL_BENCH_BUILD) $(OTA_SMALL_BUILD) $(MINIMAL_BUILD) $(FUZZ_BUILD) \
 		$(SYSTEM_BUILD)

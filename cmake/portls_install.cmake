@@ -25,6 +25,8 @@ install(TARGETS ${components} portls_all ${PORTLS_MBEDTLS_TARGETS} EXPORT portls
 install(FILES ${public_headers} ${PORTLS_CONFIG_DIR}/sdkconfig.h DESTINATION ${PORTLS_INCLUDE_DEST})
 get_property(esp_private_headers GLOBAL PROPERTY PORTLS_ESP_PRIVATE_HEADERS)
 install(FILES ${esp_private_headers} DESTINATION ${PORTLS_INCLUDE_DEST}/esp_private)
+get_property(header_dirs GLOBAL PROPERTY PORTLS_PUBLIC_HEADER_DIRS)
+install(DIRECTORY ${header_dirs} DESTINATION ${PORTLS_INCLUDE_DEST})
 
 # portls.pc's Libs: the components, highest layer first as a static link takes them, then mbedTLS
 # (bundled; a system one comes through Requires), the private libraries and threads.
@@ -68,4 +70,5 @@ install(EXPORT portlsTargets NAMESPACE portls:: DESTINATION ${CMAKE_INSTALL_LIBD
 configure_file(${PROJECT_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${PROJECT_BINARY_DIR}/portlsConfig.cmake @ONLY)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/portlsConfig.cmake ${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake
+        ${PROJECT_SOURCE_DIR}/cmake/portls_embed.cmake ${PROJECT_SOURCE_DIR}/cmake/portls_embed.S.in
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)

@@ -103,6 +103,17 @@ option(PORTLS_KEYLOG
 # --- heap figures and budget (esp_tls_heap.h) ---
 option(PORTLS_HEAP_ACCOUNTING
        "Count every mbedTLS and ESP-TLS allocation (esp_tls_heap.h); needs MBEDTLS_PLATFORM_MEMORY" ON)
+set(CONFIG_PORTLS_EMULATED_HEAP 327680 CACHE STRING
+    "The emulated device's heap in bytes: esp_get_free_heap_size() counts against it, and an app_main program (portls_app_main) gets it as its heap budget")
+if(NOT CONFIG_PORTLS_EMULATED_HEAP MATCHES "^[0-9]+$" OR CONFIG_PORTLS_EMULATED_HEAP LESS 1024)
+    message(FATAL_ERROR "CONFIG_PORTLS_EMULATED_HEAP must be a number of bytes, at least 1024")
+endif()
+
+# --- FreeRTOS (components/freertos) ---
+set(CONFIG_FREERTOS_HZ 100 CACHE STRING "configTICK_RATE_HZ: the tick rate every FreeRTOS timeout counts in (1-1000)")
+if(NOT CONFIG_FREERTOS_HZ MATCHES "^[0-9]+$" OR CONFIG_FREERTOS_HZ LESS 1 OR CONFIG_FREERTOS_HZ GREATER 1000)
+    message(FATAL_ERROR "CONFIG_FREERTOS_HZ must be 1-1000")
+endif()
 # --- the emulated chip, its flash and bootloader (bootloader_support, esp_partition) ---
 # name:chip id:CONFIG_BOOTLOADER_OFFSET_IN_FLASH, ESP-IDF v5.5's (esp_app_format.h, Kconfig)
 set(PORTLS_TARGETS esp32:0x0000:0x1000 esp32s2:0x0002:0x1000 esp32c3:0x0005:0x0 esp32s3:0x0009:0x0

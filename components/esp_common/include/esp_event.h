@@ -11,7 +11,7 @@
  * The default loop is the one esp_event_loop_create_default() makes; the calls without a loop
  * argument use it, and fail with ESP_ERR_INVALID_STATE while it does not exist.
  *
- * Time is in FreeRTOS ticks as in ESP-IDF; on portls a tick is one millisecond, and portMAX_DELAY
+ * Time is in FreeRTOS ticks as in ESP-IDF (configTICK_RATE_HZ, freertos/FreeRTOS.h), and portMAX_DELAY
  * waits without limit. Handlers and their arguments are not copied: they must stay valid while
  * registered. Once an unregister call has returned, the handler is not called again and no call
  * of it is still running on another thread, so its argument may be freed (ESP-IDF's guarantee):
@@ -27,18 +27,10 @@
 #include <stdint.h>
 
 #include "esp_err.h"
+#include "freertos/FreeRTOS.h"
 
 #ifdef __cplusplus
 extern "C" {
-#endif
-
-#ifndef INC_FREERTOS_H /* FreeRTOS's own header, where a program has one, defines these */
-typedef uint32_t TickType_t;
-typedef int BaseType_t;
-typedef unsigned int UBaseType_t;
-#define portMAX_DELAY ((TickType_t)0xffffffffUL)
-#define portTICK_PERIOD_MS 1
-#define pdMS_TO_TICKS(ms) ((TickType_t)(ms))
 #endif
 
 typedef const char *esp_event_base_t;          /*!< an event family: the address of its name */

@@ -1,6 +1,6 @@
 /*
  * esp_log.h: ESP-IDF's logging macros on a host. Messages go to stderr as
- * "E (1234) tag: message", where 1234 is milliseconds since the first log call.
+ * "E (1234) tag: message", where 1234 is milliseconds since the program started.
  *
  * The default level is INFO, or the level named by the environment variable PORTLS_LOG_LEVEL
  * (none, error, warn, info, debug, verbose, or 0-5), read at the first log call.
@@ -35,7 +35,7 @@ void esp_log_level_set(const char *tag, esp_log_level_t level);
 /** The level in force for tag (the default for NULL). */
 esp_log_level_t esp_log_level_get(const char *tag);
 
-/** Milliseconds since the first call, for the log prefix. */
+/** Milliseconds since the program started (esp_timer_get_time()'s clock), for the log prefix. */
 uint32_t esp_log_timestamp(void);
 
 /** Writes one formatted message to stderr if level is enabled for tag. */
@@ -45,18 +45,57 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
 /** Like esp_log_write(), with a va_list. */
 void esp_log_writev(esp_log_level_t level, const char *tag, const char *format, va_list args);
 
-#define ESP_LOG_LEVEL(level, letter, tag, format, ...) do {                                  \
-        if (esp_log_level_get(tag) >= (level)) {                                               \
-            esp_log_write((level), (tag), letter " (%" PRIu32 ") %s: " format "\n",             \
-                          esp_log_timestamp(), (tag), ##__VA_ARGS__);                           \
-        }                                                                                      \
+/** The letter a line of that level starts with ('E', 'W', 'I', 'D', 'V'; 'N' for none). */
+char esp_log_level_letter(esp_log_level_t level);
+
+/**
+ * The buffer's bytes as hexadecimal, 16 a line ("I (12) tag: 0a 1b ..."), if level is enabled
+ * for tag. buffer must hold buff_len bytes; nothing is printed for 0.
+ */
+void esp_log_buffer_hex_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level);
+
+/** The buffer's bytes as characters, 16 a line, as they are (for text). */
+void esp_log_buffer_char_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level);
+
+/** A dump: each line the address of its first byte, 16 bytes in hexadecimal (two groups of
+ *  8) and the same bytes as characters between bars, '.' for those that do not print. */
+void esp_log_buffer_hexdump_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level);
+
+/** One line at level for tag: "E (1234) tag: message", as ESP-IDF's ESP_LOG_LEVEL. */
+#define ESP_LOG_LEVEL(level, tag, format, ...) do {                                                  \
+        esp_log_level_t esp_log_level_ = (level);                                                     \
+        if (esp_log_level_get(tag) >= esp_log_level_) {                                               \
+            esp_log_write(esp_log_level_, (tag), "%c (%" PRIu32 ") %s: " format "\n",                 \
+                          esp_log_level_letter(esp_log_level_), esp_log_timestamp(), (tag), ##__VA_ARGS__); \
+        }                                                                                             \
     } while (0)
 
-#define ESP_LOGE(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_ERROR, "E", tag, format, ##__VA_ARGS__)
-#define ESP_LOGW(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_WARN, "W", tag, format, ##__VA_ARGS__)
-#define ESP_LOGI(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_INFO, "I", tag, format, ##__VA_ARGS__)
-#define ESP_LOGD(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_DEBUG, "D", tag, format, ##__VA_ARGS__)
-#define ESP_LOGV(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_VERBOSE, "V", tag, format, ##__VA_ARGS__)
+/* Every level is compiled in (ESP-IDF's LOG_LOCAL_LEVEL is the maximum): the run-time level decides. */
+#define ESP_LOG_LEVEL_LOCAL(level, tag, format, ...) ESP_LOG_LEVEL(level, tag, format, ##__VA_ARGS__)
+
+#define ESP_LOGE(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_ERROR, tag, format, ##__VA_ARGS__)
+#define ESP_LOGW(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_WARN, tag, format, ##__VA_ARGS__)
+#define ESP_LOGI(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_INFO, tag, format, ##__VA_ARGS__)
+#define ESP_LOGD(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_DEBUG, tag, format, ##__VA_ARGS__)
+#define ESP_LOGV(tag, format, ...) ESP_LOG_LEVEL(ESP_LOG_VERBOSE, tag, format, ##__VA_ARGS__)
+
+/* Before the scheduler on a chip; a host has no such time, so they are the same lines. */
+#define ESP_EARLY_LOGE(tag, format, ...) ESP_LOGE(tag, format, ##__VA_ARGS__)
+#define ESP_EARLY_LOGW(tag, format, ...) ESP_LOGW(tag, format, ##__VA_ARGS__)
+#define ESP_EARLY_LOGI(tag, format, ...) ESP_LOGI(tag, format, ##__VA_ARGS__)
+#define ESP_EARLY_LOGD(tag, format, ...) ESP_LOGD(tag, format, ##__VA_ARGS__)
+#define ESP_EARLY_LOGV(tag, format, ...) ESP_LOGV(tag, format, ##__VA_ARGS__)
+
+#define ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, buff_len, level) \
+    esp_log_buffer_hex_internal((tag), (buffer), (buff_len), (level))
+#define ESP_LOG_BUFFER_CHAR_LEVEL(tag, buffer, buff_len, level) \
+    esp_log_buffer_char_internal((tag), (buffer), (buff_len), (level))
+#define ESP_LOG_BUFFER_HEXDUMP(tag, buffer, buff_len, level) \
+    esp_log_buffer_hexdump_internal((tag), (buffer), (buff_len), (level))
+#define ESP_LOG_BUFFER_HEX(tag, buffer, buff_len) ESP_LOG_BUFFER_HEX_LEVEL(tag, buffer, buff_len, ESP_LOG_INFO)
+#define ESP_LOG_BUFFER_CHAR(tag, buffer, buff_len) ESP_LOG_BUFFER_CHAR_LEVEL(tag, buffer, buff_len, ESP_LOG_INFO)
+#define esp_log_buffer_hex(tag, buffer, buff_len) ESP_LOG_BUFFER_HEX(tag, buffer, buff_len)
+#define esp_log_buffer_char(tag, buffer, buff_len) ESP_LOG_BUFFER_CHAR(tag, buffer, buff_len)
 
 #ifdef __cplusplus
 }

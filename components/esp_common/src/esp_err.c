@@ -29,22 +29,24 @@ const char *esp_err_to_name_r(esp_err_t code, char *buf, size_t buflen)
     return buf;
 }
 
-static void print_check_failure(esp_err_t rc, const char *file, int line, const char *function,
-                                const char *expression)
+/* ESP-IDF's message, word for word; the address is the caller's (where the check failed). */
+static void print_check_failure(const char *check, esp_err_t rc, const char *file, int line, const char *function,
+                                const char *expression, const void *address)
 {
-    fprintf(stderr, "ESP_ERROR_CHECK failed: esp_err_t 0x%x (%s) at %s:%d\nfunc: %s\nexpression: %s\n",
-            (unsigned)rc, esp_err_to_name(rc), file, line, function, expression);
+    fprintf(stderr, "%s failed: esp_err_t 0x%x (%s) at %p\nfile: \"%s\" line %d\nfunc: %s\nexpression: %s\n",
+            check, (unsigned)rc, esp_err_to_name(rc), address, file, line, function, expression);
 }
 
 void _esp_error_check_failed(esp_err_t rc, const char *file, int line, const char *function,
                              const char *expression)
 {
-    print_check_failure(rc, file, line, function, expression);
+    print_check_failure("ESP_ERROR_CHECK", rc, file, line, function, expression, __builtin_return_address(0));
     abort();
 }
 
 void _esp_error_check_failed_without_abort(esp_err_t rc, const char *file, int line,
                                            const char *function, const char *expression)
 {
-    print_check_failure(rc, file, line, function, expression);
+    print_check_failure("ESP_ERROR_CHECK_WITHOUT_ABORT", rc, file, line, function, expression,
+                        __builtin_return_address(0));
 }

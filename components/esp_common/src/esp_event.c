@@ -63,11 +63,11 @@ typedef struct {
 static pthread_mutex_t default_lock = PTHREAD_MUTEX_INITIALIZER;
 static event_loop_t *default_loop;
 
-/* ---- time: ticks are milliseconds ---- */
+/* ---- time: ticks of configTICK_RATE_HZ ---- */
 
 static esp_deadline_t deadline_after(TickType_t ticks)
 {
-    return esp_deadline_in_ms(ticks == portMAX_DELAY ? -1 : (int64_t)ticks);
+    return esp_deadline_in_ms(ticks == portMAX_DELAY ? -1 : (int64_t)ticks * 1000 / configTICK_RATE_HZ);
 }
 
 /* Waits on the loop's condition until deadline. @return false once it passed. */

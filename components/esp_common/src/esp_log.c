@@ -1,4 +1,6 @@
+#include <ctype.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@ static struct {
     esp_log_level_t default_level;
     tag_level_t tags[TAG_SLOTS];
     size_t tag_count;
-    int64_t start_ms; /* esp_deadline_now_ms() at the first call */
+    int64_t start_ms; /* esp_deadline_now_ms() at the program's start */
 } logger = { .lock = PTHREAD_MUTEX_INITIALIZER, .once = PTHREAD_ONCE_INIT };
 
 static esp_log_level_t parse_level(const char *text)
@@ -40,6 +42,10 @@ static void logger_init(void)
 {
     const char *env = getenv("PORTLS_LOG_LEVEL");
     logger.default_level = env ? parse_level(env) : ESP_LOG_INFO;
+}
+
+__attribute__((constructor)) static void logger_start_clock(void)
+{
     logger.start_ms = esp_deadline_now_ms();
 }
 
@@ -84,7 +90,6 @@ esp_log_level_t esp_log_level_get(const char *tag)
 
 uint32_t esp_log_timestamp(void)
 {
-    pthread_once(&logger.once, logger_init);
     return (uint32_t)(esp_deadline_now_ms() - logger.start_ms);
 }
 
@@ -102,4 +107,77 @@ void esp_log_write(esp_log_level_t level, const char *tag, const char *format, .
     va_start(args, format);
     esp_log_writev(level, tag, format, args);
     va_end(args);
+}
+
+char esp_log_level_letter(esp_log_level_t level)
+{
+    static const char letters[] = "NEWIDV";
+    return level >= ESP_LOG_NONE && level <= ESP_LOG_VERBOSE ? letters[level] : 'N';
+}
+
+#define BYTES_PER_LINE 16
+
+static bool buffer_enabled(const char *tag, const void *buffer, uint16_t len, esp_log_level_t level)
+{
+    return buffer != NULL && len > 0 && level != ESP_LOG_NONE && esp_log_level_get(tag) >= level;
+}
+
+void esp_log_buffer_hex_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level)
+{
+    if (!buffer_enabled(tag, buffer, buff_len, level)) {
+        return;
+    }
+    const unsigned char *bytes = buffer;
+    for (size_t at = 0; at < buff_len; at += BYTES_PER_LINE) {
+        char line[3 * BYTES_PER_LINE + 1] = "";
+        size_t n = buff_len - at < BYTES_PER_LINE ? buff_len - at : BYTES_PER_LINE;
+        for (size_t i = 0; i < n; i++) {
+            snprintf(line + 3 * i, sizeof(line) - 3 * i, i + 1 < n ? "%02x " : "%02x", bytes[at + i]);
+        }
+        ESP_LOG_LEVEL(level, tag, "%s", line);
+    }
+}
+
+void esp_log_buffer_char_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level)
+{
+    if (!buffer_enabled(tag, buffer, buff_len, level)) {
+        return;
+    }
+    const char *chars = buffer;
+    for (size_t at = 0; at < buff_len; at += BYTES_PER_LINE) {
+        int n = buff_len - at < BYTES_PER_LINE ? (int)(buff_len - at) : BYTES_PER_LINE;
+        ESP_LOG_LEVEL(level, tag, "%.*s", n, chars + at);
+    }
+}
+
+/* "xx xx xx xx xx xx xx xx  xx ... xx": the hex column of one dump line, padded to full width. */
+static void hexdump_column(char *out, size_t size, const unsigned char *bytes, size_t n)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < BYTES_PER_LINE && used < size; i++) {
+        const char *gap = i == BYTES_PER_LINE / 2 ? " " : "";
+        if (i < n) {
+            used += (size_t)snprintf(out + used, size - used, "%s%02x ", gap, bytes[i]);
+        } else {
+            used += (size_t)snprintf(out + used, size - used, "%s   ", gap);
+        }
+    }
+}
+
+void esp_log_buffer_hexdump_internal(const char *tag, const void *buffer, uint16_t buff_len, esp_log_level_t level)
+{
+    if (!buffer_enabled(tag, buffer, buff_len, level)) {
+        return;
+    }
+    const unsigned char *bytes = buffer;
+    for (size_t at = 0; at < buff_len; at += BYTES_PER_LINE) {
+        size_t n = buff_len - at < BYTES_PER_LINE ? buff_len - at : BYTES_PER_LINE;
+        char hex[3 * BYTES_PER_LINE + 2];
+        char text[BYTES_PER_LINE + 1] = "";
+        hexdump_column(hex, sizeof(hex), bytes + at, n);
+        for (size_t i = 0; i < n; i++) {
+            text[i] = isprint(bytes[at + i]) ? (char)bytes[at + i] : '.';
+        }
+        ESP_LOG_LEVEL(level, tag, "%p   %s |%s|", (const void *)(bytes + at), hex, text);
+    }
 }

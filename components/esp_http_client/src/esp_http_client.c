@@ -33,7 +33,7 @@ static void post_event(esp_http_client_handle_t client, esp_http_client_event_id
         data = &redirect;
         size = sizeof(redirect);
     }
-    esp_err_t err = esp_event_post(ESP_HTTP_CLIENT_EVENT, id, data, size, CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT);
+    esp_err_t err = esp_event_post(ESP_HTTP_CLIENT_EVENT, id, data, size, pdMS_TO_TICKS(CONFIG_ESP_HTTP_CLIENT_EVENT_POST_TIMEOUT));
     if (err != ESP_OK && err != ESP_ERR_INVALID_STATE) {
         ESP_LOGW(TAG, "event %d not posted to the default loop: %s", (int)id, esp_err_to_name(err));
     }

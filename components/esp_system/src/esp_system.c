@@ -1,7 +1,7 @@
 /* esp_restart(): the program starts again, as a chip does after a software reset. */
 #define _GNU_SOURCE /* close_range() */
 #ifndef __linux__ /* a port to another POSIX host starts here */
-#error "Linux-only here: /proc/self/cmdline, /proc/self/exe and /proc/self/fd for esp_restart()"
+#error "Linux-only here: /proc/self/cmdline, /proc/thread-self/exe and /proc/self/fd for esp_restart()"
 #endif
 
 #include <dirent.h>
@@ -123,7 +123,9 @@ void esp_restart(void)
         abort();
     }
     close_on_exec(); /* a reset leaves nothing open */
-    execv("/proc/self/exe", argv);
-    fprintf(stderr, "esp_restart: cannot execute /proc/self/exe again: %s\n", strerror(errno));
+    /* The calling thread's view: once the main thread has ended (app_main returned, as on a
+     * chip, and an app task restarts), the process's /proc/self/exe no longer resolves. */
+    execv("/proc/thread-self/exe", argv);
+    fprintf(stderr, "esp_restart: cannot execute /proc/thread-self/exe again: %s\n", strerror(errno));
     abort();
 }

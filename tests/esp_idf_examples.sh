@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# ESP-IDF's protocol examples (examples/esp_idf), each built as it is, against an installed portls:
+# with the pkg-config line and with find_package(portls), its server address given as the
+# Kconfig-style define, its embedded files embedded as ESP-IDF's EMBED_TXTFILES does. Then each
+# runs as an app (libportls_app_main's main()) on a flash image with an nvs partition, against the
+# tests' peers, until it has logged the lines ESP-IDF's example documents; it is then stopped, as
+# most of them run forever.
+set -euo pipefail
+# shellcheck source=servers.sh
+. "$(dirname "$0")/servers.sh"
+work=$S_SERVER_WORK
+examples=$SOURCE_DIR/examples/esp_idf
+
+cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
+export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+template=$(pkg-config --variable=embed_template portls)
+
+# A flash with an nvs partition and a factory app (any payload: the examples run on the host).
+mkdir -p "$work/flash"
+cat > "$work/flash/partitions.csv" <<'CSV'
+nvs,      data, nvs,     ,  0x6000,
+otadata,  data, ota,     ,  0x2000,
+phy_init, data, phy,     ,  0x1000,
+factory,  app,  factory, ,  1M,
+ota_0,    app,  ota_0,   ,  1M,
+ota_1,    app,  ota_1,   ,  1M,
+CSV
+"$PORTLS" flash create --table "$work/flash/partitions.csv" -o "$work/flash/empty.img" >/dev/null
+echo "an app" > "$work/flash/payload"
+"$PORTLS" image wrap "$work/flash/payload" --version 1.0 --project factory -o "$work/flash/factory.bin" >/dev/null
+cp "$work/flash/empty.img" "$work/flash/base.img"
+"$PORTLS" flash write "$work/flash/base.img" factory "$work/flash/factory.bin" >/dev/null
+
+# build NAME DEFINES EMBED...: examples/esp_idf/NAME/main/*.c as $work/NAME/NAME (pkg-config) and
+# $work/NAME/cmake/build/NAME (find_package). DEFINES: -D options, one string; each EMBED is
+# FILE_NAME=PATH, embedded under FILE_NAME as the example's CMakeLists would name it.
+build() {
+    local name=$1 defines=$2 dir=$work/$1
+    shift 2
+    mkdir -p "$dir/embed" "$dir/cmake"
+    local embeds=() cmake_embeds=""
+    for e in "$@"; do
+        cp "${e#*=}" "$dir/embed/${e%%=*}"
+        local sym
+        sym=$(tr -c 'A-Za-z0-9\n' '_' <<<"${e%%=*}")
+        sed -e "s|@NAME@|$sym|g" -e "s|@FILE@|$dir/embed/${e%%=*}|g" "$template" > "$dir/$sym.S"
+        embeds+=("$dir/$sym.S")
+        cmake_embeds+=" $dir/embed/${e%%=*}"
+    done
+    # shellcheck disable=SC2046,SC2086
+    cc -Wall -Werror -o "$dir/$name" "$examples/$name"/main/*.c "${embeds[@]}" $defines \
+        $(pkg-config --cflags --libs portls) ${SANITIZE_FLAGS:-}
+    cat > "$dir/cmake/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.16)
+project($name C)
+find_package(portls REQUIRED)
+file(GLOB sources $examples/$name/main/*.c)
+add_executable($name \${sources})
+portls_embed_txtfiles($name$cmake_embeds)
+target_compile_options($name PRIVATE -Wall -Werror $defines)
+target_link_libraries($name PRIVATE portls::portls)
+CM
+    cmake -S "$dir/cmake" -B "$dir/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+        -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+    cmake --build "$dir/cmake/build" >/dev/null
+}
+
+# run EXE SECONDS LINE...: runs EXE on a fresh copy of the flash until its output holds every
+# LINE (fixed strings), then stops it; fails if SECONDS pass first or it ends without them.
+run() {
+    local exe=$1 seconds=$2 out=$work/run.out
+    shift 2
+    cp "$work/flash/base.img" "$work/flash/run.img"
+    PORTLS_FLASH=$work/flash/run.img "$exe" >"$out" 2>&1 &
+    local pid=$! missing
+    for _ in $(seq $((seconds * 10))); do
+        missing=""
+        for line in "$@"; do
+            grep -qF -- "$line" "$out" || { missing=$line; break; }
+        done
+        [ -z "$missing" ] && break
+        kill -0 "$pid" 2>/dev/null || { sleep 0.2; break; }
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for line in "$@"; do
+        grep -qF -- "$line" "$out" || { echo "$exe: no \"$line\" in its output:"; cat "$out"; exit 1; }
+    done
+    if grep -qE "ERROR: (Address|UndefinedBehavior)Sanitizer|runtime error:" "$out"; then
+        echo "$exe: the sanitizers found an error:"; cat "$out"; exit 1
+    fi
+}
+
+# both NAME: the two builds of an example
+both() {
+    echo "$work/$1/$1" "$work/$1/cmake/build/$1"
+}
+
+start_mosquitto "$MOSQUITTO_RUN"
+mosquitto_ports=$(head -n 1 "$S_SERVER_WORK/mosquitto.out")
+[[ $mosquitto_ports =~ mtls=([0-9]+) ]] && MQTT_MTLS_PORT=${BASH_REMATCH[1]}
+
+build mqtt_tcp "-DCONFIG_BROKER_URL=\"mqtt://127.0.0.1:$MQTT_PORT\""
+for exe in $(both mqtt_tcp); do
+    run "$exe" 60 "mqtt_example: [APP] Startup.." "mqtt_example: [APP] Free memory: " \
+        "mqtt_example: [APP] IDF version: v5.5" "example_connect: Connected to example_netif_sta" \
+        "mqtt_example: MQTT_EVENT_CONNECTED" "mqtt_example: sent publish successful, msg_id=" \
+        "mqtt_example: MQTT_EVENT_SUBSCRIBED, msg_id=" "mqtt_example: MQTT_EVENT_UNSUBSCRIBED, msg_id=" \
+        "mqtt_example: MQTT_EVENT_PUBLISHED, msg_id=" "mqtt_example: MQTT_EVENT_DATA" \
+        "TOPIC=/topic/qos0" "DATA=data"
+done
+
+build mqtt_ssl_mutual_auth "-DCONFIG_BROKER_URL=\"mqtts://localhost:$MQTT_MTLS_PORT\"" \
+    "client.crt=$PORTLS_TEST_CERTS/client.pem" "client.key=$PORTLS_TEST_CERTS/client.key" \
+    "mosquitto.org.crt=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both mqtt_ssl_mutual_auth); do
+    run "$exe" 60 "mqtts_example: [APP] Startup.." "mqtts_example: MQTT_EVENT_CONNECTED" \
+        "mqtts_example: MQTT_EVENT_SUBSCRIBED, msg_id=" "mqtts_example: MQTT_EVENT_DATA" \
+        "TOPIC=/topic/qos0" "DATA=data"
+done
+start_s_server -www -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
+build https_request "-DWEB_SERVER=\"localhost\" -DWEB_PORT=\"$S_SERVER_PORT\" -DWEB_URL=\"https://localhost:$S_SERVER_PORT/a/check\"" \
+    "server_root_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both https_request); do
+    # Two requests, each followed by ESP-IDF's ten-second countdown.
+    run "$exe" 90 "example: Start https_request example" "example: https_request using cacert_buf" \
+        "example: Connection established..." "bytes written" "example: Reading HTTP response..." \
+        "HTTP/1.0 200 ok" "example: connection closed" "example: 10..." "example: 0..." \
+        "example: https_request using global ca_store" "example: Finish https_request example"
+    [ "$(grep -c "example: Connection established..." "$work/run.out")" -eq 2 ] \
+        || { echo "$exe: not two connections:"; cat "$work/run.out"; exit 1; }
+done
+# The README's section "Run an ESP-IDF example on your PC", as written but for its ports: the
+# mqtt_tcp walk-through, then https_request built by its commands and by its CMakeLists.
+section() { # the N-th block of LANG in that section
+    awk -v lang="$1" -v n="$2" '/^## / {in_section = /^## Run an ESP-IDF example on your PC/}
+        in_section && $0 == "```" lang {k++; on = k == n; next} /^```$/ {on = 0} on' "$SOURCE_DIR/README.md"
+}
+mkdir -p "$work/readme" "$work/bin"
+ln -sf "$PORTLS" "$work/bin/portls"
+# In a sanitized build the libraries need the sanitizers' runtime: the README's cc gets the flags.
+cc_path=$(command -v cc)
+printf '#!/bin/sh\nexec %s "$@" %s\n' "$cc_path" "${SANITIZE_FLAGS:-}" > "$work/bin/cc"
+chmod +x "$work/bin/cc"
+section sh 1 | sed "s/1883/$(free_port)/g" > "$work/readme/walk.sh"
+grep -q "mqtt_tcp" "$work/readme/walk.sh" || { echo "no mqtt_tcp walk-through in README.md"; exit 1; }
+(cd "$work/readme" && exec env PATH="$work/bin:$PATH:/usr/sbin" PREFIX="$work/prefix" PORTLS_SRC="$SOURCE_DIR" \
+    setsid bash -euo pipefail walk.sh) >"$work/readme/out" 2>&1 &
+walk=$!
+status=0
+wait "$walk" || status=$?
+kill -- "-$walk" 2>/dev/null || true
+[ "$status" -eq 0 ] && grep -qF "mqtt_example: MQTT_EVENT_DATA" "$work/readme/out" && grep -qF "DATA=data" "$work/readme/out" \
+    || { echo "README walk-through ($status):"; cat "$work/readme/out"; exit 1; }
+cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/ca.pem"
+section sh 2 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/build.sh"
+(cd "$work/readme" && PATH="$work/bin:$PATH" PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail build.sh)
+mkdir -p "$work/readme/cmake/main"
+section cmake 1 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/cmake/CMakeLists.txt"
+cp "$examples/https_request/main/https_request_example_main.c" "$work/readme/cmake/main/"
+cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/cmake/main/server_root_cert.pem"
+cmake -S "$work/readme/cmake" -B "$work/readme/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+    -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+cmake --build "$work/readme/cmake/build" >/dev/null
+for exe in "$work/readme/https_request" "$work/readme/cmake/build/https_request"; do
+    run "$exe" 30 "example: https_request using cacert_buf" "example: Connection established..." "HTTP/1.0 200 ok"
+done
+
+# simple_ota_example: an HTTPS server for a directory with the new image, the app in the factory
+# slot. It updates, restarts (the program runs again, booting ota_0), updates again.
+stop_s_server
+mkdir -p "$work/www"
+echo "new firmware" > "$work/flash/payload2"
+"$PORTLS" image wrap "$work/flash/payload2" --version 2.0 --project simple -o "$work/www/app2.bin" >/dev/null
+S_SERVER_DIR=$work/www start_s_server -WWW -cert "$PORTLS_TEST_CERTS/server_ec.pem" -key "$PORTLS_TEST_CERTS/server_ec.key"
+build simple_ota_example "-DCONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://localhost:$S_SERVER_PORT/app2.bin\"" \
+    "ca_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+# An app's SHA-256 is its image's, appended to it: that of all its bytes before.
+factory_sha=$(head -c -32 "$work/flash/factory.bin" | sha256sum | cut -c1-64)
+new_sha=$(head -c -32 "$work/www/app2.bin" | sha256sum | cut -c1-64)
+for exe in $(both simple_ota_example); do
+    run "$exe" 60 "simple_ota_example: OTA example app_main start" "simple_ota_example: SHA-256 for bootloader: " \
+        "simple_ota_example: SHA-256 for current firmware:  $factory_sha" \
+        "simple_ota_example: Starting OTA example task" \
+        "simple_ota_example: Attempting to download update from https://localhost:$S_SERVER_PORT/app2.bin" \
+        "simple_ota_example: OTA Succeed, Rebooting..." "boot: Loaded app from partition at offset 0x120000" \
+        "simple_ota_example: SHA-256 for current firmware:  $new_sha"
+done
+# advanced_https_ota_example: updates to 2.0 by esp_https_ota's steps, restarts, confirms the new
+# image at its first boot, and then finds the server's version the same as its own.
+build advanced_https_ota_example "-DCONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"https://localhost:$S_SERVER_PORT/app2.bin\"" \
+    "ca_cert.pem=$PORTLS_TEST_CERTS/ca.pem"
+for exe in $(both advanced_https_ota_example); do
+    run "$exe" 60 "advanced_https_ota_example: OTA example app_main start" \
+        "advanced_https_ota_example: Starting Advanced OTA example" "advanced_https_ota_example: OTA started" \
+        "advanced_https_ota_example: Connected to server" "advanced_https_ota_example: Reading Image Description" \
+        "advanced_https_ota_example: Running firmware version: 1.0" \
+        "advanced_https_ota_example: Verifying chip id of new image: 0" \
+        "advanced_https_ota_example: Boot partition updated. Next Partition: 16" \
+        "advanced_https_ota_example: OTA finish" \
+        "advanced_https_ota_example: ESP_HTTPS_OTA upgrade successful. Rebooting ..." \
+        "advanced_https_ota_example: App is valid, rollback cancelled successfully" \
+        "advanced_https_ota_example: Running firmware version: 2.0" \
+        "advanced_https_ota_example: Current running version is the same as a new. We will not continue the update." \
+        "advanced_https_ota_example: ESP_HTTPS_OTA upgrade failed"
+done
+echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"
