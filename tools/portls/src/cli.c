@@ -1,9 +1,11 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "esp_crt_bundle.h"
 #include "esp_tls.h"
 
 int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
@@ -20,11 +22,95 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
     return 0;
 }
 
+const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
+{
+    const char *name = NULL;
+    for (const struct option *o = spec->options; o->name != NULL; o++) {
+        if (o->val == opt && o->flag == NULL) {
+            name = o->name;
+            break;
+        }
+    }
+    bool short_too = opt > 0 && opt < 128 && strchr(spec->short_options, opt) != NULL;
+    if (name != NULL && short_too) {
+        snprintf(buf, len, "-%c/--%s", opt, name);
+    } else if (name != NULL) {
+        snprintf(buf, len, "--%s", name);
+    } else {
+        snprintf(buf, len, "-%c", opt);
+    }
+    return buf;
+}
+
+int cli_spec_number(const cli_spec_t *spec, int opt, const char *arg, long min, long max, long *out)
+{
+    char flag[64];
+    return cli_number(spec->cmd, cli_flag_name(spec, opt, flag, sizeof(flag)), arg, min, max, out);
+}
+
+static const cli_field_t *field_of(const cli_spec_t *spec, int opt)
+{
+    for (const cli_field_t *f = spec->fields; f->opt != 0; f++) {
+        if (f->opt == opt) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* A number option's value into its int or long field. @return 0, or 3 (exit 2, said why). */
+static int set_number(const cli_spec_t *spec, const cli_field_t *f, const char *arg, char *field)
+{
+    long v;
+    if (cli_spec_number(spec, f->opt, arg, f->min, f->max, &v) != 0) {
+        return 3;
+    }
+    if (f->kind == CLI_INT) {
+        *(int *)field = (int)v;
+    } else {
+        *(long *)field = v;
+    }
+    return 0;
+}
+
+/* @return 0 to go on, or the exit status + 1. */
+static int apply(const cli_spec_t *spec, int opt, char *arg, void *ctx)
+{
+    const cli_field_t *f = field_of(spec, opt);
+    if (f == NULL) {
+        return spec->usage(stderr) + 1;
+    }
+    char *field = (char *)ctx + f->offset;
+    switch (f->kind) {
+    case CLI_TEXT: *(const char **)field = arg; return 0;
+    case CLI_TRUE: *(bool *)field = true; return 0;
+    case CLI_VALUE: *(int *)field = (int)f->min; return 0;
+    case CLI_CALL: return f->call(ctx, arg);
+    case CLI_HELP: return spec->usage(stdout) + 1;
+    default: return set_number(spec, f, arg, field);
+    }
+}
+
+int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx)
+{
+    int opt;
+    optind = 1;
+    opterr = 1;
+    while ((opt = getopt_long(argc, argv, spec->short_options, spec->options, NULL)) != -1) {
+        int rc = apply(spec, opt, optarg, ctx);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out)
 {
     char *end = NULL;
     errno = 0;
-    long v = strtol(arg, &end, 10);
+    bool hex = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
+    long v = strtol(arg, &end, hex ? 16 : 10);
     if (end == arg || *end != '\0' || errno == ERANGE || v < min || v > max) {
         fprintf(stderr, "portls %s: %s '%s' is not a number from %ld to %ld\n", cmd, flag, arg, min, max);
         return -1;
@@ -60,4 +146,51 @@ int cli_write_file(const char *cmd, const char *path, const void *data, size_t l
         return -1;
     }
     return 0;
+}
+
+int cli_trust_of(const char *cmd, const char *cacert, const char *capath, const char *bundle, cli_trust_t *out)
+{
+    if ((cacert != NULL) + (capath != NULL) + (bundle != NULL) > 1) {
+        fprintf(stderr, "portls %s: --cacert, --capath and --bundle each name the whole trust: give one\n", cmd);
+        return -1;
+    }
+    if (cacert != NULL || capath != NULL || bundle != NULL) {
+        out->kind = cacert != NULL ? CLI_TRUST_CACERT : capath != NULL ? CLI_TRUST_CAPATH : CLI_TRUST_BUNDLE;
+        out->path = cacert != NULL ? cacert : capath != NULL ? capath : bundle;
+        return 0;
+    }
+    out->path = cli_default_ca_file();
+    out->kind = out->path == NULL ? CLI_TRUST_BUILTIN : CLI_TRUST_SYSTEM;
+    return 0;
+}
+
+int cli_use_bundle(const char *cmd, const char *path, cert_file_t *f)
+{
+    if (cert_file_load_raw(path, f) != 0) {
+        fprintf(stderr, "portls %s: cannot read %s: %s\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    esp_err_t err = esp_crt_bundle_set(f->data, f->len);
+    if (err != ESP_OK) {
+        fprintf(stderr, "portls %s: --bundle %s: %s\n", cmd, path,
+                err == ESP_ERR_NOT_SUPPORTED ? "this build's mbedTLS cannot use a bundle (no trusted-certificate "
+                                               "callback)"
+                                             : "not a valid certificate bundle (portls bundle build makes one)");
+        return -1;
+    }
+    return 0;
+}
+
+const char *cli_trust_text(const cli_trust_t *trust, char *buf, size_t len)
+{
+    static const char *const flags[] = { [CLI_TRUST_CACERT] = "--cacert", [CLI_TRUST_CAPATH] = "--capath",
+                                         [CLI_TRUST_BUNDLE] = "--bundle" };
+    if (trust->kind == CLI_TRUST_BUILTIN) {
+        snprintf(buf, len, "the built-in bundle (the Mozilla CA set)");
+    } else if (trust->kind == CLI_TRUST_SYSTEM) {
+        snprintf(buf, len, "the system trust store (%s)", trust->path);
+    } else {
+        snprintf(buf, len, "%s %s", flags[trust->kind], trust->path);
+    }
+    return buf;
 }
