@@ -58,9 +58,34 @@ static const cli_field_t *field_of(const cli_spec_t *spec, int opt)
     return NULL;
 }
 
-/* A number option's value into its int or long field. @return 0, or 3 (exit 2, said why). */
-static int set_number(const cli_spec_t *spec, const cli_field_t *f, const char *arg, char *field)
+/* Each kind's work: 0 to go on, or the exit status + 1. field is the option's field in ctx. */
+typedef int (*setter_t)(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field);
+
+static int set_text(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
 {
+    (void)spec, (void)f, (void)ctx;
+    *(const char **)field = arg;
+    return 0;
+}
+
+static int set_bool(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
+{
+    (void)spec, (void)arg, (void)ctx;
+    *(bool *)field = f->kind == CLI_TRUE;
+    return 0;
+}
+
+static int set_value(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
+{
+    (void)spec, (void)arg, (void)ctx;
+    *(int *)field = (int)f->min;
+    return 0;
+}
+
+/* A number into its int or long field, or 3 (exit 2, said why). */
+static int set_number(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
+{
+    (void)ctx;
     long v;
     if (cli_spec_number(spec, f->opt, arg, f->min, f->max, &v) != 0) {
         return 3;
@@ -73,6 +98,23 @@ static int set_number(const cli_spec_t *spec, const cli_field_t *f, const char *
     return 0;
 }
 
+static int call(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
+{
+    (void)spec, (void)field;
+    return f->call(ctx, arg);
+}
+
+static int help(const cli_spec_t *spec, const cli_field_t *f, char *arg, void *ctx, char *field)
+{
+    (void)f, (void)arg, (void)ctx, (void)field;
+    return spec->usage(stdout) + 1;
+}
+
+static const setter_t setters[] = {
+    [CLI_TEXT] = set_text, [CLI_TRUE] = set_bool, [CLI_FALSE] = set_bool, [CLI_VALUE] = set_value,
+    [CLI_INT] = set_number, [CLI_LONG] = set_number, [CLI_CALL] = call, [CLI_HELP] = help,
+};
+
 /* @return 0 to go on, or the exit status + 1. */
 static int apply(const cli_spec_t *spec, int opt, char *arg, void *ctx)
 {
@@ -80,15 +122,7 @@ static int apply(const cli_spec_t *spec, int opt, char *arg, void *ctx)
     if (f == NULL) {
         return spec->usage(stderr) + 1;
     }
-    char *field = (char *)ctx + f->offset;
-    switch (f->kind) {
-    case CLI_TEXT: *(const char **)field = arg; return 0;
-    case CLI_TRUE: *(bool *)field = true; return 0;
-    case CLI_VALUE: *(int *)field = (int)f->min; return 0;
-    case CLI_CALL: return f->call(ctx, arg);
-    case CLI_HELP: return spec->usage(stdout) + 1;
-    default: return set_number(spec, f, arg, field);
-    }
+    return setters[f->kind](spec, f, arg, ctx, (char *)ctx + f->offset);
 }
 
 int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx)

@@ -19,6 +19,7 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
 typedef enum {
     CLI_TEXT,  /* the argument into a const char * field */
     CLI_TRUE,  /* true into a bool field */
+    CLI_FALSE, /* false into a bool field */
     CLI_VALUE, /* .min into an int (or enum) field: --tls1.2, say */
     CLI_INT,   /* cli_number() in [.min, .max] into an int field */
     CLI_LONG,  /* cli_number() in [.min, .max] into a long field */
