@@ -8,20 +8,6 @@
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
 
-int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
-              void *ctx)
-{
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
-        int rc = handle(opt, optarg, ctx);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
-}
-
 const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
 {
     const char *name = NULL;

@@ -7,14 +7,6 @@
 
 #include "cert_file.h"
 
-/* The subcommand's handler for one option: 0 to go on, or an exit status + 1 to stop. */
-typedef int (*cli_option_fn)(int opt, char *arg, void *ctx);
-
-/* getopt_long over argv with short_options ("" for long ones only). @return 0 when every option
- * was handled (optind then indexes the operands), or the exit status + 1 a handler asked for. */
-int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
-              void *ctx);
-
 /* What an option does with its argument, for cli_parse_fields(). */
 typedef enum {
     CLI_TEXT,  /* the argument into a const char * field */
@@ -53,7 +45,7 @@ typedef struct {
     int (*usage)(FILE *out);
 } cli_spec_t;
 
-/* cli_parse() with spec->fields doing the work: an option the table lacks is a usage error, a
+/* getopt_long over argv with spec's tables, spec->fields doing the work: an option the table lacks is a usage error, a
  * number that is not one names the flag and the value. @return 0 (optind indexes the operands),
  * or the exit status + 1 (2 for bad usage). */
 int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx);

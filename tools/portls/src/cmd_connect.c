@@ -98,9 +98,6 @@ static int parse_alpn(char *list, connect_opts_t *o)
 /* The trust the options name: the cacert_buf, trust_store_path or bundle of the config. */
 static int set_trust(connect_opts_t *o)
 {
-    if (cli_trust_of("connect", o->cacert, o->cfg.trust_store_path, o->bundle, &o->trust) != 0) {
-        return -1;
-    }
     switch (o->trust.kind) {
     case CLI_TRUST_CACERT:
         if (cli_load("connect", o->cacert, &o->ca_file) != 0) {
@@ -214,6 +211,9 @@ static int parse_args(int argc, char **argv, connect_opts_t *o)
     }
     if (optind != argc - 1) {
         return usage(stderr);
+    }
+    if (cli_trust_of("connect", o->cacert, o->cfg.trust_store_path, o->bundle, &o->trust) != 0) {
+        return 2;
     }
     return parse_target(argv[optind], o) ? 2 : -1;
 }

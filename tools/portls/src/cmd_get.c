@@ -295,9 +295,6 @@ static int load_files(get_opts_t *o)
         fputs("portls get: --cert and --key go together\n", stderr);
         return -1;
     }
-    if (cli_trust_of("get", o->cacert, NULL, o->bundle, &o->trust) != 0) {
-        return -1;
-    }
     if (o->trust.kind == CLI_TRUST_BUNDLE && cli_use_bundle("get", o->bundle, &o->bundle_file) != 0) {
         return -1;
     }
@@ -518,6 +515,9 @@ int cmd_get(int argc, char **argv)
         return usage(stderr);
     }
     o.url = argv[optind];
+    if (cli_trust_of("get", o.cacert, NULL, o.bundle, &o.trust) != 0) {
+        return 2;
+    }
     if (o.head && o.method == NULL) {
         o.method = "HEAD";
     }

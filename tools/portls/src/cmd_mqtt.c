@@ -354,9 +354,6 @@ static int run(mqtt_opts_t *o)
  * @return 0, or -1 (said why). */
 static int load_files(mqtt_opts_t *o)
 {
-    if (cli_trust_of("mqtt", o->cafile, NULL, o->bundle, &o->trust) != 0) {
-        return -1;
-    }
     if (o->tls && o->trust.kind == CLI_TRUST_BUNDLE && cli_use_bundle("mqtt", o->bundle, &o->bundle_file) != 0) {
         return -1;
     }
@@ -381,6 +378,9 @@ int cmd_mqtt(int argc, char **argv)
     }
     if (optind != argc - 1 || !valid(&o)) {
         return usage(stderr);
+    }
+    if (cli_trust_of("mqtt", o.cafile, NULL, o.bundle, &o.trust) != 0) {
+        return 2;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
