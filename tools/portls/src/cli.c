@@ -8,6 +8,20 @@
 #include "esp_crt_bundle.h"
 #include "esp_tls.h"
 
+int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
+              void *ctx)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, short_options, options, NULL)) != -1) {
+        int rc = handle(opt, optarg, ctx);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
 {
     const char *name = NULL;
@@ -111,18 +125,21 @@ static int apply(const cli_spec_t *spec, int opt, char *arg, void *ctx)
     return setters[f->kind](spec, f, arg, ctx, (char *)ctx + f->offset);
 }
 
+typedef struct {
+    const cli_spec_t *spec;
+    void *ctx;
+} fields_ctx_t;
+
+static int apply_fields(int opt, char *arg, void *packed)
+{
+    fields_ctx_t *p = packed;
+    return apply(p->spec, opt, arg, p->ctx);
+}
+
 int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx)
 {
-    int opt;
-    optind = 1;
-    opterr = 1;
-    while ((opt = getopt_long(argc, argv, spec->short_options, spec->options, NULL)) != -1) {
-        int rc = apply(spec, opt, optarg, ctx);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    return 0;
+    fields_ctx_t p = { spec, ctx };
+    return cli_parse(argc, argv, spec->short_options, spec->options, apply_fields, &p);
 }
 
 int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out)

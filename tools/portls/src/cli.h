@@ -7,6 +7,15 @@
 
 #include "cert_file.h"
 
+/* The subcommand's handler for one option: 0 to go on, or an exit status + 1 to stop. */
+typedef int (*cli_option_fn)(int opt, char *arg, void *ctx);
+
+/* getopt_long over argv with short_options ("" for long ones only). @return 0 when every option
+ * was handled (optind then indexes the operands), or the exit status + 1 a handler asked for.
+ * cli_parse_fields() does the handling from a table. */
+int cli_parse(int argc, char **argv, const char *short_options, const struct option *options, cli_option_fn handle,
+              void *ctx);
+
 /* What an option does with its argument, for cli_parse_fields(). */
 typedef enum {
     CLI_TEXT,  /* the argument into a const char * field */
