@@ -22,22 +22,27 @@ int cli_parse(int argc, char **argv, const char *short_options, const struct opt
     return 0;
 }
 
-const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
+/* The long name of opt in spec's table, or NULL. */
+static const char *long_name(const cli_spec_t *spec, int opt)
 {
-    const char *name = NULL;
     for (const struct option *o = spec->options; o->name != NULL; o++) {
         if (o->val == opt && o->flag == NULL) {
-            name = o->name;
-            break;
+            return o->name;
         }
     }
+    return NULL;
+}
+
+const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
+{
+    const char *name = long_name(spec, opt);
     bool short_too = opt > 0 && opt < 128 && strchr(spec->short_options, opt) != NULL;
-    if (name != NULL && short_too) {
-        snprintf(buf, len, "-%c/--%s", opt, name);
-    } else if (name != NULL) {
-        snprintf(buf, len, "--%s", name);
-    } else {
+    if (name == NULL) {
         snprintf(buf, len, "-%c", opt);
+    } else if (short_too) {
+        snprintf(buf, len, "-%c/--%s", opt, name);
+    } else {
+        snprintf(buf, len, "--%s", name);
     }
     return buf;
 }
@@ -142,13 +147,20 @@ int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx)
     return cli_parse(argc, argv, spec->short_options, spec->options, apply_fields, &p);
 }
 
-int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out)
+/* arg as a whole number, decimal or 0x-hexadecimal. @return whether it is one. */
+static bool whole_number(const char *arg, long *v)
 {
     char *end = NULL;
     errno = 0;
     bool hex = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
-    long v = strtol(arg, &end, hex ? 16 : 10);
-    if (end == arg || *end != '\0' || errno == ERANGE || v < min || v > max) {
+    *v = strtol(arg, &end, hex ? 16 : 10);
+    return end != arg && *end == '\0' && errno != ERANGE;
+}
+
+int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out)
+{
+    long v;
+    if (!whole_number(arg, &v) || v < min || v > max) {
         fprintf(stderr, "portls %s: %s '%s' is not a number from %ld to %ld\n", cmd, flag, arg, min, max);
         return -1;
     }
@@ -187,17 +199,21 @@ int cli_write_file(const char *cmd, const char *path, const void *data, size_t l
 
 int cli_trust_of(const char *cmd, const char *cacert, const char *capath, const char *bundle, cli_trust_t *out)
 {
-    if ((cacert != NULL) + (capath != NULL) + (bundle != NULL) > 1) {
+    const char *given[] = { [CLI_TRUST_CACERT] = cacert, [CLI_TRUST_CAPATH] = capath, [CLI_TRUST_BUNDLE] = bundle };
+    int count = 0;
+    out->path = cli_default_ca_file();
+    out->kind = out->path == NULL ? CLI_TRUST_BUILTIN : CLI_TRUST_SYSTEM;
+    for (int k = CLI_TRUST_CACERT; k <= CLI_TRUST_BUNDLE; k++) {
+        if (given[k] != NULL) {
+            out->kind = (cli_trust_kind_t)k;
+            out->path = given[k];
+            count++;
+        }
+    }
+    if (count > 1) {
         fprintf(stderr, "portls %s: --cacert, --capath and --bundle each name the whole trust: give one\n", cmd);
         return -1;
     }
-    if (cacert != NULL || capath != NULL || bundle != NULL) {
-        out->kind = cacert != NULL ? CLI_TRUST_CACERT : capath != NULL ? CLI_TRUST_CAPATH : CLI_TRUST_BUNDLE;
-        out->path = cacert != NULL ? cacert : capath != NULL ? capath : bundle;
-        return 0;
-    }
-    out->path = cli_default_ca_file();
-    out->kind = out->path == NULL ? CLI_TRUST_BUILTIN : CLI_TRUST_SYSTEM;
     return 0;
 }
 

@@ -289,6 +289,13 @@ static esp_err_t on_event(esp_http_client_event_t *evt)
     return ESP_OK;
 }
 
+/* --cacert's file, or the system trust store's in a build without a bundle; NULL: a bundle. */
+static const char *ca_file_of(const get_opts_t *o)
+{
+    bool file = o->trust.kind == CLI_TRUST_CACERT || o->trust.kind == CLI_TRUST_SYSTEM;
+    return file ? o->trust.path : NULL;
+}
+
 static int load_files(get_opts_t *o)
 {
     if ((o->cert == NULL) != (o->key == NULL)) {
@@ -298,11 +305,10 @@ static int load_files(get_opts_t *o)
     if (o->trust.kind == CLI_TRUST_BUNDLE && cli_use_bundle("get", o->bundle, &o->bundle_file) != 0) {
         return -1;
     }
-    const char *ca = o->trust.kind == CLI_TRUST_CACERT || o->trust.kind == CLI_TRUST_SYSTEM ? o->trust.path : NULL;
-    return cli_load("get", ca, &o->ca_file) || cli_load("get", o->cert, &o->cert_file) ||
-                   cli_load("get", o->key, &o->key_file)
-               ? -1
-               : 0;
+    if (cli_load("get", ca_file_of(o), &o->ca_file) != 0 || cli_load("get", o->cert, &o->cert_file) != 0) {
+        return -1;
+    }
+    return cli_load("get", o->key, &o->key_file);
 }
 
 /* The first connection's timeout: --connect-timeout, and never past -m's end. Once connected,
@@ -504,36 +510,53 @@ static void end_summary(get_opts_t *o, int rc)
     report_json_print(stderr, o->summary);
 }
 
-int cmd_get(int argc, char **argv)
+/* @return -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, get_opts_t *o)
 {
-    get_opts_t o = { .expected = -1 };
-    int rc = cli_parse_fields(argc, argv, &spec, &o);
+    int rc = cli_parse_fields(argc, argv, &spec, o);
     if (rc != 0) {
         return rc - 1;
     }
     if (optind != argc - 1) {
         return usage(stderr);
     }
-    o.url = argv[optind];
-    if (cli_trust_of("get", o.cacert, NULL, o.bundle, &o.trust) != 0) {
+    o->url = argv[optind];
+    if (cli_trust_of("get", o->cacert, NULL, o->bundle, &o->trust) != 0) {
         return 2;
     }
-    if (o.head && o.method == NULL) {
-        o.method = "HEAD";
+    if (o->head && o->method == NULL) {
+        o->method = "HEAD";
+    }
+    return -1;
+}
+
+/* The request with its files and output. @return the exit status. */
+static int request(get_opts_t *o)
+{
+    int rc = load_files(o) != 0 || open_output(o) != 0 ? 1 : run(o);
+    if (o->out != NULL && o->out != stdout && fclose(o->out) != 0) {
+        rc = 1;
+    }
+    cert_file_free(&o->ca_file);
+    cert_file_free(&o->cert_file);
+    cert_file_free(&o->key_file);
+    cert_file_free(&o->bundle_file);
+    return rc;
+}
+
+int cmd_get(int argc, char **argv)
+{
+    get_opts_t o = { .expected = -1 };
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
     if (o.json) {
         start_summary(&o);
     }
-    rc = load_files(&o) != 0 || open_output(&o) != 0 ? 1 : run(&o);
-    if (o.out != NULL && o.out != stdout && fclose(o.out) != 0) {
-        rc = 1;
-    }
+    rc = request(&o);
     if (o.json) {
         end_summary(&o, rc);
     }
-    cert_file_free(&o.ca_file);
-    cert_file_free(&o.cert_file);
-    cert_file_free(&o.key_file);
-    cert_file_free(&o.bundle_file);
     return rc;
 }

@@ -298,18 +298,31 @@ static void print_report(const portls_image_report_t *r, const esp_image_header_
            r->result == ESP_OK ? "valid" : "invalid: ", r->reason);
 }
 
+/* The chip to check the image for: --chip's, else its header's. NULL (said why) when it has no
+ * header or names no chip portls knows. */
+static const portls_chip_t *chip_of(const info_opts_t *o, const cert_file_t *file)
+{
+    const esp_image_header_t *h = (const esp_image_header_t *)file->data;
+    if (file->len < sizeof(*h) || h->magic != ESP_IMAGE_HEADER_MAGIC) {
+        fail(o->path, file->len == 0 ? "File is empty" : "This is not a valid image (invalid magic number)");
+        return NULL;
+    }
+    const portls_chip_t *chip = o->chip != NULL ? o->chip : portls_chip_by_id(h->chip_id);
+    if (chip == NULL) {
+        fail(o->path, "Unknown image chip ID (--chip names the chip to check it for)");
+    }
+    return chip;
+}
+
 static int show(const info_opts_t *o, const cert_file_t *file)
 {
     const esp_image_header_t *h = (const esp_image_header_t *)file->data;
     if (!o->json) {
         printf("File size: %u (bytes)\n", file->len);
     }
-    if (file->len < sizeof(*h) || h->magic != ESP_IMAGE_HEADER_MAGIC) {
-        return fail(o->path, file->len == 0 ? "File is empty" : "This is not a valid image (invalid magic number)");
-    }
-    const portls_chip_t *chip = o->chip != NULL ? o->chip : portls_chip_by_id(h->chip_id);
+    const portls_chip_t *chip = chip_of(o, file);
     if (chip == NULL) {
-        return fail(o->path, "Unknown image chip ID (--chip names the chip to check it for)");
+        return 1;
     }
     portls_image_report_t r;
     unsigned rev = revision_for(o, chip);

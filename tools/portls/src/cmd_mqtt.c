@@ -350,50 +350,94 @@ static int run(mqtt_opts_t *o)
 }
 
 /* The files the options name. Without --cafile or --bundle, TLS is verified as portls connect
- * and get do it: with the built-in bundle, or the system's trust store in a build without one.
- * @return 0, or -1 (said why). */
-static int load_files(mqtt_opts_t *o)
+ * and get do it: with the built-in bundle, or the system's trust store in a build without one
+ * (config_of() attaches a bundle when no CA file was read). @return 0, or -1 (said why). */
+static int load_trust(mqtt_opts_t *o)
 {
-    if (o->tls && o->trust.kind == CLI_TRUST_BUNDLE && cli_use_bundle("mqtt", o->bundle, &o->bundle_file) != 0) {
-        return -1;
+    if (!o->tls) {
+        return 0;
+    }
+    if (o->trust.kind == CLI_TRUST_BUNDLE) {
+        return cli_use_bundle("mqtt", o->bundle, &o->bundle_file);
     }
     bool file = o->trust.kind == CLI_TRUST_CACERT || o->trust.kind == CLI_TRUST_SYSTEM;
-    const char *ca = o->tls && file ? o->trust.path : NULL; /* else the bundle: config_of() attaches it */
-    return cli_load("mqtt", ca, &o->ca_file) || cli_load("mqtt", o->cert, &o->cert_file) ||
-                   cli_load("mqtt", o->key, &o->key_file)
-               ? -1
-               : 0;
+    return file ? cli_load("mqtt", o->trust.path, &o->ca_file) : 0;
+}
+
+static int load_files(mqtt_opts_t *o)
+{
+    if (load_trust(o) != 0) {
+        return -1;
+    }
+    if (cli_load("mqtt", o->cert, &o->cert_file) != 0) {
+        return -1;
+    }
+    return cli_load("mqtt", o->key, &o->key_file);
+}
+
+/* MQTT over TLS: an mqtts:// or wss:// URL, or (with -h) any of the TLS options. */
+static bool wants_tls(const mqtt_opts_t *o)
+{
+    if (o->url != NULL) {
+        return url_is_tls(o->url);
+    }
+    return o->cafile != NULL || o->bundle != NULL || o->cert != NULL;
+}
+
+/* argv[1], sub or pub. @return -1 for one of them, or the exit status (usage). */
+static int subcommand(int argc, char **argv, mqtt_opts_t *o)
+{
+    if (argc >= 2 && (strcmp(argv[1], "sub") == 0 || strcmp(argv[1], "pub") == 0)) {
+        o->publish = strcmp(argv[1], "pub") == 0;
+        return -1;
+    }
+    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
+}
+
+/* sub or pub, then the options. @return -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, mqtt_opts_t *o)
+{
+    int rc = subcommand(argc, argv, o);
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = cli_parse_fields(argc - 1, argv + 1, &spec, o);
+    if (rc != 0) {
+        return rc - 1;
+    }
+    if (optind != argc - 1 || !valid(o)) {
+        return usage(stderr);
+    }
+    if (cli_trust_of("mqtt", o->cafile, NULL, o->bundle, &o->trust) != 0) {
+        return 2;
+    }
+    o->tls = wants_tls(o);
+    return -1;
+}
+
+static void free_files(mqtt_opts_t *o)
+{
+    cert_file_free(&o->ca_file);
+    cert_file_free(&o->cert_file);
+    cert_file_free(&o->key_file);
+    cert_file_free(&o->bundle_file);
 }
 
 int cmd_mqtt(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "sub") != 0 && strcmp(argv[1], "pub") != 0)) {
-        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
-    }
-    mqtt_opts_t o = { .publish = strcmp(argv[1], "pub") == 0, .host = "localhost",
-                      .lock = PTHREAD_MUTEX_INITIALIZER };
-    int rc = cli_parse_fields(argc - 1, argv + 1, &spec, &o);
-    if (rc != 0) {
-        return rc - 1;
-    }
-    if (optind != argc - 1 || !valid(&o)) {
-        return usage(stderr);
-    }
-    if (cli_trust_of("mqtt", o.cafile, NULL, o.bundle, &o.trust) != 0) {
-        return 2;
+    mqtt_opts_t o = { .host = "localhost", .lock = PTHREAD_MUTEX_INITIALIZER };
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    o.tls = o.url != NULL ? url_is_tls(o.url) : o.cafile != NULL || o.bundle != NULL || o.cert != NULL;
     rc = 1;
     if (load_files(&o) == 0 && esp_deadline_cond_init(&o.changed) == 0) {
         rc = run(&o);
         pthread_cond_destroy(&o.changed);
     }
-    cert_file_free(&o.ca_file);
-    cert_file_free(&o.cert_file);
-    cert_file_free(&o.key_file);
-    cert_file_free(&o.bundle_file);
+    free_files(&o);
     return rc;
 }

@@ -458,6 +458,14 @@ static int check_image(const esp_partition_info_t *e)
     return 0;
 }
 
+static int no_boot_target(long slot, const char *name)
+{
+    if (name != NULL) {
+        return say("%s: no such factory or OTA app partition", name);
+    }
+    return say("--slot %ld: no such factory or OTA app partition", slot);
+}
+
 int flash_set_boot(const char *path, long slot, const char *name)
 {
     flash_t f;
@@ -467,8 +475,7 @@ int flash_set_boot(const char *path, long slot, const char *name)
     const esp_partition_info_t *e = boot_target(&f, slot, name);
     char label[17];
     if (e == NULL) {
-        return name != NULL ? say("%s: no such factory or OTA app partition", name)
-                            : say("--slot %ld: no such OTA app partition", slot);
+        return no_boot_target(slot, name);
     }
     if (check_image(e) != 0) {
         return 1;

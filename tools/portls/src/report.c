@@ -73,21 +73,28 @@ void report_session(FILE *out, esp_tls_t *tls)
     report_verification(out, ssl);
 }
 
-/* The DNS names a certificate holds (its subjectAltName), else its CN, comma-separated. */
-static void names_of(const mbedtls_x509_crt *crt, char *buf, size_t len)
+/* The DNS names of a certificate's subjectAltName, comma-separated. @return how many bytes. */
+static size_t dns_names(const mbedtls_x509_crt *crt, char *buf, size_t len)
 {
     size_t n = 0;
-    buf[0] = '\0';
     for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s != NULL && s->buf.p != NULL; s = s->next) {
         if ((s->buf.tag & MBEDTLS_ASN1_TAG_VALUE_MASK) == MBEDTLS_X509_SAN_DNS_NAME && n < len) {
             n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? ", " : "", (int)s->buf.len, s->buf.p);
         }
     }
-    if (n == 0) {
-        for (const mbedtls_x509_name *a = &crt->subject; a != NULL; a = a->next) {
-            if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) == 0) {
-                snprintf(buf, len, "%.*s", (int)a->val.len, a->val.p);
-            }
+    return n;
+}
+
+/* The names a certificate is for: its subjectAltName's DNS names, else its CN. */
+static void names_of(const mbedtls_x509_crt *crt, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (dns_names(crt, buf, len) > 0) {
+        return;
+    }
+    for (const mbedtls_x509_name *a = &crt->subject; a != NULL; a = a->next) {
+        if (MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &a->oid) == 0) {
+            snprintf(buf, len, "%.*s", (int)a->val.len, a->val.p);
         }
     }
 }
