@@ -80,8 +80,9 @@ esp_err_t esp_partition_file_munmap(void);
  * Power-cut emulation (ESP-IDF's, always available on portls). After count more cycles the power
  * goes off: a write costs one cycle per whole 4 bytes, an erase one per sector, and only the
  * operations that mode names count. The operation that runs out writes the bytes (or erases the
- * sectors) it had cycles for and fails with ESP_ERR_FLASH_OP_FAIL; so do all later writes and
- * erases until the next call, as after a real power loss. (ESP-IDF v5.5 ignores mode and lets
+ * sectors) it had cycles for and fails with ESP_ERR_FLASH_OP_FAIL; so do all later operations of
+ * the kinds mode names until the next call, as after a real power loss (MODE_BOTH: every write
+ * and erase; the power-cut walks use it). (ESP-IDF v5.5 ignores mode and lets
  * later operations succeed.) SIZE_MAX turns the emulation off. Thread-safe.
  * @param mode ESP_PARTITION_FAIL_AFTER_MODE_*
  */
