@@ -86,6 +86,8 @@ assert d["try"].startswith("--cacert FILE holding"), d
 assert d["timing_ms"]["tls"] > 0, d
 PY
 expect_exit 0 connect "localhost:$port" --capath "$pki/ca.pem"
+expect_exit 1 connect "localhost:$port" --capath "$pki/other_ca.pem"
+grep -qF "Trust: --capath $pki/other_ca.pem" <<<"$err" || fail "--capath: trust not named: $err"
 
 # A name with two addresses, the first refusing (CARES_HOSTS, c-ares's own variable, stands in
 # for /etc/hosts): ESP-IDF would stop at the first; portls goes on to the second.
