@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "nginx.h"
 #include "tls_test.h"
@@ -259,12 +262,33 @@ static void test_fail_head_and_max_time_as_curl(void **state)
     print_message("-m 1 ended the 64 s download after %lld ms\n", (long long)took);
     assert_true(took >= 900 && took < 5000);
     assert_non_null(strstr(out, "operation timed out after 1 seconds"));
-    /* --connect-timeout bounds the connect alone: a download longer than it goes on */
+    /* --connect-timeout leaves a request that connects in time alone (test_connect_timeout: one that does not) */
     assert_string_equal(get(hello, 0, (const char *[]){ "--connect-timeout", "1", NULL }), "hello from nginx\n");
     out = get(hello, 2, (const char *[]){ "--connect-timeout", "abc", NULL });
     assert_non_null(strstr(out, "--connect-timeout 'abc' is not a number"));
     out = get(hello, 2, (const char *[]){ "-m", "0", NULL });
     assert_non_null(strstr(out, "-m/--max-time '0' is not a number from 1"));
+}
+
+/* --connect-timeout: a server that takes the TCP connection and never answers the handshake (a
+ * listening socket nobody accepts from) is given up after SECONDS, not after the 30 s of a read. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    socklen_t len = sizeof(addr);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    char u[64];
+    snprintf(u, sizeof(u), "https://127.0.0.1:%d/", ntohs(addr.sin_port));
+    int64_t start = esp_deadline_now_ms();
+    const char *out = get(u, 1, (const char *[]){ "--connect-timeout", "1", NULL });
+    int64_t took = esp_deadline_now_ms() - start;
+    print_message("--connect-timeout 1 gave up the handshake after %lld ms: %s", (long long)took, out);
+    assert_true(took >= 900 && took < 5000);
+    close(fd);
 }
 
 /* --pass decrypts an encrypted --key (mutual TLS on nginx's mtls_port); --bundle verifies with a
@@ -310,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_failure_is_reported),
         cmocka_unit_test(test_verification_failure_is_diagnosed),
         cmocka_unit_test(test_fail_head_and_max_time_as_curl),
+        cmocka_unit_test(test_connect_timeout),
         cmocka_unit_test(test_pass_and_bundle),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
