@@ -33,7 +33,8 @@ static const char *long_name(const cli_spec_t *spec, int opt)
     return NULL;
 }
 
-const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
+/* How the user may spell the option opt: "-p/--port", "--timeout" or "-m", into buf. */
+static const char *flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len)
 {
     const char *name = long_name(spec, opt);
     bool short_too = opt > 0 && opt < 128 && strchr(spec->short_options, opt) != NULL;
@@ -47,10 +48,10 @@ const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len
     return buf;
 }
 
-int cli_spec_number(const cli_spec_t *spec, int opt, const char *arg, long min, long max, long *out)
+static int spec_number(const cli_spec_t *spec, int opt, const char *arg, long min, long max, long *out)
 {
     char flag[64];
-    return cli_number(spec->cmd, cli_flag_name(spec, opt, flag, sizeof(flag)), arg, min, max, out);
+    return cli_number(spec->cmd, flag_name(spec, opt, flag, sizeof(flag)), arg, min, max, out);
 }
 
 static const cli_field_t *field_of(const cli_spec_t *spec, int opt)
@@ -92,7 +93,7 @@ static int set_number(const cli_spec_t *spec, const cli_field_t *f, char *arg, v
 {
     (void)ctx;
     long v;
-    if (cli_spec_number(spec, f->opt, arg, f->min, f->max, &v) != 0) {
+    if (spec_number(spec, f->opt, arg, f->min, f->max, &v) != 0) {
         return 3;
     }
     if (f->kind == CLI_INT) {

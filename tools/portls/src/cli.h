@@ -54,16 +54,11 @@ typedef struct {
     int (*usage)(FILE *out);
 } cli_spec_t;
 
-/* getopt_long over argv with spec's tables, spec->fields doing the work: an option the table lacks is a usage error, a
- * number that is not one names the flag and the value. @return 0 (optind indexes the operands),
- * or the exit status + 1 (2 for bad usage). */
+/* cli_parse() with spec's tables, spec->fields doing the work: an option the table lacks is a
+ * usage error; a number that is not one is refused naming the flag as the user may spell it
+ * ("-p/--port", "--timeout") and the value. @return 0 (optind indexes the operands), or the exit
+ * status + 1 (2 for bad usage). */
 int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx);
-
-/* How the user may spell the option opt: "-p/--port", "--timeout" or "-m", into buf. */
-const char *cli_flag_name(const cli_spec_t *spec, int opt, char *buf, size_t len);
-
-/* cli_number() naming the option as cli_flag_name() does. */
-int cli_spec_number(const cli_spec_t *spec, int opt, const char *arg, long min, long max, long *out);
 
 /* arg as a whole number in [min, max] into *out: decimal, or hexadecimal after 0x. Anything else
  * (empty, trailing text, out of range) is refused on stderr naming cmd, the flag and the value.
@@ -80,7 +75,13 @@ int cli_load(const char *cmd, const char *path, cert_file_t *f);
 const char *cli_default_ca_file(void);
 
 /* Where a client's trust comes from: what verification failures are reported against. */
-typedef enum { CLI_TRUST_BUILTIN, CLI_TRUST_SYSTEM, CLI_TRUST_CACERT, CLI_TRUST_CAPATH, CLI_TRUST_BUNDLE } cli_trust_kind_t;
+typedef enum {
+    CLI_TRUST_BUILTIN, /* the built-in bundle */
+    CLI_TRUST_SYSTEM,  /* the system trust store (a build without a bundle) */
+    CLI_TRUST_CACERT,  /* --cacert (mqtt: --cafile) */
+    CLI_TRUST_CAPATH,  /* --capath */
+    CLI_TRUST_BUNDLE,  /* --bundle */
+} cli_trust_kind_t;
 
 typedef struct {
     cli_trust_kind_t kind;

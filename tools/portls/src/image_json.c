@@ -30,7 +30,9 @@ static void add_header(cJSON *obj, const esp_image_header_t *h)
 static void add_segments(cJSON *obj, const portls_image_report_t *r, const portls_chip_t *chip)
 {
     cJSON *list = cJSON_AddArrayToObject(obj, "segments");
-    for (int i = 0; i < r->meta.image.segment_count && i < ESP_IMAGE_MAX_SEGMENTS && r->meta.segment_data[i] != 0; i++) {
+    int count = r->meta.image.segment_count < ESP_IMAGE_MAX_SEGMENTS ? r->meta.image.segment_count
+                                                                     : ESP_IMAGE_MAX_SEGMENTS;
+    for (int i = 0; i < count && r->meta.segment_data[i] != 0; i++) {
         const esp_image_segment_header_t *s = &r->meta.segments[i];
         cJSON *j = cJSON_CreateObject();
         cJSON_AddNumberToObject(j, "length", s->data_len);
