@@ -270,9 +270,11 @@ static long resume_count(void)
 static void test_portls_ota_resume(void **state)
 {
     (void)state;
-    char url[256];
+    char url[256], flash[256];
     snprintf(url, sizeof(url), "%s", url_of("slow/slow2.bin")); /* 16 KiB/s */
-    const char *argv[] = { PORTLS_TOOL, "ota", url, "--flash", path_in("flash.img"), "--cacert",
+    /* a copy: resume_count()'s path_in() calls reuse its ring of buffers while the test waits */
+    snprintf(flash, sizeof(flash), "%s", path_in("flash.img"));
+    const char *argv[] = { PORTLS_TOOL, "ota", url, "--flash", flash, "--cacert",
                            cert_path("ca.pem"), "--resume", NULL };
     peer_t child;
     assert_int_equal(peer_spawn(&child, argv, "/dev/null"), 0);
