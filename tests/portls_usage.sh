@@ -37,6 +37,10 @@ expect_refused --slot abc flash set-boot "$work/f" --slot abc
 expect_refused --slot 16 flash set-boot "$work/f" --slot 16
 expect_refused --partial abc ota http://localhost:1/a.bin --flash "$work/f" --partial abc
 
+# flash create --size takes K and M suffixes: anything else is refused the same way
+rc=0; err=$("$PORTLS" flash create --table "$work/f" --size 4XB -o "$work/x" 2>&1) || rc=$?
+[ "$rc" -eq 2 ] && grep -qF -- "--size '4XB' is not a size" <<<"$err" || fail "--size 4XB: exit $rc: $err"
+
 # hexadecimal is a number too (esptool's habit for versions and sizes)
 rc=0; PORTLS_LOG_LEVEL=none "$PORTLS" image wrap "$work/f" --version 1 --project p -o "$work/a" \
     --secure-version 0x10 >/dev/null || rc=$?

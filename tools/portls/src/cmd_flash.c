@@ -63,10 +63,22 @@ static const struct option write_options[] = {
     { "ignore-readonly", no_argument, NULL, OPT_IGNORE_READONLY }, HELP_OPTION, { 0 },
 };
 
+/* --size: a number of bytes (a usage error otherwise); create checks that it fits the table. */
+static int size_option(void *ctx, char *arg)
+{
+    if (flash_parse_size(arg) == 0) {
+        fprintf(stderr, "portls flash: --size '%s' is not a size (bytes, decimal or 0x hex, with K, KB, M or MB)\n",
+                arg);
+        return 3;
+    }
+    ((flash_opts_t *)ctx)->size = arg;
+    return 0;
+}
+
 #define FIELD(name) offsetof(flash_opts_t, name)
 static const cli_field_t fields[] = {
     CLI_FIELD(OPT_TABLE, CLI_TEXT, FIELD(table)),
-    CLI_FIELD(OPT_SIZE, CLI_TEXT, FIELD(size)),
+    CLI_FN(OPT_SIZE, size_option),
     CLI_FIELD('o', CLI_TEXT, FIELD(output)),
     CLI_NUMBER(OPT_SLOT, CLI_LONG, FIELD(slot), 0, 15),
     CLI_FIELD(OPT_NAME, CLI_TEXT, FIELD(name)),

@@ -78,8 +78,7 @@ static const char *label_of(const esp_partition_info_t *e, char out[17])
     return out;
 }
 
-/* --size: bytes, with K, KB, M or MB; hex or decimal. @return 0 when it is not a size */
-static unsigned long long parse_size(const char *text)
+unsigned long long flash_parse_size(const char *text)
 {
     char *end;
     errno = 0;
@@ -114,7 +113,7 @@ static int write_new_flash(const char *output, unsigned long long size, const ui
 
 int flash_create(const char *csv_path, const char *size_text, const char *output)
 {
-    unsigned long long size = parse_size(size_text);
+    unsigned long long size = flash_parse_size(size_text);
     if (size == 0 || size % ESP_PARTITION_EMULATED_SECTOR_SIZE != 0 || size < ESP_PARTITION_TABLE_OFFSET + ESP_PARTITION_TABLE_SIZE) {
         return say("--size %s: whole 4 KiB sectors, holding the partition table at 0x8000, are needed", size_text);
     }

@@ -4,6 +4,9 @@
 
 #include <stdbool.h>
 
+/* --size: bytes, with K, KB, M or MB; hex or decimal. @return 0 when it is not a size. */
+unsigned long long flash_parse_size(const char *text);
+
 int flash_create(const char *csv_path, const char *size_text, const char *output);
 int flash_info(const char *flash);
 /* flash_info()'s report as one JSON object on stdout (schema in the README). */
