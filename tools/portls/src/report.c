@@ -166,12 +166,24 @@ bool report_unverified(FILE *out, esp_tls_t *tls, const char *trust)
     return true;
 }
 
+/* One phase's time, or that the connect did not get that far (esp_tls_conn_timing_t's 0). */
+static void print_phase(FILE *out, const char *name, int64_t us, const char *sep)
+{
+    if (us > 0) {
+        fprintf(out, "%s %.2f ms%s", name, us / 1000.0, sep);
+    } else {
+        fprintf(out, "%s not reached%s", name, sep);
+    }
+}
+
 void report_timing(FILE *out, const esp_tls_t *tls)
 {
     esp_tls_conn_timing_t t;
     if (esp_tls_get_conn_timing(tls, &t) == ESP_OK) {
-        fprintf(out, "Timing: DNS %.2f ms, TCP %.2f ms, TLS %.2f ms\n", t.dns_us / 1000.0, t.tcp_us / 1000.0,
-                t.handshake_us / 1000.0);
+        fputs("Timing: ", out);
+        print_phase(out, "DNS", t.dns_us, ", ");
+        print_phase(out, "TCP", t.tcp_us, ", ");
+        print_phase(out, "TLS", t.handshake_us, "\n");
     }
 }
 
@@ -301,14 +313,19 @@ void report_json_session(cJSON *obj, esp_tls_t *tls)
     }
 }
 
+static cJSON *json_phase(int64_t us)
+{
+    return us > 0 ? cJSON_CreateNumber(us / 1000.0) : cJSON_CreateNull();
+}
+
 void report_json_timing(cJSON *obj, const esp_tls_t *tls)
 {
     esp_tls_conn_timing_t t;
     if (esp_tls_get_conn_timing(tls, &t) == ESP_OK) {
         cJSON *j = cJSON_AddObjectToObject(obj, "timing_ms");
-        cJSON_AddNumberToObject(j, "dns", t.dns_us / 1000.0);
-        cJSON_AddNumberToObject(j, "tcp", t.tcp_us / 1000.0);
-        cJSON_AddNumberToObject(j, "tls", t.handshake_us / 1000.0);
+        cJSON_AddItemToObject(j, "dns", json_phase(t.dns_us));
+        cJSON_AddItemToObject(j, "tcp", json_phase(t.tcp_us));
+        cJSON_AddItemToObject(j, "tls", json_phase(t.handshake_us));
     }
 }
 
