@@ -61,7 +61,7 @@ small: $(STAMP)
 # Tests that look at the peer's certificate after the handshake do not apply there.
 test-small: small
 	cd $(SMALL_BUILD) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS) \
-		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap|mqtt'
+		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap|mqtt|keylog'
 
 # A small device's OTA configuration: dynamic buffers and 4 KiB input records
 # (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN), where only a partial download fits nginx's responses. Only
@@ -74,12 +74,12 @@ ota-small: $(STAMP)
 test-ota-small: ota-small
 	cd $(OTA_SMALL_BUILD) && ctest --output-on-failure -R '^test_https_ota_small_records$$'
 
-# ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3 and no
-# bundle: the paths behind those options must keep compiling, and the tests that apply to such a
-# build run (arguments and the error record, version pins, record diagnostics, TCP, the global
-# CA store, the transports).
+# ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3, no bundle
+# and no key log: the paths behind those options must keep compiling, and the tests that apply to
+# such a build run (arguments and the error record, version pins, record diagnostics, TCP, the
+# global CA store, the transports, and SSLKEYLOGFILE ignored).
 MINIMAL_TESTS := test_esp_tls_args test_esp_tls_protocol test_esp_tls_records test_esp_tls_tcp \
-	test_esp_tls_ca_store test_tcp_transport
+	test_esp_tls_ca_store test_tcp_transport test_esp_tls_keylog
 empty :=
 space := $(empty) $(empty)
 check-minimal: $(STAMP)
@@ -87,7 +87,8 @@ check-minimal: $(STAMP)
 		-DCONFIG_ESP_TLS_SERVER_SESSION_TICKETS=OFF -DCONFIG_ESP_TLS_SERVER_CERT_SELECT_HOOK=OFF \
 		-DCONFIG_ESP_TLS_SERVER_MIN_AUTH_MODE_OPTIONAL=OFF -DCONFIG_ESP_TLS_PSK_VERIFICATION=OFF \
 		-DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=OFF -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=OFF \
-		-DCONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT=OFF -DCONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS=OFF $(CMAKE_ARGS)
+		-DCONFIG_ESP_HTTP_CLIENT_ENABLE_CUSTOM_TRANSPORT=OFF -DCONFIG_ESP_HTTP_CLIENT_SAVE_RESPONSE_HEADERS=OFF \
+		-DPORTLS_KEYLOG=OFF $(CMAKE_ARGS)
 	cmake --build $(MINIMAL_BUILD) -j$(JOBS) --target esp-tls tcp_transport esp_http_client $(MINIMAL_TESTS)
 	cd $(MINIMAL_BUILD) && ctest --output-on-failure -j$(JOBS) -R '^($(subst $(space),|,$(MINIMAL_TESTS)))$$'
 

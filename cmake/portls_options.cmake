@@ -96,6 +96,10 @@ if(NOT CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN)
     set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN ${CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN})
 endif()
 
+# --- the TLS key log (SSLKEYLOGFILE, esp_tls.h) ---
+option(PORTLS_KEYLOG
+       "Append every connection's TLS secrets to the file SSLKEYLOGFILE names (NSS key log, for Wireshark); OFF compiles it out" ON)
+
 # --- heap figures and budget (esp_tls_heap.h) ---
 option(PORTLS_HEAP_ACCOUNTING
        "Count every mbedTLS and ESP-TLS allocation (esp_tls_heap.h); needs MBEDTLS_PLATFORM_MEMORY" ON)

@@ -11,6 +11,12 @@
  * esp_tls_conn_destroy(), which is safe after any failure.
  *
  * Versions: TLS 1.2 and TLS 1.3 only. A peer that offers SSL 3.0, TLS 1.0 or TLS 1.1 is refused.
+ *
+ * Key log: when the environment variable SSLKEYLOGFILE names a file, every connection, client or
+ * server, appends its secrets to it in the NSS key log format (for Wireshark), and the first one
+ * logs a warning naming the file. The file is created with mode 0600 and appended to a whole line
+ * per write. A file that cannot be opened, or a failed write, gets one warning and never fails
+ * a connection. Unset or empty: nothing. A build with PORTLS_KEYLOG off ignores the variable.
  */
 #pragma once
 

@@ -22,6 +22,7 @@
 #include "psa/crypto.h"
 
 #include "esp_log.h"
+#include "esp_tls_keylog.h"
 #include "esp_tls_mbedtls.h"
 
 static const char *TAG = "esp-tls-mbedtls";
@@ -325,6 +326,7 @@ esp_err_t esp_tls_mbedtls_setup(esp_tls_t *tls)
         return ESP_ERR_MBEDTLS_SSL_SETUP_FAILED;
     }
     mbedtls_ssl_set_bio(&st->ssl, tls, bio_send, bio_recv, NULL);
+    esp_tls_keylog_attach(&st->ssl);
     return ESP_OK;
 }
 
