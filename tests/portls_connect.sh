@@ -72,6 +72,14 @@ assert d["chain"][0]["key_bits"] == 256 and d["chain"][0]["not_after"].endswith(
 assert d["verification"] == {"ok": True, "flags": 0, "name_checked": True, "name": "localhost"}, d
 assert d["timing_ms"]["tls"] > 0 and d["trust"].startswith("--cacert "), d
 PY
+# --reconnect --json: the second connection nested, resumed
+json=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --reconnect --json) || fail "--reconnect --json: exit $?"
+python3 - "$json" <<'PY' || fail "--reconnect --json: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["resumable_session"] is True and d["tls"]["resumed"] is False, d
+assert d["reconnect"]["connected"] is True and d["reconnect"]["tls"]["resumed"] is True, d
+PY
 rc=0
 json=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "localhost:$port" --cacert "$pki/other_ca.pem" --json) || rc=$?
 [ "$rc" -eq 1 ] || fail "--json failure: exit $rc"
