@@ -151,6 +151,21 @@ static int build_and_write(const mbedtls_x509_crt *chain, const char *const *nam
     return rc;
 }
 
+/* --filter's names (NULL-terminated, malloc'd), or NULL (said why). */
+static char **filter_names(const char *path)
+{
+    char **names = calloc(MAX_FILTER_NAMES + 1, sizeof(char *));
+    if (names == NULL) {
+        fputs("portls bundle: out of memory\n", stderr);
+        return NULL;
+    }
+    if (load_filter(path, names) != 0) {
+        free_names(names);
+        return NULL;
+    }
+    return names;
+}
+
 static int bundle_build(int argc, char **argv)
 {
     build_opts_t o = { 0 };
@@ -158,9 +173,8 @@ static int bundle_build(int argc, char **argv)
     if (rc >= 0) {
         return rc;
     }
-    char **names = o.filter ? calloc(MAX_FILTER_NAMES + 1, sizeof(char *)) : NULL;
-    if (o.filter != NULL && (names == NULL || load_filter(o.filter, names) != 0)) {
-        free_names(names);
+    char **names = NULL;
+    if (o.filter != NULL && (names = filter_names(o.filter)) == NULL) {
         return 1;
     }
     mbedtls_x509_crt chain;
