@@ -5,6 +5,7 @@
 #include "bootloader_flash_priv.h"
 #include "esp_image_format.h"
 #include "esp_log.h"
+#include "esp_rom_crc.h"
 #include "image_check.h"
 #include "mbedtls/sha256.h"
 #include "portls_format.h"
@@ -13,22 +14,9 @@ static const char *TAG = "boot_comm";
 
 #define SECTOR_SIZE 0x1000
 
-/* esp_rom_crc32_le(): zlib's CRC-32 (reflected, polynomial 0xEDB88320), started from ~crc. */
-static uint32_t crc32_le(uint32_t crc, const uint8_t *buf, size_t len)
-{
-    crc = ~crc;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= buf[i];
-        for (int bit = 0; bit < 8; bit++) {
-            crc = (crc >> 1) ^ (0xEDB88320U & (0U - (crc & 1U)));
-        }
-    }
-    return ~crc;
-}
-
 uint32_t bootloader_common_ota_select_crc(const esp_ota_select_entry_t *s)
 {
-    return crc32_le(UINT32_MAX, (const uint8_t *)&s->ota_seq, sizeof(s->ota_seq));
+    return esp_rom_crc32_le(UINT32_MAX, (const uint8_t *)&s->ota_seq, sizeof(s->ota_seq));
 }
 
 bool bootloader_common_ota_select_invalid(const esp_ota_select_entry_t *s)
