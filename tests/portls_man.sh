@@ -44,8 +44,9 @@ print(sys.argv[1], ":", len(flags), "flags, all on the page")
 PY
 done
 
-# make install: the pages under share/man/man1 (man renders them), the completion file
-cmake --install "$BUILD_DIR" --prefix "$work/prefix" > /dev/null
+# make install (every component; here the pages' and completion's alone, which need no other
+# target built): the pages under share/man/man1 (man renders them), the completion file
+cmake --install "$BUILD_DIR" --prefix "$work/prefix" --component portls_docs > /dev/null
 for c in "" $commands; do
     name=portls${c:+-$c}.1
     [ -s "$work/prefix/share/man/man1/$name" ] || fail "$name is not installed"
