@@ -35,11 +35,67 @@ for want in "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED (0x801a)" "-0x2700" "verify fl
     grep -qF -- "$want" <<<"$err" || fail "missing '$want' in: $err"
 done
 
+# The diagnosis is the tool's own (it survives PORTLS_LOG_LEVEL=none), printed once: the chain the
+# server sent with names and dates, the trust used, and a try: line.
+for want in "Peer certificate chain (NOT verified):" "[0] subject: CN=localhost" "issuer:  CN=portls test CA" \
+            "valid:   " "Trust: --cacert $pki/other_ca.pem" "try: --cacert FILE holding \"CN=portls test CA\""; do
+    [ "$(grep -cF -- "$want" <<<"$err")" -eq 1 ] || fail "diagnosis: '$want' not once in: $err"
+done
+# the time of each phase up to the failure, the failed handshake's too
+grep -qE "Timing: DNS [0-9.]+ ms, TCP [0-9.]+ ms, TLS [0-9.]*[1-9][0-9.]* ms" <<<"$err" || fail "failure timing: $err"
+
 # No --cacert: the built-in (Mozilla) bundle, or without one (a system mbedTLS) the system trust
 # store; neither knows the test CA. --capath does.
 expect_exit 1 connect "localhost:$port"
 grep -qF "verify flags: 0x8" <<<"$err" || fail "bundle: no NOT_TRUSTED flag in: $err"
+grep -qE "^Trust: the (built-in bundle|system trust store)" <<<"$err" || fail "bundle: trust not named: $err"
+
+# --bundle FILE: a bundle that portls bundle build made, as the trust
+"$PORTLS" bundle build -o "$S_SERVER_WORK/ca.bundle" "$pki/ca.pem" >/dev/null
+"$PORTLS" bundle build -o "$S_SERVER_WORK/other.bundle" "$pki/other_ca.pem" >/dev/null
+expect_exit 0 connect "localhost:$port" --bundle "$S_SERVER_WORK/ca.bundle"
+expect_exit 1 connect "localhost:$port" --bundle "$S_SERVER_WORK/other.bundle"
+grep -qF "Trust: --bundle $S_SERVER_WORK/other.bundle" <<<"$err" || fail "--bundle: trust not named: $err"
+expect_exit 1 connect "localhost:$port" --bundle "$pki/ca.pem"
+grep -qF "not a valid certificate bundle" <<<"$err" || fail "--bundle of a PEM file: $err"
+expect_exit 2 connect "localhost:$port" --bundle "$S_SERVER_WORK/ca.bundle" --cacert "$pki/ca.pem"
+
+# --json: the README's schema, parsed
+json=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --alpn h2 --json) || fail "--json: exit $?"
+python3 - "$json" <<'PY' || fail "--json: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["connected"] is True and d["port"] > 0 and d["host"] == "localhost", d
+assert d["tls"]["version"] == "TLSv1.3" and d["tls"]["alpn"] == "h2" and d["tls"]["resumed"] is False, d
+assert d["chain"][0]["subject"] == "CN=localhost" and d["chain"][0]["key_type"] == "EC", d
+assert d["chain"][0]["key_bits"] == 256 and d["chain"][0]["not_after"].endswith("Z"), d
+assert d["verification"] == {"ok": True, "flags": 0, "name_checked": True, "name": "localhost"}, d
+assert d["timing_ms"]["tls"] > 0 and d["trust"].startswith("--cacert "), d
+PY
+# --reconnect --json: the second connection nested, resumed
+json=$("$PORTLS" connect "localhost:$port" --cacert "$pki/ca.pem" --reconnect --json) || fail "--reconnect --json: exit $?"
+python3 - "$json" <<'PY' || fail "--reconnect --json: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["resumable_session"] is True and d["tls"]["resumed"] is False, d
+assert d["reconnect"]["connected"] is True and d["reconnect"]["tls"]["resumed"] is True, d
+PY
+rc=0
+json=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "localhost:$port" --cacert "$pki/other_ca.pem" --json) || rc=$?
+[ "$rc" -eq 1 ] || fail "--json failure: exit $rc"
+python3 - "$json" <<'PY' || fail "--json failure: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["connected"] is False and "tls" not in d, d
+assert d["error"]["esp_err"] == "ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED" and d["error"]["mbedtls"] == "-0x2700", d
+assert d["error"]["verify_flags"] == 8 and d["error"]["alert"] is None, d
+assert d["unverified_chain"][0]["issuer"] == "CN=portls test CA", d
+assert d["try"].startswith("--cacert FILE holding"), d
+assert d["timing_ms"]["tls"] > 0, d
+PY
 expect_exit 0 connect "localhost:$port" --capath "$pki/ca.pem"
+expect_exit 1 connect "localhost:$port" --capath "$pki/other_ca.pem"
+grep -qF "Trust: --capath $pki/other_ca.pem" <<<"$err" || fail "--capath: trust not named: $err"
 
 # A name with two addresses, the first refusing (CARES_HOSTS, c-ares's own variable, stands in
 # for /etc/hosts): ESP-IDF would stop at the first; portls goes on to the second.
@@ -48,8 +104,18 @@ printf '127.0.0.2 multi.test\n127.0.0.1 multi.test\n' > "$hosts"
 out=$(CARES_HOSTS=$hosts "$PORTLS" connect "multi.test:$port" --cacert "$pki/ca.pem" --servername localhost) ||
     fail "multi.test: the second address was not tried: $out"
 
-expect_exit 1 connect "127.0.0.1:$(free_port)" --cacert "$pki/ca.pem"
+refused=$(free_port)
+expect_exit 1 connect "127.0.0.1:$refused" --cacert "$pki/ca.pem"
 grep -qF "errno:        111" <<<"$err" || fail "refused: no errno in: $err"
+rc=0
+json=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "127.0.0.1:$refused" --cacert "$pki/ca.pem" --json) || rc=$?
+python3 - "$json" <<'PY' || fail "refused --json: $json"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["error"]["errno"] == 111 and d["timing_ms"]["tcp"] > 0 and d["timing_ms"]["tls"] is None, d
+PY
+# the text says so too: the refused connect's TCP time, and no TLS phase
+grep -qE "^Timing: DNS [0-9.]+ ms, TCP [0-9.]+ ms, TLS not reached$" <<<"$err" || fail "refused timing: $err"
 
 # a number that is not one is a usage error naming the flag and the value, not 0
 expect_exit 2 connect "localhost:$port" --cacert "$pki/ca.pem" --timeout abc
@@ -108,6 +174,16 @@ rc=0
 err=$("$PORTLS" connect "localhost:$SERVE_PORT" --cacert "$pki/ca.pem" 2>&1) || rc=$?
 [ "$rc" -eq 1 ] || fail "portls serve refusing: exit $rc: $err"
 grep -qF "it has probably refused the connection" <<<"$err" || fail "portls serve refusing: unexplained: $err"
+
+# an expired leaf and a wrong name: each its own try: line
+stop_s_server
+start_s_server -tls1_3 -cert "$pki/expired.pem" -key "$pki/expired.key"
+expect_exit 1 connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
+grep -qF "try: renew the server's certificate" <<<"$err" || fail "expired: $err"
+stop_s_server
+start_s_server -tls1_3 -cert "$pki/server_named.pem" -key "$pki/server_named.key"
+expect_exit 1 connect "localhost:$S_SERVER_PORT" --cacert "$pki/ca.pem"
+grep -qE "^try: --servername NAME with a name the certificate holds \(.+\)" <<<"$err" || fail "wrong name: $err"
 
 expect_exit 2 connect nonsense
 echo "portls connect: report, error record and exit codes as documented"

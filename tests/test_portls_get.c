@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "nginx.h"
 #include "tls_test.h"
@@ -202,6 +205,125 @@ static void test_failure_is_reported(void **state)
     assert_int_equal(run_program(usage, NULL, out, sizeof(out)), 2);
 }
 
+/* A verification failure prints, once, the chain the server sent, the trust it was checked
+ * against and a try: line, with the log off (the harness sets PORTLS_LOG_LEVEL=none). */
+static void test_verification_failure_is_diagnosed(void **state)
+{
+    (void)state;
+    char u[160], out[8192];
+    url(u, sizeof(u), true, "/hello.txt");
+    const char *argv[] = { PORTLS_TOOL, "get", u, "--cacert", cert_path("other_ca.pem"), NULL };
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 1);
+    assert_int_equal(count(out, "Peer certificate chain (NOT verified):\n  [0] subject: CN=localhost\n"), 1);
+    assert_non_null(strstr(out, "issuer:  CN=portls test CA\n      valid:   "));
+    char trust[256];
+    snprintf(trust, sizeof(trust), "Trust: --cacert %s\n", cert_path("other_ca.pem"));
+    assert_non_null(strstr(out, trust));
+    assert_int_equal(count(out, "try: --cacert FILE holding \"CN=portls test CA\""), 1);
+    const char *builtin[] = { PORTLS_TOOL, "get", u, NULL };
+    assert_int_equal(run_program(builtin, NULL, out, sizeof(out)), 1);
+    assert_int_equal(count(out, "Trust: the "), 1); /* the built-in bundle, or a system mbedTLS's trust store */
+    assert_int_equal(count(out, "\ntry: "), 1);
+}
+
+/* Runs portls get with args after the URL; asserts the exit status. @return its output. */
+static const char *get(const char *u, int status, const char *const args[])
+{
+    static char out[16384];
+    const char *argv[16] = { PORTLS_TOOL, "get", u, "--cacert", cert_path("ca.pem") };
+    for (int i = 0; args[i] != NULL; i++) {
+        argv[5 + i] = args[i];
+    }
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), status);
+    return out;
+}
+
+/* curl's -f (exit 22, no body), -I (HEAD: status and headers on stdout, no body) and -m (the
+ * whole transfer within SECONDS, else exit 28). */
+static void test_fail_head_and_max_time_as_curl(void **state)
+{
+    (void)state;
+    char missing[160], hello[160], slow[160];
+    url(missing, sizeof(missing), true, "/nothing-here");
+    url(hello, sizeof(hello), true, "/hello.txt");
+    url(slow, sizeof(slow), true, "/slow/big.bin");
+    const char *out = get(missing, 22, (const char *[]){ "-f", NULL });
+    assert_non_null(strstr(out, "portls get: the server answered 404 (-f)"));
+    assert_null(strstr(out, "<html>")); /* nginx's error page stays unprinted */
+    assert_non_null(strstr(get(missing, 0, (const char *[]){ NULL }), "<html>"));
+    assert_string_equal(get(hello, 0, (const char *[]){ "--fail", NULL }), "hello from nginx\n");
+    out = get(hello, 0, (const char *[]){ "-I", NULL });
+    assert_non_null(strstr(out, "HTTP 200\n"));
+    assert_non_null(strstr(out, "Content-Length: 17\n"));
+    assert_null(strstr(out, "hello from nginx"));
+    int64_t start = esp_deadline_now_ms();
+    out = get(slow, 28, (const char *[]){ "-m", "1", "-o", "/dev/null", NULL });
+    int64_t took = esp_deadline_now_ms() - start;
+    print_message("-m 1 ended the 64 s download after %lld ms\n", (long long)took);
+    assert_true(took >= 900 && took < 5000);
+    assert_non_null(strstr(out, "operation timed out after 1 seconds"));
+    /* --connect-timeout leaves a request that connects in time alone (test_connect_timeout: one that does not) */
+    assert_string_equal(get(hello, 0, (const char *[]){ "--connect-timeout", "1", NULL }), "hello from nginx\n");
+    out = get(hello, 2, (const char *[]){ "--connect-timeout", "abc", NULL });
+    assert_non_null(strstr(out, "--connect-timeout 'abc' is not a number"));
+    out = get(hello, 2, (const char *[]){ "-m", "0", NULL });
+    assert_non_null(strstr(out, "-m/--max-time '0' is not a number from 1"));
+}
+
+/* --connect-timeout: a server that takes the TCP connection and never answers the handshake (a
+ * listening socket nobody accepts from) is given up after SECONDS, not after the 30 s of a read. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    socklen_t len = sizeof(addr);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+    char u[64];
+    snprintf(u, sizeof(u), "https://127.0.0.1:%d/", ntohs(addr.sin_port));
+    int64_t start = esp_deadline_now_ms();
+    const char *out = get(u, 1, (const char *[]){ "--connect-timeout", "1", NULL });
+    int64_t took = esp_deadline_now_ms() - start;
+    print_message("--connect-timeout 1 gave up the handshake after %lld ms: %s", (long long)took, out);
+    assert_true(took >= 900 && took < 5000);
+    close(fd);
+}
+
+/* --pass decrypts an encrypted --key (mutual TLS on nginx's mtls_port); --bundle verifies with a
+ * bundle file that portls bundle build made. */
+static void test_pass_and_bundle(void **state)
+{
+    (void)state;
+    char u[160], out[8192];
+    snprintf(u, sizeof(u), "https://localhost:%d/mtls/x", nginx_group.mtls_port);
+    const char *with_pass[] = { "--cert", cert_path("client.pem"), "--key", cert_path("client_enc.key"), "--pass",
+                                "secret", NULL };
+    assert_non_null(strstr(get(u, 0, with_pass), "client CN="));
+    const char *no_pass[] = { "--cert", cert_path("client.pem"), "--key", cert_path("client_enc.key"), NULL };
+    get(u, 1, no_pass);
+    const char *bundle = "/tmp/portls-get-bundle.bin", *other = "/tmp/portls-get-other.bin";
+    const char *build[] = { PORTLS_TOOL, "bundle", "build", "-o", bundle, cert_path("ca.pem"), NULL };
+    assert_int_equal(run_program(build, NULL, out, sizeof(out)), 0);
+    const char *build_other[] = { PORTLS_TOOL, "bundle", "build", "-o", other, cert_path("other_ca.pem"), NULL };
+    assert_int_equal(run_program(build_other, NULL, out, sizeof(out)), 0);
+    url(u, sizeof(u), true, "/hello.txt");
+    const char *good[] = { PORTLS_TOOL, "get", u, "--bundle", bundle, NULL };
+    assert_int_equal(run_program(good, NULL, out, sizeof(out)), 0);
+    assert_string_equal(out, "hello from nginx\n");
+    const char *bad[] = { PORTLS_TOOL, "get", u, "--bundle", other, NULL };
+    assert_int_equal(run_program(bad, NULL, out, sizeof(out)), 1);
+    char trust[128];
+    snprintf(trust, sizeof(trust), "Trust: --bundle %s\n", other);
+    assert_non_null(strstr(out, trust));
+    const char *both[] = { PORTLS_TOOL, "get", u, "--bundle", bundle, "--cacert", cert_path("ca.pem"), NULL };
+    assert_int_equal(run_program(both, NULL, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "give one"));
+    unlink(bundle);
+    unlink(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +332,10 @@ int main(void)
         cmocka_unit_test(test_verbose_shows_the_requests),
         cmocka_unit_test(test_progress_bar_redraws_at_most_ten_times_a_second),
         cmocka_unit_test(test_failure_is_reported),
+        cmocka_unit_test(test_verification_failure_is_diagnosed),
+        cmocka_unit_test(test_fail_head_and_max_time_as_curl),
+        cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_pass_and_bundle),
     };
     return cmocka_run_group_tests(tests, nginx_group_setup, nginx_group_teardown);
 }

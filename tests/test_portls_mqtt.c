@@ -4,6 +4,7 @@
  * certificates. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mqtt_test_client.h"
 #include "tls_test.h"
@@ -186,6 +187,48 @@ static void test_example_ssl_mutual_auth(void **state)
     assert_int_equal(run_program(stranger, NULL, out, sizeof(out)), 1); /* MQTT_EVENT_ERROR */
 }
 
+/* -u and -P as mosquitto_pub takes them, against a listener with a password file; a wrong
+ * password is the broker's refusal, named. */
+static void test_username_and_password(void **state)
+{
+    (void)state;
+    char port[16], out[4096];
+    port_arg(port, sizeof(port), mosquitto_group.pw_port);
+    const char *good[] = { "pub", "-h", "127.0.0.1", "-p", port, "-t", "x", "-m", "y", "-u", "portls", "-P", "secret",
+                           NULL };
+    assert_int_equal(run_tool(good, out, sizeof(out)), 0);
+    const char *wrong[] = { "pub", "-h", "127.0.0.1", "-p", port, "-t", "x", "-m", "y", "-u", "portls", "-P", "nope",
+                            NULL };
+    assert_int_equal(run_tool(wrong, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "refused the connection"));
+    const char *none[] = { "pub", "-h", "127.0.0.1", "-p", port, "-t", "x", "-m", "y", NULL };
+    assert_int_equal(run_tool(none, out, sizeof(out)), 1);
+    assert_non_null(strstr(out, "refused the connection"));
+    const char *pw_alone[] = { "pub", "-p", port, "-t", "x", "-m", "y", "-P", "secret", NULL };
+    assert_int_equal(run_tool(pw_alone, out, sizeof(out)), 2);
+}
+
+/* --pass decrypts an encrypted --key (the listener that requires client certificates); --bundle
+ * verifies the broker with a bundle file that portls bundle build made. */
+static void test_pass_and_bundle(void **state)
+{
+    (void)state;
+    char port[16], out[4096];
+    port_arg(port, sizeof(port), mosquitto_group.mtls_port);
+    const char *with_pass[] = { "pub", "-h", "localhost", "-p", port, "-t", "x", "-m", "y", "--cafile",
+                                cert_path("ca.pem"), "--cert", cert_path("client.pem"), "--key",
+                                cert_path("client_enc.key"), "--pass", "secret", NULL };
+    assert_int_equal(run_tool(with_pass, out, sizeof(out)), 0);
+    const char *bundle = "/tmp/portls-mqtt-bundle.bin";
+    const char *build[] = { PORTLS_TOOL, "bundle", "build", "-o", bundle, cert_path("ca.pem"), NULL };
+    assert_int_equal(run_program(build, NULL, out, sizeof(out)), 0);
+    port_arg(port, sizeof(port), mosquitto_group.tls_port);
+    const char *with_bundle[] = { "pub", "-h", "localhost", "-p", port, "-t", "x", "-m", "y", "--bundle", bundle,
+                                  NULL };
+    assert_int_equal(run_tool(with_bundle, out, sizeof(out)), 0);
+    unlink(bundle);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -197,6 +240,8 @@ int main(void)
         cmocka_unit_test(test_bundle_without_cafile),
         cmocka_unit_test(test_ipv6_host),
         cmocka_unit_test(test_example_ssl_mutual_auth),
+        cmocka_unit_test(test_username_and_password),
+        cmocka_unit_test(test_pass_and_bundle),
     };
     return cmocka_run_group_tests(tests, mosquitto_group_setup, mosquitto_group_teardown);
 }

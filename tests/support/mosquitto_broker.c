@@ -27,7 +27,13 @@ static void write_config(const mosquitto_t *m)
     fprintf(f, "listener %d 127.0.0.1\nprotocol websockets\ncertfile %s\nkeyfile %s\nallow_anonymous true\n",
             m->wss_port, cert, key);
     fprintf(f, "listener %d ::1\nallow_anonymous true\n", m->v6_port);
+    fprintf(f, "listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s/passwd\n", m->pw_port, m->dir);
     fclose(f);
+    char passwd[128];
+    snprintf(passwd, sizeof(passwd), "%s/passwd", m->dir);
+    const char *argv[] = { "mosquitto_passwd", "-b", "-c", passwd, "portls", "secret", NULL };
+    char out[512];
+    assert_int_equal(run_program(argv, NULL, out, sizeof(out)), 0);
 }
 
 static void run(mosquitto_t *m)
@@ -41,7 +47,7 @@ static void run(mosquitto_t *m)
 /* The listeners' ports, all different. */
 static void pick_ports(mosquitto_t *m)
 {
-    int *ports[] = { &m->tcp_port, &m->mtls_port, &m->tls_port, &m->ws_port, &m->wss_port, &m->v6_port };
+    int *ports[] = { &m->tcp_port, &m->mtls_port, &m->tls_port, &m->ws_port, &m->wss_port, &m->v6_port, &m->pw_port };
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
         bool taken;
         do {

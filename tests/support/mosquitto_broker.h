@@ -8,6 +8,7 @@
  *   ws_port    MQTT over WebSocket, anonymous
  *   wss_port   MQTT over secure WebSocket, anonymous
  *   v6_port    MQTT on [::1], anonymous
+ *   pw_port    MQTT, user "portls" with password "secret" only (password_file)
  * The server certificate is the test PKI's server_ec (localhost, 127.0.0.1).
  */
 #pragma once
@@ -18,7 +19,7 @@
 
 typedef struct {
     peer_t peer;
-    int tcp_port, mtls_port, tls_port, ws_port, wss_port, v6_port;
+    int tcp_port, mtls_port, tls_port, ws_port, wss_port, v6_port, pw_port;
     char dir[64];
 } mosquitto_t;
 

@@ -506,7 +506,8 @@ void esp_tls_free_client_session(esp_tls_client_session_t *client_session);
 
 /* ---- portls extensions (not in ESP-IDF) ---- */
 
-/** Where the time of a connect went, in microseconds; 0 for a phase that did not run. */
+/** Where the time of a connect went, in microseconds, also up to a failure (the failed phase
+ * counts the time it took); 0 for a phase that did not run. */
 typedef struct {
     int64_t dns_us;       /*!< name resolution */
     int64_t tcp_us;       /*!< TCP connect, after resolution */
@@ -593,6 +594,15 @@ esp_err_t esp_tls_get_client_cert_info(const esp_tls_t *tls, esp_tls_client_cert
  * a full handshake. An external PSK is not a resumption. false for NULL or an unfinished handshake.
  */
 bool esp_tls_session_was_resumed(const esp_tls_t *tls);
+
+/**
+ * The certificate chain the server sent, leaf first and in the order sent, when verifying it
+ * failed: a copy the connection owns, kept until esp_tls_conn_destroy(). NULL when verification
+ * passed, did not run, or the copy found no memory; NULL for NULL, a server session or plain TCP.
+ * (mbedtls_ssl_get_peer_cert() has nothing after a failed handshake.) Kept only if the
+ * crt_bundle_attach function does not install its own mbedtls_ssl_conf_verify() callback.
+ */
+const mbedtls_x509_crt *esp_tls_get_unverified_peer_chain(const esp_tls_t *tls);
 
 #ifdef __cplusplus
 }

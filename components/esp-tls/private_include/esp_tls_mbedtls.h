@@ -30,6 +30,9 @@ typedef struct {
     bool saw_certificate;          /* the handshake went through the server certificate step */
     bool cert_requested;           /* client: the server sent a CertificateRequest */
     bool cert_sent;                /* client: and it got a certificate, not an empty list */
+    uint32_t chain_flags;          /* client: the verify flags seen so far in this verification */
+    mbedtls_x509_crt *unverified_chain; /* client: a copy of the server's chain, made only when
+                                           verifying it failed (esp_tls_get_unverified_peer_chain) */
 #ifdef CONFIG_MBEDTLS_DYNAMIC_BUFFER
     bool rx_static;                /* ESP_TLS_DYN_BUF_RX_STATIC: a full input buffer after the handshake */
 #endif

@@ -131,6 +131,7 @@ static int step_handshake(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
         tls->wait_events = rc == ESP_TLS_ERR_SSL_WANT_READ ? POLLIN : POLLOUT;
         return 0;
     }
+    phase_done(tls, &tls->timing.handshake_us); /* a failed phase took time too */
     return fail(tls, ESP_OK);
 }
 
@@ -145,6 +146,7 @@ static int step_connecting(esp_tls_t *tls, const char *host, int hostlen, const 
         return 0;
     }
     if (esp_tls_tcp_connect_result(tls->sockfd, &tls->error.parent) != ESP_OK) {
+        phase_done(tls, &tls->timing.tcp_us); /* the last address's, if none is left */
         close(tls->sockfd);
         tls->sockfd = -1;
         return start_next_address(tls, cfg); /* fails, keeping this failure, when none is left */
@@ -194,6 +196,7 @@ static int connection_timed_out(esp_tls_t *tls)
         release_addresses(tls);
         return fail(tls, ESP_OK);
     }
+    phase_done(tls, tls->conn_state == ESP_TLS_HANDSHAKE ? &tls->timing.handshake_us : &tls->timing.tcp_us);
     ESP_LOGE(TAG, "connection timed out");
     return fail(tls, ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT);
 }

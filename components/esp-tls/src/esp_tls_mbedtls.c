@@ -177,6 +177,7 @@ void esp_tls_mbedtls_state_free(esp_tls_t *tls)
     mbedtls_ssl_config_free(&st->conf);
     esp_tls_mbedtls_crt_free(&st->cacert);
     esp_tls_mbedtls_crt_free(&st->owncert);
+    esp_tls_mbedtls_crt_free(&st->unverified_chain);
     mbedtls_pk_free(&st->ownkey);
     esp_tls_ca_store_release(st->ca_store);
     mbedtls_free(st->session);

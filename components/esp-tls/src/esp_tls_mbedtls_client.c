@@ -75,11 +75,44 @@ static esp_err_t use_trust_store(esp_tls_t *tls, const char *path)
     return ESP_OK;
 }
 
+/* A copy of the chain the server sent, from its leaf on. Without memory, none: the report only
+ * lacks it. */
+static void keep_chain(mbedtls_state_t *st, const mbedtls_x509_crt *leaf)
+{
+    st->unverified_chain = mbedtls_calloc(1, sizeof(*st->unverified_chain));
+    if (st->unverified_chain == NULL) {
+        return;
+    }
+    mbedtls_x509_crt_init(st->unverified_chain);
+    for (const mbedtls_x509_crt *c = leaf; c != NULL && c->raw.len > 0; c = c->next) {
+        if (mbedtls_x509_crt_parse_der(st->unverified_chain, c->raw.p, c->raw.len) != 0) {
+            break;
+        }
+    }
+}
+
+/* mbedTLS calls this for each certificate of the path it built, the leaf (depth 0) last; the
+ * leaf's next ones are the chain as the server sent it. It changes no verdict. */
+static int watch_verification(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    mbedtls_state_t *st = ctx;
+    st->chain_flags |= *flags;
+    if (depth == 0) {
+        if (st->chain_flags != 0 && st->unverified_chain == NULL) {
+            keep_chain(st, crt);
+        }
+        st->chain_flags = 0;
+    }
+    return 0;
+}
+
 /* ESP-IDF's precedence: bundle > global store > cacert > (portls: trust store path) > PSK > none.
  * A PSK authenticates both ends by itself, so it does not set verify_peer. */
 static esp_err_t set_server_verification(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 {
     esp_err_t err;
+    /* before the trust: an attach that sets its own verify callback replaces this one */
+    mbedtls_ssl_conf_verify(&esp_tls_mbedtls_state(tls)->conf, watch_verification, esp_tls_mbedtls_state(tls));
     if (cfg->crt_bundle_attach != NULL) {
         err = use_bundle(tls, cfg->crt_bundle_attach);
     } else if (cfg->use_global_ca_store) {
@@ -291,4 +324,12 @@ esp_err_t esp_tls_mbedtls_create_client(const char *hostname, const esp_tls_cfg_
     }
     offer_session(tls, cfg);
     return ESP_OK;
+}
+
+const mbedtls_x509_crt *esp_tls_get_unverified_peer_chain(const esp_tls_t *tls)
+{
+    if (tls == NULL || tls->role != ESP_TLS_CLIENT || !tls->is_tls || esp_tls_mbedtls_state(tls) == NULL) {
+        return NULL;
+    }
+    return esp_tls_mbedtls_state(tls)->unverified_chain;
 }

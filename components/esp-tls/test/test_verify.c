@@ -133,6 +133,51 @@ static void test_bad_ca_buffer_is_a_parse_error(void **state)
     assert_true(o.code > 0);
 }
 
+/* Connects to an s_server sending server_int and the intermediate, trusting ca_file; the chain
+ * kept (or not) is checked by check(), and the timing of the connect too. */
+static void with_unverified_chain(const char *ca_file, int want_rc, void (*check)(const mbedtls_x509_crt *chain))
+{
+    peer_t p;
+    const char *extra[] = { "-tls1_3", "-cert_chain", cert_path("int.pem"), NULL };
+    assert_int_equal(peer_start_s_server(&p, "server_int.pem", "server_int.key", extra), 0);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000 };
+    cfg_trust(&cfg, ca_file);
+    esp_tls_t *tls;
+    assert_int_equal(connect_peer(&p, "localhost", &cfg, &tls), want_rc);
+    check(esp_tls_get_unverified_peer_chain(tls));
+    esp_tls_conn_timing_t t;
+    assert_int_equal(esp_tls_get_conn_timing(tls, &t), ESP_OK);
+    assert_true(t.tcp_us > 0 && t.handshake_us > 0); /* a failed handshake is timed too */
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
+static void leaf_then_intermediate(const mbedtls_x509_crt *chain)
+{
+    char dn[256];
+    assert_non_null(chain);
+    mbedtls_x509_dn_gets(dn, sizeof(dn), &chain->subject);
+    assert_string_equal(dn, "CN=localhost");
+    assert_non_null(chain->next);
+    mbedtls_x509_dn_gets(dn, sizeof(dn), &chain->next->issuer);
+    assert_string_equal(dn, "CN=portls test CA");
+    assert_true(chain->next->next == NULL || chain->next->next->raw.len == 0);
+}
+
+static void no_chain(const mbedtls_x509_crt *chain)
+{
+    assert_null(chain);
+}
+
+/* A failed verification keeps the chain the server sent, as sent; a passed one keeps nothing. */
+static void test_unverified_chain_is_kept(void **state)
+{
+    (void)state;
+    with_unverified_chain("other_ca.pem", -1, leaf_then_intermediate);
+    with_unverified_chain("ca.pem", 1, no_chain);
+    assert_null(esp_tls_get_unverified_peer_chain(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_skip_common_name_still_checks_the_chain),
         cmocka_unit_test(test_zeroed_config_has_no_trust_anchor),
         cmocka_unit_test(test_bad_ca_buffer_is_a_parse_error),
+        cmocka_unit_test(test_unverified_chain_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* portls bundle build|list: makes and reads certificate bundles in ESP-IDF's format. */
 #include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,19 @@
 #include "commands.h"
 #include "crt_bundle_format.h"
 #include "crt_bundle_writer.h"
+#include "report.h"
 #include "mbedtls/x509_crt.h"
 #include "sdkconfig.h"
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+#include "esp_crt_bundle_default.h"
+#endif
 
 #define MAX_FILTER_NAMES 1024
 
 static int usage(FILE *out)
 {
     fputs("usage: portls bundle build -o OUTPUT [--filter NAMES] [--max N] [--allow-non-ca] FILE_OR_DIR...\n"
-          "       portls bundle list BUNDLE\n"
+          "       portls bundle list (BUNDLE | --builtin) [--json]\n"
           "build: writes the bundle (ESP-IDF v5.4+ format) of every PEM/DER certificate in the files\n"
           "       and directories given, sorted by subject, duplicates once. --filter keeps only the\n"
           "       certificates named in the file NAMES: one name per line (a certificate's CN, else OU,\n"
@@ -26,7 +31,8 @@ static int usage(FILE *out)
           "       --max is the most certificates allowed (default CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS).\n"
           "       A certificate that is not a CA (no basicConstraints CA:TRUE) is refused: its entry would\n"
           "       be trusted to sign for any name. --allow-non-ca keeps it with a warning.\n"
-          "list:  checks a bundle and prints one line per entry: index, subject, key.\n", out);
+          "list:  checks a bundle and prints one line per entry: index, subject, key. --builtin lists the\n"
+          "       bundle built into portls (the Mozilla CA set); --json prints a JSON array (README).\n", out);
     return out == stdout ? 0 : 2;
 }
 
@@ -80,33 +86,38 @@ static void free_names(char **names)
 
 typedef struct {
     const char *output, *filter;
-    unsigned long max;
+    long max;
     bool allow_non_ca;
 } build_opts_t;
 
+enum { OPT_FILTER = 256, OPT_MAX, OPT_ALLOW_NON_CA, OPT_BUILTIN, OPT_JSON, OPT_HELP };
+
+static const struct option build_options[] = {
+    { "output", required_argument, NULL, 'o' },    { "filter", required_argument, NULL, OPT_FILTER },
+    { "max", required_argument, NULL, OPT_MAX },   { "allow-non-ca", no_argument, NULL, OPT_ALLOW_NON_CA },
+    { "help", no_argument, NULL, OPT_HELP },       { 0 },
+};
+
+static const cli_field_t build_fields[] = {
+    CLI_FIELD('o', CLI_TEXT, offsetof(build_opts_t, output)),
+    CLI_FIELD(OPT_FILTER, CLI_TEXT, offsetof(build_opts_t, filter)),
+    CLI_NUMBER(OPT_MAX, CLI_LONG, offsetof(build_opts_t, max), 1, UINT32_MAX),
+    CLI_FIELD(OPT_ALLOW_NON_CA, CLI_TRUE, offsetof(build_opts_t, allow_non_ca)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t build_spec = { "bundle", "o:", build_options, build_fields, usage };
+
+/* @return -1 to go on, or the exit status. */
 static int parse_build_opts(int argc, char **argv, build_opts_t *o)
 {
-    static const struct option longopts[] = {
-        { "filter", required_argument, NULL, 'f' }, { "max", required_argument, NULL, 'm' },
-        { "allow-non-ca", no_argument, NULL, 'a' },  { 0 },
-    };
-    int c;
     o->max = CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
-        if (c == 'o') {
-            o->output = optarg;
-        } else if (c == 'f') {
-            o->filter = optarg;
-        } else if (c == 'm') {
-            o->max = strtoul(optarg, NULL, 10);
-        } else if (c == 'a') {
-            o->allow_non_ca = true;
-        } else {
-            return -1;
-        }
+    int rc = cli_parse_fields(argc, argv, &build_spec, o);
+    if (rc != 0) {
+        return rc - 1;
     }
-    return o->output != NULL && optind < argc && o->max > 0 ? 0 : -1;
+    return o->output != NULL && optind < argc ? -1 : usage(stderr);
 }
 
 static void say_non_ca(const mbedtls_x509_crt *crt, void *ctx)
@@ -140,15 +151,30 @@ static int build_and_write(const mbedtls_x509_crt *chain, const char *const *nam
     return rc;
 }
 
+/* --filter's names (NULL-terminated, malloc'd), or NULL (said why). */
+static char **filter_names(const char *path)
+{
+    char **names = calloc(MAX_FILTER_NAMES + 1, sizeof(char *));
+    if (names == NULL) {
+        fputs("portls bundle: out of memory\n", stderr);
+        return NULL;
+    }
+    if (load_filter(path, names) != 0) {
+        free_names(names);
+        return NULL;
+    }
+    return names;
+}
+
 static int bundle_build(int argc, char **argv)
 {
     build_opts_t o = { 0 };
-    if (parse_build_opts(argc, argv, &o) != 0) {
-        return usage(stderr);
+    int rc = parse_build_opts(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
-    char **names = o.filter ? calloc(MAX_FILTER_NAMES + 1, sizeof(char *)) : NULL;
-    if (o.filter != NULL && (names == NULL || load_filter(o.filter, names) != 0)) {
-        free_names(names);
+    char **names = NULL;
+    if (o.filter != NULL && (names = filter_names(o.filter)) == NULL) {
         return 1;
     }
     mbedtls_x509_crt chain;
@@ -158,53 +184,127 @@ static int bundle_build(int argc, char **argv)
             fprintf(stderr, "portls bundle: no certificate could be read from %s\n", argv[i]);
         }
     }
-    int rc = build_and_write(&chain, (const char *const *)names, &o);
+    rc = build_and_write(&chain, (const char *const *)names, &o);
     free_names(names);
     mbedtls_x509_crt_free(&chain);
     return rc == 0 ? 0 : 1;
 }
 
-/* One line: the index, the subject as mbedTLS prints it, the key type and size. */
-static void list_entry(const crt_bundle_t *b, uint32_t i)
+typedef struct {
+    bool builtin, json;
+    const char *path;
+    cJSON *entries; /* --json */
+} list_opts_t;
+
+static const struct option list_options[] = {
+    { "builtin", no_argument, NULL, OPT_BUILTIN }, { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, OPT_HELP },       { 0 },
+};
+
+static const cli_field_t list_fields[] = {
+    CLI_FIELD(OPT_BUILTIN, CLI_TRUE, offsetof(list_opts_t, builtin)),
+    CLI_FIELD(OPT_JSON, CLI_TRUE, offsetof(list_opts_t, json)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t list_spec = { "bundle", "", list_options, list_fields, usage };
+
+static void json_entry(cJSON *list, uint32_t i, const mbedtls_x509_crt *crt)
+{
+    char subject[512] = "";
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "index", i);
+    cJSON_AddBoolToObject(e, "parsed", crt != NULL);
+    if (crt != NULL) {
+        mbedtls_x509_dn_gets(subject, sizeof(subject), &crt->subject);
+        cJSON_AddStringToObject(e, "subject", subject);
+        cJSON_AddStringToObject(e, "key_type", mbedtls_pk_get_name(&crt->pk));
+        cJSON_AddNumberToObject(e, "key_bits", (double)mbedtls_pk_get_bitlen(&crt->pk));
+    }
+    cJSON_AddItemToArray(list, e);
+}
+
+static void print_entry(uint32_t i, const mbedtls_x509_crt *crt)
+{
+    char subject[512];
+    if (crt == NULL) {
+        printf("%4u  (unparsable entry)\n", (unsigned)i);
+        return;
+    }
+    mbedtls_x509_dn_gets(subject, sizeof(subject), &crt->subject);
+    printf("%4u  %s  (%s %zu)\n", (unsigned)i, subject, mbedtls_pk_get_name(&crt->pk), mbedtls_pk_get_bitlen(&crt->pk));
+}
+
+/* One entry: a line (index, subject as mbedTLS prints it, key type and size), or a JSON object. */
+static void list_entry(const crt_bundle_t *b, uint32_t i, cJSON *json)
 {
     crt_bundle_entry_t e = crt_bundle_entry(b, i);
     size_t size = crt_bundle_root_der_size(&e);
     uint8_t *der = malloc(size);
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
-    char subject[512] = "(unparsable entry)";
-    if (der != NULL && mbedtls_x509_crt_parse_der(&crt, der, crt_bundle_root_der(&e, der, size)) == 0) {
-        mbedtls_x509_dn_gets(subject, sizeof(subject), &crt.subject);
-        printf("%4u  %s  (%s %zu)\n", (unsigned)i, subject, mbedtls_pk_get_name(&crt.pk),
-               mbedtls_pk_get_bitlen(&crt.pk));
+    bool parsed = der != NULL && mbedtls_x509_crt_parse_der(&crt, der, crt_bundle_root_der(&e, der, size)) == 0;
+    if (json != NULL) {
+        json_entry(json, i, parsed ? &crt : NULL);
     } else {
-        printf("%4u  %s\n", (unsigned)i, subject);
+        print_entry(i, parsed ? &crt : NULL);
     }
     mbedtls_x509_crt_free(&crt);
     free(der);
 }
 
-static int bundle_list(int argc, char **argv)
+/* Checks the bytes as a bundle and lists them. @return the exit status. */
+static int list_bytes(const list_opts_t *o, const uint8_t *data, size_t len)
 {
-    if (argc != 2) {
-        return usage(stderr);
-    }
-    cert_file_t file;
-    if (cert_file_load(argv[1], &file) != 0) {
-        perror(argv[1]);
+    crt_bundle_t b;
+    crt_bundle_status_t st = crt_bundle_check(data, len, UINT32_MAX, &b); /* binary: no NUL added */
+    if (st != CRT_BUNDLE_OK) {
+        fprintf(stderr, "portls bundle: %s is not a valid bundle: %s\n", o->path, crt_bundle_status_text(st));
         return 1;
     }
-    crt_bundle_t b;
-    crt_bundle_status_t st = crt_bundle_check(file.data, file.len, UINT32_MAX, &b); /* binary: no NUL added */
-    if (st != CRT_BUNDLE_OK) {
-        fprintf(stderr, "portls bundle: %s is not a valid bundle: %s\n", argv[1], crt_bundle_status_text(st));
-    } else {
-        for (uint32_t i = 0; i < b.count; i++) {
-            list_entry(&b, i);
-        }
+    cJSON *json = o->json ? cJSON_CreateArray() : NULL;
+    for (uint32_t i = 0; i < b.count; i++) {
+        list_entry(&b, i, json);
     }
+    return json != NULL && report_json_print(stdout, json) != 0 ? 1 : 0;
+}
+
+static int list_builtin(list_opts_t *o)
+{
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+    o->path = "the built-in bundle";
+    return list_bytes(o, esp_crt_bundle_default_data, esp_crt_bundle_default_size);
+#else
+    (void)o;
+    fputs("portls bundle: this build has no built-in bundle (a system mbedTLS without the trusted-certificate "
+          "callback)\n", stderr);
+    return 1;
+#endif
+}
+
+static int bundle_list(int argc, char **argv)
+{
+    list_opts_t o = { 0 };
+    int rc = cli_parse_fields(argc, argv, &list_spec, &o);
+    if (rc != 0) {
+        return rc - 1;
+    }
+    if (optind != argc - (o.builtin ? 0 : 1)) {
+        return usage(stderr);
+    }
+    if (o.builtin) {
+        return list_builtin(&o);
+    }
+    o.path = argv[optind];
+    cert_file_t file;
+    if (cert_file_load_raw(o.path, &file) != 0) {
+        perror(o.path);
+        return 1;
+    }
+    rc = list_bytes(&o, file.data, file.len);
     cert_file_free(&file);
-    return st == CRT_BUNDLE_OK ? 0 : 1;
+    return rc;
 }
 
 int cmd_bundle(int argc, char **argv)

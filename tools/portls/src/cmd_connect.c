@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,25 +26,28 @@
 typedef struct {
     char host[256];
     int port;
-    const char *cacert, *cert, *key, *pass;
+    const char *cacert, *cert, *key, *pass, *bundle;
     char *alpn_list[MAX_ALPN + 1];
-    bool reconnect;
-    cert_file_t ca_file, cert_file, key_file;
+    bool reconnect, json;
+    cert_file_t ca_file, cert_file, key_file, bundle_file;
+    cli_trust_t trust;
     esp_tls_cfg_t cfg;
 } connect_opts_t;
 
 static int usage(FILE *out)
 {
-    fputs("usage: portls connect HOST:PORT [--cacert FILE | --capath FILE_OR_DIR] [--cert FILE --key FILE\n"
-          "                      [--pass PW]]\n"
+    fputs("usage: portls connect HOST:PORT [--cacert FILE | --capath FILE_OR_DIR | --bundle FILE]\n"
+          "                      [--cert FILE --key FILE [--pass PW]]\n"
           "                      [--servername NAME | --no-verify-name] [--tls1.2 | --tls1.3]\n"
-          "                      [--alpn a,b] [--timeout MS] [--reconnect] [--heap-limit BYTES]\n"
+          "                      [--alpn a,b] [--timeout MS] [--reconnect] [--heap-limit BYTES] [--json]\n"
           "Connects with esp_tls_conn_new_sync() and prints the TLS version, ciphersuite, ALPN, the\n"
           "peer chain, the verification result and the time spent in DNS, TCP and TLS. The server is\n"
           "verified with --cacert (a PEM/DER file, read into cacert_buf), --capath (trust_store_path,\n"
-          "e.g. " ESP_TLS_SYSTEM_TRUST_STORE "), or else the built-in certificate bundle\n"
-          "(the Mozilla CA set the library was built with); a build without one (on a system mbedTLS)\n"
-          "uses the system trust store.\n"
+          "e.g. " ESP_TLS_SYSTEM_TRUST_STORE "), --bundle (a bundle file, portls bundle build), or else\n"
+          "the built-in certificate bundle (the Mozilla CA set the library was built with); a build\n"
+          "without one (on a system mbedTLS) uses the system trust store. When the server's certificate\n"
+          "does not verify, the chain it sent, the trust used and a likely fix (try:) are printed.\n"
+          "--json prints the report as one JSON object (schema in the README).\n"
           "--reconnect connects a second time offering the first connection's session, and says\n"
           "whether the server resumed it. --heap-limit fails allocations beyond BYTES in all, as a\n"
           "device with that much heap would. The heap line gives the connection's peak and what it\n"
@@ -93,22 +97,38 @@ static int parse_alpn(char *list, connect_opts_t *o)
     return 0;
 }
 
+/* The trust the options name: the cacert_buf, trust_store_path or bundle of the config. */
+static int set_trust(connect_opts_t *o)
+{
+    switch (o->trust.kind) {
+    case CLI_TRUST_CACERT:
+        if (cli_load("connect", o->cacert, &o->ca_file) != 0) {
+            return -1;
+        }
+        o->cfg.cacert_buf = o->ca_file.data;
+        o->cfg.cacert_bytes = o->ca_file.len;
+        return 0;
+    case CLI_TRUST_BUNDLE:
+        if (cli_use_bundle("connect", o->bundle, &o->bundle_file) != 0) {
+            return -1;
+        }
+        o->cfg.crt_bundle_attach = esp_crt_bundle_attach;
+        return 0;
+    case CLI_TRUST_BUILTIN: o->cfg.crt_bundle_attach = esp_crt_bundle_attach; return 0;
+    default: o->cfg.trust_store_path = o->trust.path; return 0;
+    }
+}
+
 static int load_files(connect_opts_t *o)
 {
     if ((o->cert == NULL) != (o->key == NULL)) {
         fputs("portls connect: --cert and --key go together\n", stderr);
         return -1;
     }
-    if (cli_load("connect", o->cacert, &o->ca_file) || cli_load("connect", o->cert, &o->cert_file) ||
+    if (set_trust(o) != 0 || cli_load("connect", o->cert, &o->cert_file) ||
         cli_load("connect", o->key, &o->key_file)) {
         return -1;
     }
-    if (o->cacert == NULL && o->cfg.trust_store_path == NULL) {
-        o->cfg.trust_store_path = cli_default_ca_file();
-        o->cfg.crt_bundle_attach = o->cfg.trust_store_path == NULL ? esp_crt_bundle_attach : NULL;
-    }
-    o->cfg.cacert_buf = o->ca_file.data;
-    o->cfg.cacert_bytes = o->ca_file.len;
     o->cfg.clientcert_buf = o->cert_file.data;
     o->cfg.clientcert_bytes = o->cert_file.len;
     o->cfg.clientkey_buf = o->key_file.data;
@@ -119,7 +139,7 @@ static int load_files(connect_opts_t *o)
 }
 
 enum { OPT_CACERT = 256, OPT_CAPATH, OPT_CERT, OPT_KEY, OPT_PASS, OPT_SERVERNAME, OPT_NO_VERIFY_NAME, OPT_TLS12,
-       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_RECONNECT, OPT_HEAP_LIMIT, OPT_HELP };
+       OPT_TLS13, OPT_ALPN, OPT_TIMEOUT, OPT_RECONNECT, OPT_HEAP_LIMIT, OPT_BUNDLE, OPT_JSON, OPT_HELP };
 
 static const struct option long_options[] = {
     { "cacert", required_argument, NULL, OPT_CACERT },
@@ -135,68 +155,67 @@ static const struct option long_options[] = {
     { "timeout", required_argument, NULL, OPT_TIMEOUT },
     { "reconnect", no_argument, NULL, OPT_RECONNECT },
     { "heap-limit", required_argument, NULL, OPT_HEAP_LIMIT },
+    { "bundle", required_argument, NULL, OPT_BUNDLE },
+    { "json", no_argument, NULL, OPT_JSON },
     { "help", no_argument, NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
 
-/* @return 0, or -1 (said why) in a build without heap accounting. */
-static int set_heap_limit(const char *arg)
+/* @return 0, or 3 (exit 2, said why) for a bad number or a build without heap accounting. */
+static int set_heap_limit(void *ctx, char *arg)
 {
+    (void)ctx;
     long limit;
     if (cli_number("connect", "--heap-limit", arg, 1, LONG_MAX, &limit) != 0) {
-        return -1;
+        return 3;
     }
     if (portls_heap_set_limit((size_t)limit) != ESP_OK) {
         fputs("portls connect: --heap-limit needs a build with heap accounting (PORTLS_HEAP_ACCOUNTING, which "
               "needs an mbedTLS with MBEDTLS_PLATFORM_MEMORY)\n", stderr);
-        return -1;
+        return 3;
     }
     return 0;
 }
 
-/* @return 0, or -1 (said why) for a value that is not a number of milliseconds. */
-static int set_timeout(const char *arg, connect_opts_t *o)
+static int set_alpn(void *ctx, char *arg)
 {
-    long ms;
-    if (cli_number("connect", "--timeout", arg, 1, INT_MAX, &ms) != 0) {
-        return -1;
-    }
-    o->cfg.timeout_ms = (int)ms;
-    return 0;
+    return parse_alpn(arg, ctx) ? 3 : 0;
 }
 
-/* @return 0 to go on, or an exit status + 1. */
-static int parse_option(int opt, char *arg, void *ctx)
-{
-    connect_opts_t *o = ctx;
-    switch (opt) {
-    case OPT_CACERT: o->cacert = arg; break;
-    case OPT_CAPATH: o->cfg.trust_store_path = arg; break;
-    case OPT_CERT: o->cert = arg; break;
-    case OPT_KEY: o->key = arg; break;
-    case OPT_PASS: o->pass = arg; break;
-    case OPT_SERVERNAME: o->cfg.common_name = arg; break;
-    case OPT_NO_VERIFY_NAME: o->cfg.skip_common_name = true; break;
-    case OPT_TLS12: o->cfg.tls_version = ESP_TLS_VER_TLS_1_2; break;
-    case OPT_TLS13: o->cfg.tls_version = ESP_TLS_VER_TLS_1_3; break;
-    case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
-    case OPT_TIMEOUT: return set_timeout(arg, o) ? 3 : 0;
-    case OPT_RECONNECT: o->reconnect = true; break;
-    case OPT_HEAP_LIMIT: return set_heap_limit(arg) ? 3 : 0;
-    case OPT_HELP: return usage(stdout) + 1;
-    default: return usage(stderr) + 1;
-    }
-    return 0;
-}
+#define FIELD(name) offsetof(connect_opts_t, name)
+static const cli_field_t fields[] = {
+    CLI_FIELD(OPT_CACERT, CLI_TEXT, FIELD(cacert)),
+    CLI_FIELD(OPT_CAPATH, CLI_TEXT, FIELD(cfg.trust_store_path)),
+    CLI_FIELD(OPT_BUNDLE, CLI_TEXT, FIELD(bundle)),
+    CLI_FIELD(OPT_CERT, CLI_TEXT, FIELD(cert)),
+    CLI_FIELD(OPT_KEY, CLI_TEXT, FIELD(key)),
+    CLI_FIELD(OPT_PASS, CLI_TEXT, FIELD(pass)),
+    CLI_FIELD(OPT_SERVERNAME, CLI_TEXT, FIELD(cfg.common_name)),
+    CLI_FIELD(OPT_NO_VERIFY_NAME, CLI_TRUE, FIELD(cfg.skip_common_name)),
+    CLI_SETS(OPT_TLS12, FIELD(cfg.tls_version), ESP_TLS_VER_TLS_1_2),
+    CLI_SETS(OPT_TLS13, FIELD(cfg.tls_version), ESP_TLS_VER_TLS_1_3),
+    CLI_FN(OPT_ALPN, set_alpn),
+    CLI_NUMBER(OPT_TIMEOUT, CLI_INT, FIELD(cfg.timeout_ms), 1, INT_MAX),
+    CLI_FIELD(OPT_RECONNECT, CLI_TRUE, FIELD(reconnect)),
+    CLI_FN(OPT_HEAP_LIMIT, set_heap_limit),
+    CLI_FIELD(OPT_JSON, CLI_TRUE, FIELD(json)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t spec = { "connect", "", long_options, fields, usage };
 
 static int parse_args(int argc, char **argv, connect_opts_t *o)
 {
-    int rc = cli_parse(argc, argv, "", long_options, parse_option, o);
+    int rc = cli_parse_fields(argc, argv, &spec, o);
     if (rc != 0) {
         return rc - 1;
     }
     if (optind != argc - 1) {
         return usage(stderr);
+    }
+    if (cli_trust_of("connect", o->cacert, o->cfg.trust_store_path, o->bundle, &o->trust) != 0) {
+        return 2;
     }
     return parse_target(argv[optind], o) ? 2 : -1;
 }
@@ -302,7 +321,9 @@ static void report_connected(connect_opts_t *o, esp_tls_t *tls, verdict_t v)
 
 static void report_failed(connect_opts_t *o, esp_tls_t *tls, verdict_t v)
 {
+    char trust[PATH_MAX + 64];
     fprintf(stderr, "portls connect: %s port %d failed\n", o->host, o->port);
+    report_unverified(stderr, tls, cli_trust_text(&o->trust, trust, sizeof(trust)));
     report_client_cert(stderr, tls);
     report_verdict(stderr, v);
     report_error(stderr, tls);
@@ -310,9 +331,45 @@ static void report_failed(connect_opts_t *o, esp_tls_t *tls, verdict_t v)
     report_heap(stderr, tls);
 }
 
-/* One connect and its report; with session_out, also the session to resume. @return 0 connected,
- * 1 failed or refused. */
-static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_out)
+/* --json: one object per connection (schema in the README). */
+static cJSON *json_report(connect_opts_t *o, esp_tls_t *tls, verdict_t v, bool connected)
+{
+    static const char *const verdicts[] = { [VERDICT_ACCEPTED] = "accepted", [VERDICT_SILENT] = "silent",
+                                            [VERDICT_REFUSED] = "refused" };
+    char trust[PATH_MAX + 64];
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "host", o->host);
+    cJSON_AddNumberToObject(obj, "port", o->port);
+    cJSON_AddBoolToObject(obj, "connected", connected);
+    cJSON_AddStringToObject(obj, "trust", cli_trust_text(&o->trust, trust, sizeof(trust)));
+    if (v != VERDICT_NONE_DUE) {
+        cJSON_AddStringToObject(obj, "server_verdict", verdicts[v]);
+    }
+    if (connected) {
+        report_json_session(obj, tls);
+    } else {
+        report_json_unverified(obj, tls, trust);
+        report_json_error(obj, tls);
+    }
+    report_json_timing(obj, tls);
+    report_json_heap(obj, tls);
+    return obj;
+}
+
+static void report(connect_opts_t *o, esp_tls_t *tls, verdict_t v, int rc, cJSON **json)
+{
+    if (o->json) {
+        *json = json_report(o, tls, v, rc == 0);
+    } else if (rc == 0) {
+        report_connected(o, tls, v);
+    } else {
+        report_failed(o, tls, v);
+    }
+}
+
+/* One connect and its report (as JSON into *json with --json); with session_out, also the
+ * session to resume. @return 0 connected, 1 failed or refused. */
+static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_out, cJSON **json)
 {
     esp_tls_t *tls = esp_tls_init();
     if (tls == NULL) {
@@ -322,11 +379,7 @@ static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_ou
     bool connected = esp_tls_conn_new_sync(o->host, (int)strlen(o->host), o->port, &o->cfg, tls) == 1;
     verdict_t v = connected ? await_verdict(tls) : VERDICT_NONE_DUE;
     int rc = connected && v != VERDICT_REFUSED ? 0 : 1;
-    if (rc == 0) {
-        report_connected(o, tls, v);
-    } else {
-        report_failed(o, tls, v);
-    }
+    report(o, tls, v, rc, json);
     if (rc == 0 && session_out != NULL) {
         *session_out = wait_for_session(tls);
     }
@@ -334,18 +387,33 @@ static int connect_once(connect_opts_t *o, esp_tls_client_session_t **session_ou
     return rc;
 }
 
+/* The second connect of --reconnect, offering session. */
+static int reconnect(connect_opts_t *o, esp_tls_client_session_t *session, cJSON *first)
+{
+    cJSON *second = NULL;
+    if (!o->json) {
+        puts(session == NULL ? "Session: the server gave no resumable session\n\nReconnecting with the saved "
+                               "session"
+                             : "\nReconnecting with the saved session");
+    }
+    cJSON_AddBoolToObject(first, "resumable_session", session != NULL);
+    o->cfg.client_session = session;
+    int rc = connect_once(o, NULL, &second);
+    cJSON_AddItemToObject(first, "reconnect", second);
+    return rc;
+}
+
 static int run(connect_opts_t *o)
 {
     esp_tls_client_session_t *session = NULL;
-    int rc = connect_once(o, o->reconnect ? &session : NULL);
+    cJSON *json = NULL;
+    int rc = connect_once(o, o->reconnect ? &session : NULL, &json);
     if (rc == 0 && o->reconnect) {
-        if (session == NULL) {
-            puts("Session: the server gave no resumable session");
-        }
-        o->cfg.client_session = session;
-        puts("\nReconnecting with the saved session");
-        rc = connect_once(o, NULL);
+        rc = reconnect(o, session, json);
         esp_tls_free_client_session(session);
+    }
+    if (o->json && report_json_print(stdout, json) != 0) {
+        rc = 1;
     }
     return rc;
 }
@@ -360,5 +428,6 @@ int cmd_connect(int argc, char **argv)
     cert_file_free(&o.ca_file);
     cert_file_free(&o.cert_file);
     cert_file_free(&o.key_file);
+    cert_file_free(&o.bundle_file);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* portls image wrap|info: app images as esptool makes and shows them. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "cert_file.h"
 #include "cli.h"
 #include "commands.h"
+#include "image_json.h"
+#include "report.h"
 #include "portls_format.h"
 #include "sdkconfig.h"
 
@@ -16,13 +19,14 @@ static int usage(FILE *out)
 {
     fputs("usage: portls image wrap PAYLOAD --version V --project P [--chip CHIP] [--secure-version N]\n"
           "                         [--min-rev-full N] [--max-rev-full N] [--idf-ver TEXT] -o APP.bin\n"
-          "       portls image info APP.bin [--chip CHIP] [--chip-rev N]\n"
+          "       portls image info APP.bin [--chip CHIP] [--chip-rev N] [--json]\n"
           "wrap: a valid app image of any payload, as esptool elf2image writes one: header, app descriptor\n"
           "      (date and time from SOURCE_DATE_EPOCH if set, else now), one DROM segment, checksum, SHA-256.\n"
           "      CHIP defaults to " CONFIG_IDF_TARGET "; the revisions to ESP-IDF v5.5's defaults for the chip.\n"
           "info: the header, segments, checksum, hash and descriptor (esptool image_info's report), then\n"
           "      esp_image_verify()'s checks for CHIP (default: the image's) at revision N (default: the\n"
-          "      emulated one for " CONFIG_IDF_TARGET ", else the chip's oldest). Exit 0 only for a valid image.\n", out);
+          "      emulated one for " CONFIG_IDF_TARGET ", else the chip's oldest). Exit 0 only for a valid image.\n"
+          "      --json prints the report as one JSON object (schema in the README).\n", out);
     return out == stdout ? 0 : 2;
 }
 
@@ -32,87 +36,70 @@ static int fail(const char *what, const char *why)
     return 1;
 }
 
-static bool number(const char *text, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    *out = strtol(text, &end, 0);
-    return errno == 0 && *end == '\0' && end != text && *out >= 0 && *out <= max;
-}
-
 typedef struct {
     portls_image_config_t cfg;
     const char *output;
     const char *payload;
+    long secure_version, min_rev_full, max_rev_full; /* -1: the default */
 } wrap_opts_t;
 
-/* --secure-version, --min-rev-full, --max-rev-full. @return 0, or -1 for a bad value */
-static int number_option(int c, const char *arg, wrap_opts_t *o)
+enum { OPT_VERSION = 256, OPT_PROJECT, OPT_CHIP, OPT_SECURE_VERSION, OPT_MIN_REV, OPT_MAX_REV, OPT_IDF_VER,
+       OPT_CHIP_REV, OPT_JSON, OPT_HELP };
+
+/* --chip NAME into the const portls_chip_t * at the start of ctx's chip field. */
+static int chip_option(const portls_chip_t **chip, const char *arg)
 {
-    long n;
-    if (!number(arg, c == 's' ? UINT32_MAX : 65535, &n)) {
-        return -1;
-    }
-    if (c == 's') {
-        o->cfg.secure_version = (uint32_t)n;
-    } else if (c == 'm') {
-        o->cfg.min_rev_full = (int)n;
-    } else {
-        o->cfg.max_rev_full = (int)n;
+    if ((*chip = portls_chip_by_name(arg)) == NULL) {
+        fprintf(stderr, "portls image: --chip '%s' is not a chip portls knows (esp32, esp32c3, ...)\n", arg);
+        return 3;
     }
     return 0;
 }
 
-/* Where a text option goes, or NULL. */
-static const char **text_option(int c, wrap_opts_t *o)
+static int wrap_chip(void *ctx, char *arg)
 {
-    switch (c) {
-    case 'v':
-        return &o->cfg.version;
-    case 'p':
-        return &o->cfg.project_name;
-    case 'i':
-        return &o->cfg.idf_ver;
-    case 'o':
-        return &o->output;
-    default:
-        return NULL;
-    }
+    return chip_option(&((wrap_opts_t *)ctx)->cfg.chip, arg);
 }
 
-static int wrap_option(int c, const char *arg, wrap_opts_t *o)
-{
-    const char **text = text_option(c, o);
-    bool ok = true;
-    if (text != NULL) {
-        *text = arg;
-    } else if (c == 'c') {
-        ok = (o->cfg.chip = portls_chip_by_name(arg)) != NULL;
-    } else if (c == 's' || c == 'm' || c == 'M') {
-        ok = number_option(c, arg, o) == 0;
-    } else {
-        return -1;
-    }
-    return ok ? 0 : fail(arg, "not a valid value for this option") + 1;
-}
+static const struct option wrap_options[] = {
+    { "version", required_argument, NULL, OPT_VERSION }, { "project", required_argument, NULL, OPT_PROJECT },
+    { "chip", required_argument, NULL, OPT_CHIP }, { "secure-version", required_argument, NULL, OPT_SECURE_VERSION },
+    { "min-rev-full", required_argument, NULL, OPT_MIN_REV }, { "max-rev-full", required_argument, NULL, OPT_MAX_REV },
+    { "idf-ver", required_argument, NULL, OPT_IDF_VER }, { "output", required_argument, NULL, 'o' },
+    { "help", no_argument, NULL, OPT_HELP }, { 0 },
+};
 
+#define WRAP(name) offsetof(wrap_opts_t, name)
+static const cli_field_t wrap_fields[] = {
+    CLI_FIELD(OPT_VERSION, CLI_TEXT, WRAP(cfg.version)),
+    CLI_FIELD(OPT_PROJECT, CLI_TEXT, WRAP(cfg.project_name)),
+    CLI_FN(OPT_CHIP, wrap_chip),
+    CLI_NUMBER(OPT_SECURE_VERSION, CLI_LONG, WRAP(secure_version), 0, UINT32_MAX),
+    CLI_NUMBER(OPT_MIN_REV, CLI_LONG, WRAP(min_rev_full), 0, 65535),
+    CLI_NUMBER(OPT_MAX_REV, CLI_LONG, WRAP(max_rev_full), 0, 65535),
+    CLI_FIELD(OPT_IDF_VER, CLI_TEXT, WRAP(cfg.idf_ver)),
+    CLI_FIELD('o', CLI_TEXT, WRAP(output)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t wrap_spec = { "image", "o:", wrap_options, wrap_fields, usage };
+
+/* @return -1 to go on, or the exit status. */
 static int parse_wrap(int argc, char **argv, wrap_opts_t *o)
 {
-    static const struct option longopts[] = {
-        { "version", required_argument, NULL, 'v' }, { "project", required_argument, NULL, 'p' },
-        { "chip", required_argument, NULL, 'c' }, { "secure-version", required_argument, NULL, 's' },
-        { "min-rev-full", required_argument, NULL, 'm' }, { "max-rev-full", required_argument, NULL, 'M' },
-        { "idf-ver", required_argument, NULL, 'i' }, { 0 },
-    };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
-        if (wrap_option(c, optarg, o) != 0) {
-            return -1;
-        }
+    int rc = cli_parse_fields(argc, argv, &wrap_spec, o);
+    if (rc != 0) {
+        return rc - 1;
     }
     o->payload = optind + 1 == argc ? argv[optind] : NULL;
-    return o->payload && o->output && o->cfg.version && o->cfg.project_name ? 0 : -1;
+    if (o->payload == NULL || o->output == NULL || o->cfg.version == NULL || o->cfg.project_name == NULL) {
+        return usage(stderr);
+    }
+    o->cfg.secure_version = o->secure_version > 0 ? (uint32_t)o->secure_version : 0;
+    o->cfg.min_rev_full = (int)o->min_rev_full;
+    o->cfg.max_rev_full = (int)o->max_rev_full;
+    return -1;
 }
 
 static time_t build_time(void)
@@ -123,9 +110,10 @@ static time_t build_time(void)
 
 static int wrap(int argc, char **argv)
 {
-    wrap_opts_t o = { .cfg = { .min_rev_full = -1, .max_rev_full = -1 } };
-    if (parse_wrap(argc, argv, &o) != 0) {
-        return usage(stderr);
+    wrap_opts_t o = { .min_rev_full = -1, .max_rev_full = -1 };
+    int rc = parse_wrap(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
     o.cfg.build_time = build_time();
     cert_file_t payload;
@@ -140,7 +128,7 @@ static int wrap(int argc, char **argv)
         return fail(o.payload, err == ESP_ERR_INVALID_ARG ? "a text is over 31 bytes, or the payload is 16 MiB or more"
                                                           : esp_err_to_name(err));
     }
-    int rc = cli_write_file("image", o.output, image, len) == 0 ? 0 : 1;
+    rc = cli_write_file("image", o.output, image, len) == 0 ? 0 : 1;
     if (rc == 0) {
         const portls_chip_t *chip = o.cfg.chip != NULL ? o.cfg.chip : portls_chip_emulated();
         printf("%s: %zu bytes, %s image of %s %s\n", o.output, len, chip->name, o.cfg.project_name, o.cfg.version);
@@ -197,7 +185,7 @@ static void print_header(const char *chip, const esp_image_header_t *h)
 }
 
 /* Which flash-mapped range an address is in, as esptool names them. */
-static const char *memory_type(const portls_chip_t *chip, uint32_t addr)
+const char *image_memory_type(const portls_chip_t *chip, uint32_t addr)
 {
     bool drom = addr >= chip->drom_low && addr < chip->drom_high;
     bool irom = addr >= chip->irom_low && addr < chip->irom_high;
@@ -215,7 +203,7 @@ static void print_segments(const portls_image_report_t *r, const portls_chip_t *
     for (int i = 0; i < r->meta.image.segment_count && i < ESP_IMAGE_MAX_SEGMENTS && r->meta.segment_data[i] != 0; i++) {
         const esp_image_segment_header_t *s = &r->meta.segments[i];
         printf("%7d  %#07" PRIx32 "  %#010" PRIx32 "  %#010" PRIx32 "  %s\n", i + 1, s->data_len, s->load_addr,
-               r->meta.segment_data[i] - 8, memory_type(chip, s->load_addr));
+               r->meta.segment_data[i] - 8, image_memory_type(chip, s->load_addr));
     }
 }
 
@@ -252,23 +240,39 @@ typedef struct {
     const char *path;
     const portls_chip_t *chip;
     long revision; /* < 0: the default */
+    bool json;
 } info_opts_t;
 
+static int info_chip(void *ctx, char *arg)
+{
+    return chip_option(&((info_opts_t *)ctx)->chip, arg);
+}
+
+static const struct option info_options[] = {
+    { "chip", required_argument, NULL, OPT_CHIP }, { "chip-rev", required_argument, NULL, OPT_CHIP_REV },
+    { "json", no_argument, NULL, OPT_JSON },       { "help", no_argument, NULL, OPT_HELP }, { 0 },
+};
+
+static const cli_field_t info_fields[] = {
+    CLI_FN(OPT_CHIP, info_chip),
+    CLI_NUMBER(OPT_CHIP_REV, CLI_LONG, offsetof(info_opts_t, revision), 0, 65535),
+    CLI_FIELD(OPT_JSON, CLI_TRUE, offsetof(info_opts_t, json)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t info_spec = { "image", "", info_options, info_fields, usage };
+
+/* @return -1 to go on, or the exit status. */
 static int parse_info(int argc, char **argv, info_opts_t *o)
 {
-    static const struct option longopts[] = { { "chip", required_argument, NULL, 'c' },
-                                               { "chip-rev", required_argument, NULL, 'r' }, { 0 } };
-    int c;
-    optind = 1;
     o->revision = -1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        bool ok = c == 'c' ? (o->chip = portls_chip_by_name(optarg)) != NULL : c == 'r' && number(optarg, 65535, &o->revision);
-        if (!ok) {
-            return -1;
-        }
+    int rc = cli_parse_fields(argc, argv, &info_spec, o);
+    if (rc != 0) {
+        return rc - 1;
     }
     o->path = optind + 1 == argc ? argv[optind] : NULL;
-    return o->path != NULL ? 0 : -1;
+    return o->path != NULL ? -1 : usage(stderr);
 }
 
 static unsigned revision_for(const info_opts_t *o, const portls_chip_t *chip)
@@ -279,44 +283,73 @@ static unsigned revision_for(const info_opts_t *o, const portls_chip_t *chip)
     return chip == portls_chip_emulated() ? portls_chip_revision() : chip->min_rev_full;
 }
 
-static int show(const info_opts_t *o, const cert_file_t *file)
+static void print_report(const portls_image_report_t *r, const esp_image_header_t *h, const portls_chip_t *chip,
+                         unsigned rev)
+{
+    char name[16];
+    display_name(chip, name);
+    print_header(name, h);
+    print_segments(r, chip);
+    print_footer(name, r);
+    if (r->has_app_desc) {
+        print_app_desc(&r->app_desc);
+    }
+    printf("\nesp_image_verify for %s v%u.%u: %s%s\n", chip->name, rev / 100, rev % 100,
+           r->result == ESP_OK ? "valid" : "invalid: ", r->reason);
+}
+
+/* The chip to check the image for: --chip's, else its header's. NULL (said why) when it has no
+ * header or names no chip portls knows. */
+static const portls_chip_t *chip_of(const info_opts_t *o, const cert_file_t *file)
 {
     const esp_image_header_t *h = (const esp_image_header_t *)file->data;
-    printf("File size: %u (bytes)\n", file->len);
     if (file->len < sizeof(*h) || h->magic != ESP_IMAGE_HEADER_MAGIC) {
-        return fail(o->path, file->len == 0 ? "File is empty" : "This is not a valid image (invalid magic number)");
+        fail(o->path, file->len == 0 ? "File is empty" : "This is not a valid image (invalid magic number)");
+        return NULL;
     }
     const portls_chip_t *chip = o->chip != NULL ? o->chip : portls_chip_by_id(h->chip_id);
     if (chip == NULL) {
-        return fail(o->path, "Unknown image chip ID (--chip names the chip to check it for)");
+        fail(o->path, "Unknown image chip ID (--chip names the chip to check it for)");
+    }
+    return chip;
+}
+
+static int show(const info_opts_t *o, const cert_file_t *file)
+{
+    const esp_image_header_t *h = (const esp_image_header_t *)file->data;
+    if (!o->json) {
+        printf("File size: %u (bytes)\n", file->len);
+    }
+    const portls_chip_t *chip = chip_of(o, file);
+    if (chip == NULL) {
+        return 1;
     }
     portls_image_report_t r;
     unsigned rev = revision_for(o, chip);
     portls_image_check(file->data, file->len, 0, file->len, chip, rev, ESP_IMAGE_APPLICATION, &r);
-    char name[16];
-    display_name(chip, name);
-    print_header(name, h);
-    print_segments(&r, chip);
-    print_footer(name, &r);
-    if (r.has_app_desc) {
-        print_app_desc(&r.app_desc);
+    if (o->json) {
+        cJSON *obj = image_json(file->len, &r, chip, rev);
+        if (obj == NULL || report_json_print(stdout, obj) != 0) {
+            return fail(o->path, "out of memory");
+        }
+    } else {
+        print_report(&r, h, chip, rev);
     }
-    printf("\nesp_image_verify for %s v%u.%u: %s%s\n", chip->name, rev / 100, rev % 100,
-           r.result == ESP_OK ? "valid" : "invalid: ", r.reason);
     return r.result == ESP_OK ? 0 : 1;
 }
 
 static int info(int argc, char **argv)
 {
     info_opts_t o = { 0 };
-    if (parse_info(argc, argv, &o) != 0) {
-        return usage(stderr);
+    int rc = parse_info(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
     cert_file_t file;
     if (cert_file_load_raw(o.path, &file) != 0) {
         return fail(o.path, strerror(errno));
     }
-    int rc = show(&o, &file);
+    rc = show(&o, &file);
     cert_file_free(&file);
     return rc;
 }

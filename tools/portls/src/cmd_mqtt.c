@@ -1,7 +1,9 @@
 /* portls mqtt sub|pub: the esp-mqtt client with mosquitto_sub's and mosquitto_pub's flags. */
 #include <pthread.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +23,13 @@
 
 typedef struct {
     bool publish;
-    const char *host, *url, *message, *cafile, *cert, *key, *id, *will_topic, *will_payload;
+    const char *host, *url, *message, *cafile, *bundle, *cert, *key, *pass, *id, *will_topic, *will_payload;
+    const char *username, *password;
     const char *topics[MAX_TOPICS];
     int topic_count, port, qos, count, keepalive;
     bool retain, lines, verbose, tls;
-    cert_file_t ca_file, cert_file, key_file;
+    cert_file_t ca_file, cert_file, key_file, bundle_file;
+    cli_trust_t trust;
     /* what the client's thread reports */
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -45,22 +49,24 @@ static void on_signal(int sig)
 static int usage(FILE *out)
 {
     fputs("usage: portls mqtt sub [-h HOST] [-p PORT | --url URL] -t TOPIC... [-q QOS] [-C COUNT] [-v]\n"
-          "                       [--cafile FILE] [--cert FILE --key FILE] [-i ID] [-k SECONDS]\n"
+          "                       [-u USER [-P PASSWORD]] [--cafile FILE | --bundle FILE]\n"
+          "                       [--cert FILE --key FILE [--pass PW]] [-i ID] [-k SECONDS]\n"
           "                       [--will-topic TOPIC --will-payload TEXT]\n"
           "       portls mqtt pub [-h HOST] [-p PORT | --url URL] -t TOPIC (-m MESSAGE | -l) [-q QOS] [-r] ...\n"
           "MQTT 3.1.1 with the esp-mqtt client, as mosquitto_sub and mosquitto_pub take these flags: sub\n"
           "prints each message (-v: with its topic) until COUNT messages came or it is interrupted; pub\n"
-          "sends MESSAGE, or each line of stdin (-l), and waits for QoS 1/2 acknowledgements. --cafile or\n"
-          "--cert makes it MQTT over TLS (port 8883 by default); --url takes mqtt://, mqtts://, ws:// or\n"
-          "wss://. Over TLS the broker is verified with --cafile, or else the built-in bundle (a build\n"
-          "without one: the system's trust store).\n"
+          "sends MESSAGE, or each line of stdin (-l), and waits for QoS 1/2 acknowledgements. -u and -P\n"
+          "are the user name and password of the CONNECT. --cafile, --bundle or --cert makes it MQTT over\n"
+          "TLS (port 8883 by default); --url takes mqtt://, mqtts://, ws:// or wss://. Over TLS the\n"
+          "broker is verified with --cafile, --bundle (a bundle file, portls bundle build), or else the\n"
+          "built-in bundle (a build without one: the system's trust store); --pass decrypts --key.\n"
           "Exit status: 0 done, 1 the connection failed or a topic was refused (the reason on stderr),\n"
           "2 bad usage.\n",
           out);
     return out == stdout ? 0 : 2;
 }
 
-enum { OPT_CAFILE = 256, OPT_CERT, OPT_KEY, OPT_URL, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD, OPT_HELP };
+enum { OPT_CAFILE = 256, OPT_BUNDLE, OPT_CERT, OPT_KEY, OPT_PASS, OPT_URL, OPT_WILL_TOPIC, OPT_WILL_PAYLOAD, OPT_HELP };
 
 static const struct option long_options[] = {
     { "host", required_argument, NULL, 'h' },      { "port", required_argument, NULL, 'p' },
@@ -68,49 +74,60 @@ static const struct option long_options[] = {
     { "qos", required_argument, NULL, 'q' },       { "retain", no_argument, NULL, 'r' },
     { "count", required_argument, NULL, 'C' },     { "id", required_argument, NULL, 'i' },
     { "keepalive", required_argument, NULL, 'k' }, { "stdin-line", no_argument, NULL, 'l' },
-    { "verbose", no_argument, NULL, 'v' },         { "cafile", required_argument, NULL, OPT_CAFILE },
+    { "verbose", no_argument, NULL, 'v' },         { "username", required_argument, NULL, 'u' },
+    { "pw", required_argument, NULL, 'P' },        { "cafile", required_argument, NULL, OPT_CAFILE },
+    { "bundle", required_argument, NULL, OPT_BUNDLE },
     { "cert", required_argument, NULL, OPT_CERT }, { "key", required_argument, NULL, OPT_KEY },
+    { "pass", required_argument, NULL, OPT_PASS },
     { "url", required_argument, NULL, OPT_URL },   { "will-topic", required_argument, NULL, OPT_WILL_TOPIC },
     { "will-payload", required_argument, NULL, OPT_WILL_PAYLOAD }, { "help", no_argument, NULL, OPT_HELP },
     { 0 },
 };
 
-static int parse_option(int opt, char *arg, void *ctx)
+static int add_topic(void *ctx, char *arg)
 {
     mqtt_opts_t *o = ctx;
-    switch (opt) {
-    case 'h': o->host = arg; break;
-    case 'p': o->port = atoi(arg); break;
-    case 't':
-        if (o->topic_count == MAX_TOPICS) {
-            return usage(stderr) + 1;
-        }
-        o->topics[o->topic_count++] = arg;
-        break;
-    case 'm': o->message = arg; break;
-    case 'q': o->qos = atoi(arg); break;
-    case 'r': o->retain = true; break;
-    case 'C': o->count = atoi(arg); break;
-    case 'i': o->id = arg; break;
-    case 'k': o->keepalive = atoi(arg); break;
-    case 'l': o->lines = true; break;
-    case 'v': o->verbose = true; break;
-    case OPT_CAFILE: o->cafile = arg; break;
-    case OPT_CERT: o->cert = arg; break;
-    case OPT_KEY: o->key = arg; break;
-    case OPT_URL: o->url = arg; break;
-    case OPT_WILL_TOPIC: o->will_topic = arg; break;
-    case OPT_WILL_PAYLOAD: o->will_payload = arg; break;
-    case OPT_HELP: return usage(stdout) + 1;
-    default: return usage(stderr) + 1;
+    if (o->topic_count == MAX_TOPICS) {
+        fprintf(stderr, "portls mqtt: at most %d topics\n", MAX_TOPICS);
+        return 3;
     }
+    o->topics[o->topic_count++] = arg;
     return 0;
 }
+
+#define FIELD(name) offsetof(mqtt_opts_t, name)
+static const cli_field_t fields[] = {
+    CLI_FIELD('h', CLI_TEXT, FIELD(host)),
+    CLI_NUMBER('p', CLI_INT, FIELD(port), 1, 65535),
+    CLI_FN('t', add_topic),
+    CLI_FIELD('m', CLI_TEXT, FIELD(message)),
+    CLI_NUMBER('q', CLI_INT, FIELD(qos), 0, 2),
+    CLI_FIELD('r', CLI_TRUE, FIELD(retain)),
+    CLI_NUMBER('C', CLI_INT, FIELD(count), 1, INT_MAX),
+    CLI_FIELD('i', CLI_TEXT, FIELD(id)),
+    CLI_NUMBER('k', CLI_INT, FIELD(keepalive), 0, 65535),
+    CLI_FIELD('l', CLI_TRUE, FIELD(lines)),
+    CLI_FIELD('v', CLI_TRUE, FIELD(verbose)),
+    CLI_FIELD('u', CLI_TEXT, FIELD(username)),
+    CLI_FIELD('P', CLI_TEXT, FIELD(password)),
+    CLI_FIELD(OPT_CAFILE, CLI_TEXT, FIELD(cafile)),
+    CLI_FIELD(OPT_BUNDLE, CLI_TEXT, FIELD(bundle)),
+    CLI_FIELD(OPT_CERT, CLI_TEXT, FIELD(cert)),
+    CLI_FIELD(OPT_KEY, CLI_TEXT, FIELD(key)),
+    CLI_FIELD(OPT_PASS, CLI_TEXT, FIELD(pass)),
+    CLI_FIELD(OPT_URL, CLI_TEXT, FIELD(url)),
+    CLI_FIELD(OPT_WILL_TOPIC, CLI_TEXT, FIELD(will_topic)),
+    CLI_FIELD(OPT_WILL_PAYLOAD, CLI_TEXT, FIELD(will_payload)),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t spec = { "mqtt", "h:p:t:m:q:rC:i:k:lvu:P:", long_options, fields, usage };
 
 static bool valid(const mqtt_opts_t *o)
 {
     bool one_message = o->publish ? (o->message != NULL) != o->lines && o->topic_count == 1 : o->topic_count > 0;
-    return one_message && o->qos >= 0 && o->qos <= 2 && (o->cert == NULL) == (o->key == NULL);
+    return one_message && (o->cert == NULL) == (o->key == NULL) && (o->password == NULL || o->username != NULL);
 }
 
 /* ---- events, from the client's thread ---- */
@@ -236,13 +253,17 @@ static esp_mqtt_client_config_t config_of(const mqtt_opts_t *o, const char *uri)
         .broker.address.uri = uri,
         .broker.verification.certificate = (const char *)o->ca_file.data,
         .credentials.client_id = o->id,
+        .credentials.username = o->username,
+        .credentials.authentication.password = o->password,
         .credentials.authentication.certificate = (const char *)o->cert_file.data,
         .credentials.authentication.key = (const char *)o->key_file.data,
+        .credentials.authentication.key_password = o->pass,
+        .credentials.authentication.key_password_len = o->pass != NULL ? (int)strlen(o->pass) : 0,
         .session.keepalive = o->keepalive,
         .session.last_will = { .topic = o->will_topic, .msg = o->will_payload, .qos = o->qos },
     };
     if (o->ca_file.data == NULL) {
-        cfg.broker.verification.crt_bundle_attach = esp_crt_bundle_attach; /* as portls connect and get */
+        cfg.broker.verification.crt_bundle_attach = esp_crt_bundle_attach; /* built in, or --bundle's */
     }
     return cfg;
 }
@@ -328,46 +349,95 @@ static int run(mqtt_opts_t *o)
     return ok ? 0 : 1;
 }
 
-/* The files the options name. Without --cafile, TLS is verified as portls connect and get do it:
- * with the built-in bundle, or the system's trust store in a build without one. @return 0, or -1
- * (said why). */
+/* The files the options name. Without --cafile or --bundle, TLS is verified as portls connect
+ * and get do it: with the built-in bundle, or the system's trust store in a build without one
+ * (config_of() attaches a bundle when no CA file was read). @return 0, or -1 (said why). */
+static int load_trust(mqtt_opts_t *o)
+{
+    if (!o->tls) {
+        return 0;
+    }
+    if (o->trust.kind == CLI_TRUST_BUNDLE) {
+        return cli_use_bundle("mqtt", o->bundle, &o->bundle_file);
+    }
+    bool file = o->trust.kind == CLI_TRUST_CACERT || o->trust.kind == CLI_TRUST_SYSTEM;
+    return file ? cli_load("mqtt", o->trust.path, &o->ca_file) : 0;
+}
+
 static int load_files(mqtt_opts_t *o)
 {
-    const char *ca = o->cafile;
-    if (ca == NULL && o->tls) {
-        ca = cli_default_ca_file(); /* NULL: the bundle (config_of() attaches it) */
+    if (load_trust(o) != 0) {
+        return -1;
     }
-    return cli_load("mqtt", ca, &o->ca_file) || cli_load("mqtt", o->cert, &o->cert_file) ||
-                   cli_load("mqtt", o->key, &o->key_file)
-               ? -1
-               : 0;
+    if (cli_load("mqtt", o->cert, &o->cert_file) != 0) {
+        return -1;
+    }
+    return cli_load("mqtt", o->key, &o->key_file);
+}
+
+/* MQTT over TLS: an mqtts:// or wss:// URL, or (with -h) any of the TLS options. */
+static bool wants_tls(const mqtt_opts_t *o)
+{
+    if (o->url != NULL) {
+        return url_is_tls(o->url);
+    }
+    return o->cafile != NULL || o->bundle != NULL || o->cert != NULL;
+}
+
+/* argv[1], sub or pub. @return -1 for one of them, or the exit status (usage). */
+static int subcommand(int argc, char **argv, mqtt_opts_t *o)
+{
+    if (argc >= 2 && (strcmp(argv[1], "sub") == 0 || strcmp(argv[1], "pub") == 0)) {
+        o->publish = strcmp(argv[1], "pub") == 0;
+        return -1;
+    }
+    return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
+}
+
+/* sub or pub, then the options. @return -1 to go on, or the exit status. */
+static int parse_args(int argc, char **argv, mqtt_opts_t *o)
+{
+    int rc = subcommand(argc, argv, o);
+    if (rc >= 0) {
+        return rc;
+    }
+    rc = cli_parse_fields(argc - 1, argv + 1, &spec, o);
+    if (rc != 0) {
+        return rc - 1;
+    }
+    if (optind != argc - 1 || !valid(o)) {
+        return usage(stderr);
+    }
+    if (cli_trust_of("mqtt", o->cafile, NULL, o->bundle, &o->trust) != 0) {
+        return 2;
+    }
+    o->tls = wants_tls(o);
+    return -1;
+}
+
+static void free_files(mqtt_opts_t *o)
+{
+    cert_file_free(&o->ca_file);
+    cert_file_free(&o->cert_file);
+    cert_file_free(&o->key_file);
+    cert_file_free(&o->bundle_file);
 }
 
 int cmd_mqtt(int argc, char **argv)
 {
-    if (argc < 2 || (strcmp(argv[1], "sub") != 0 && strcmp(argv[1], "pub") != 0)) {
-        return argc >= 2 && strcmp(argv[1], "--help") == 0 ? usage(stdout) : usage(stderr);
-    }
-    mqtt_opts_t o = { .publish = strcmp(argv[1], "pub") == 0, .host = "localhost",
-                      .lock = PTHREAD_MUTEX_INITIALIZER };
-    int rc = cli_parse(argc - 1, argv + 1, "h:p:t:m:q:rC:i:k:lv", long_options, parse_option, &o);
-    if (rc != 0) {
-        return rc - 1;
-    }
-    if (optind != argc - 1 || !valid(&o)) {
-        return usage(stderr);
+    mqtt_opts_t o = { .host = "localhost", .lock = PTHREAD_MUTEX_INITIALIZER };
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0) {
+        return rc;
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
-    o.tls = o.url != NULL ? url_is_tls(o.url) : o.cafile != NULL || o.cert != NULL;
     rc = 1;
     if (load_files(&o) == 0 && esp_deadline_cond_init(&o.changed) == 0) {
         rc = run(&o);
         pthread_cond_destroy(&o.changed);
     }
-    cert_file_free(&o.ca_file);
-    cert_file_free(&o.cert_file);
-    cert_file_free(&o.key_file);
+    free_files(&o);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,33 +62,17 @@ static const struct option long_options[] = {
     { "help", no_argument, NULL, OPT_HELP },           { 0 },
 };
 
-/* --partial's bytes. @return 0, or 3 (exit status 2, said why) */
-static int parse_partial(ota_opts_t *o, const char *arg)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(arg, &end, 10);
-    if (errno != 0 || *end != '\0' || n <= 0 || n > INT_MAX) {
-        fprintf(stderr, "portls ota: --partial wants a number of bytes, not '%s'\n", arg);
-        return 3;
-    }
-    o->partial = (int)n;
-    return 0;
-}
+#define FIELD(name) offsetof(ota_opts_t, name)
+static const cli_field_t fields[] = {
+    CLI_FIELD(OPT_FLASH, CLI_TEXT, FIELD(flash)),
+    CLI_FIELD(OPT_CACERT, CLI_TEXT, FIELD(cacert)),
+    CLI_FIELD(OPT_RESUME, CLI_TRUE, FIELD(resume)),
+    CLI_NUMBER(OPT_PARTIAL, CLI_INT, FIELD(partial), 1, INT_MAX),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
 
-static int parse_option(int opt, char *arg, void *ctx)
-{
-    ota_opts_t *o = ctx;
-    switch (opt) {
-    case OPT_FLASH: o->flash = arg; break;
-    case OPT_CACERT: o->cacert = arg; break;
-    case OPT_RESUME: o->resume = true; break;
-    case OPT_PARTIAL: return parse_partial(o, arg);
-    case OPT_HELP: return usage(stdout) + 1;
-    default: return usage(stderr) + 1;
-    }
-    return 0;
-}
+static const cli_spec_t spec = { "ota", "", long_options, fields, usage };
 
 /* ---- events ---- */
 
@@ -346,7 +331,7 @@ static int run(ota_opts_t *o)
 int cmd_ota(int argc, char **argv)
 {
     ota_opts_t o = { .image_size = -1 };
-    int rc = cli_parse(argc, argv, "", long_options, parse_option, &o);
+    int rc = cli_parse_fields(argc, argv, &spec, &o);
     if (rc != 0) {
         return rc - 1;
     }

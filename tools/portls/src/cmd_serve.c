@@ -10,6 +10,8 @@
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,31 +90,28 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* @return 0 to go on, or an exit status + 1. */
-static int parse_option(int opt, char *arg, void *ctx)
-{
-    serve_opts_t *o = ctx;
-    switch (opt) {
-    case OPT_CERT: o->cert = arg; break;
-    case OPT_KEY: o->key = arg; break;
-    case OPT_CACERT: o->cacert = arg; break;
-    case OPT_PORT: o->port = atoi(arg); break;
-    case OPT_BIND: o->bind = arg; break;
-    case OPT_ECHO: o->http = false; break;
-    case OPT_HTTP: o->http = true; break;
-    case OPT_TLS12: o->cfg.tls_version = ESP_TLS_VER_TLS_1_2; break;
-    case OPT_TLS13: o->cfg.tls_version = ESP_TLS_VER_TLS_1_3; break;
-    case OPT_TIMEOUT: o->timeout_ms = atoi(arg); break;
-    case OPT_HELP: return usage(stdout) + 1;
-    default: return usage(stderr) + 1;
-    }
-    return 0;
-}
+#define FIELD(name) offsetof(serve_opts_t, name)
+static const cli_field_t fields[] = {
+    CLI_FIELD(OPT_CERT, CLI_TEXT, FIELD(cert)),
+    CLI_FIELD(OPT_KEY, CLI_TEXT, FIELD(key)),
+    CLI_FIELD(OPT_CACERT, CLI_TEXT, FIELD(cacert)),
+    CLI_NUMBER(OPT_PORT, CLI_INT, FIELD(port), 0, 65535),
+    CLI_FIELD(OPT_BIND, CLI_TEXT, FIELD(bind)),
+    CLI_FIELD(OPT_ECHO, CLI_FALSE, FIELD(http)),
+    CLI_FIELD(OPT_HTTP, CLI_TRUE, FIELD(http)),
+    CLI_SETS(OPT_TLS12, FIELD(cfg.tls_version), ESP_TLS_VER_TLS_1_2),
+    CLI_SETS(OPT_TLS13, FIELD(cfg.tls_version), ESP_TLS_VER_TLS_1_3),
+    CLI_NUMBER(OPT_TIMEOUT, CLI_INT, FIELD(timeout_ms), 1, INT_MAX),
+    CLI_HELP_ROW(OPT_HELP),
+    CLI_END,
+};
+
+static const cli_spec_t spec = { "serve", "", long_options, fields, usage };
 
 /* @return -1 to go on, or the exit status. */
 static int parse_args(int argc, char **argv, serve_opts_t *o)
 {
-    int rc = cli_parse(argc, argv, "", long_options, parse_option, o);
+    int rc = cli_parse_fields(argc, argv, &spec, o);
     if (rc != 0) {
         return rc - 1;
     }

@@ -10,6 +10,7 @@
 #include "bootloader_flash_priv.h"
 #include "cert_file.h"
 #include "cli.h"
+#include "report.h"
 #include "esp_private/partition_linux.h"
 #include "flash_tool.h"
 #include "partition_csv.h"
@@ -77,8 +78,7 @@ static const char *label_of(const esp_partition_info_t *e, char out[17])
     return out;
 }
 
-/* --size: bytes, with K, KB, M or MB; hex or decimal. @return 0 when it is not a size */
-static unsigned long long parse_size(const char *text)
+unsigned long long flash_parse_size(const char *text)
 {
     char *end;
     errno = 0;
@@ -113,7 +113,7 @@ static int write_new_flash(const char *output, unsigned long long size, const ui
 
 int flash_create(const char *csv_path, const char *size_text, const char *output)
 {
-    unsigned long long size = parse_size(size_text);
+    unsigned long long size = flash_parse_size(size_text);
     if (size == 0 || size % ESP_PARTITION_EMULATED_SECTOR_SIZE != 0 || size < ESP_PARTITION_TABLE_OFFSET + ESP_PARTITION_TABLE_SIZE) {
         return say("--size %s: whole 4 KiB sectors, holding the partition table at 0x8000, are needed", size_text);
     }
@@ -279,6 +279,127 @@ int flash_info(const char *path)
     return 0;
 }
 
+/* --- info --json --- */
+
+static cJSON *json_table(const flash_t *f)
+{
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < f->count; i++) {
+        const esp_partition_info_t *e = &f->entries[i];
+        char label[17];
+        const char *tn = partition_csv_type_name(e->type), *sn = partition_csv_subtype_name(e->type, e->subtype);
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "label", label_of(e, label));
+        cJSON_AddNumberToObject(j, "type", e->type);
+        cJSON_AddItemToObject(j, "type_name", tn != NULL ? cJSON_CreateString(tn) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(j, "subtype", e->subtype);
+        cJSON_AddItemToObject(j, "subtype_name", sn != NULL ? cJSON_CreateString(sn) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(j, "offset", e->pos.offset);
+        cJSON_AddNumberToObject(j, "size", e->pos.size);
+        cJSON_AddBoolToObject(j, "encrypted", (e->flags & PART_FLAG_ENCRYPTED) != 0);
+        cJSON_AddBoolToObject(j, "readonly", (e->flags & PART_FLAG_READONLY) != 0);
+        cJSON_AddItemToArray(list, j);
+    }
+    return list;
+}
+
+static cJSON *json_otadata(const flash_t *f, const esp_ota_select_entry_t two[2])
+{
+    int active = bootloader_common_get_active_otadata((esp_ota_select_entry_t *)two);
+    cJSON *list = cJSON_CreateArray();
+    for (int i = 0; i < 2; i++) {
+        const esp_ota_select_entry_t *e = &two[i];
+        cJSON *j = cJSON_CreateObject();
+        bool empty = e->ota_seq == UINT32_MAX;
+        cJSON_AddBoolToObject(j, "empty", empty);
+        cJSON_AddNumberToObject(j, "seq", e->ota_seq);
+        cJSON_AddStringToObject(j, "state", state_name(e->ota_state));
+        cJSON_AddBoolToObject(j, "crc_valid", !empty && e->crc == bootloader_common_ota_select_crc(e));
+        cJSON_AddBoolToObject(j, "active", i == active);
+        if (!empty && f->bs.app_count > 0) {
+            cJSON_AddNumberToObject(j, "slot", (e->ota_seq - 1) % f->bs.app_count);
+        }
+        cJSON_AddItemToArray(list, j);
+    }
+    return list;
+}
+
+static cJSON *json_app(const esp_partition_info_t *e)
+{
+    char label[17], text[2 * 32 + 1];
+    size_t flash_size = esp_partition_get_file_mmap_ctrl_act()->flash_file_size;
+    const uint8_t *image = bootloader_mmap(e->pos.offset, 1);
+    portls_image_report_t r;
+    portls_image_check(image, image != NULL ? flash_size - e->pos.offset : 0, e->pos.offset, e->pos.size,
+                       portls_chip_emulated(), portls_chip_revision(), ESP_IMAGE_APPLICATION, &r);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "label", label_of(e, label));
+    cJSON_AddBoolToObject(j, "image", r.meta.image.magic == ESP_IMAGE_HEADER_MAGIC);
+    cJSON_AddBoolToObject(j, "valid", r.result == ESP_OK);
+    cJSON_AddStringToObject(j, "reason", r.reason);
+    if (r.has_app_desc) {
+        snprintf(text, sizeof(text), "%.32s", r.app_desc.version);
+        cJSON_AddStringToObject(j, "version", text);
+        snprintf(text, sizeof(text), "%.32s", r.app_desc.project_name);
+        cJSON_AddStringToObject(j, "project_name", text);
+    }
+    if (r.result == ESP_OK) {
+        const uint8_t *sha = r.meta.image.hash_appended ? r.meta.image_digest : r.digest_calc;
+        for (int i = 0; i < 32; i++) {
+            snprintf(text + 2 * i, 3, "%02x", sha[i]);
+        }
+        cJSON_AddStringToObject(j, "sha256", text);
+    }
+    return j;
+}
+
+static cJSON *json_next_boot(const flash_t *f, const esp_ota_select_entry_t two[2])
+{
+    portls_boot_plan_t plan;
+    portls_boot_plan(&f->bs, two, ROLLBACK, &plan);
+    int index = portls_boot_pick(&f->bs, plan.start_index, ESP_IMAGE_VERIFY_SILENT);
+    char name[16];
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddItemToObject(j, "app", index == INVALID_INDEX ? cJSON_CreateNull()
+                                                           : cJSON_CreateString(index_name(index, name, sizeof(name))));
+    cJSON *marks = cJSON_AddArrayToObject(j, "otadata_writes");
+    for (int i = 0; i < 2; i++) {
+        if (plan.write[i]) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddNumberToObject(m, "entry", i);
+            cJSON_AddStringToObject(m, "state", state_name(plan.otadata[i].ota_state));
+            cJSON_AddItemToArray(marks, m);
+        }
+    }
+    cJSON_AddItemToObject(j, "note", plan.note != NULL ? cJSON_CreateString(plan.note) : cJSON_CreateNull());
+    return j;
+}
+
+int flash_info_json(const char *path)
+{
+    flash_t f;
+    if (open_flash(path, &f) != 0) {
+        return 1;
+    }
+    cJSON *obj = cJSON_CreateObject();
+    cJSON_AddStringToObject(obj, "path", path);
+    cJSON_AddNumberToObject(obj, "size", (double)esp_partition_get_file_mmap_ctrl_act()->flash_file_size);
+    cJSON_AddBoolToObject(obj, "md5", f.entries[f.count].magic == ESP_PARTITION_MAGIC_MD5);
+    cJSON_AddItemToObject(obj, "partitions", json_table(&f));
+    esp_ota_select_entry_t two[2] = { 0 };
+    if (f.bs.ota_info.offset != 0 && bootloader_common_read_otadata(&f.bs.ota_info, two) == ESP_OK) {
+        cJSON_AddItemToObject(obj, "otadata", json_otadata(&f, two));
+    }
+    cJSON *apps = cJSON_AddArrayToObject(obj, "apps");
+    for (int i = 0; i < f.count; i++) {
+        if (f.entries[i].type == PART_TYPE_APP) {
+            cJSON_AddItemToArray(apps, json_app(&f.entries[i]));
+        }
+    }
+    cJSON_AddItemToObject(obj, "next_boot", json_next_boot(&f, two));
+    return report_json_print(stdout, obj) == 0 ? 0 : say("out of memory");
+}
+
 /* --- otadata --- */
 
 static int require_otadata(const flash_t *f)
@@ -302,12 +423,10 @@ int flash_erase_otadata(const char *path)
     return 0;
 }
 
-/* The partition of OTA slot "N", or NULL. */
-static const esp_partition_info_t *find_slot(const flash_t *f, const char *slot)
+/* The partition of OTA slot n, or NULL. */
+static const esp_partition_info_t *find_slot(const flash_t *f, long n)
 {
-    char *end;
-    long n = strtol(slot, &end, 10);
-    for (int i = 0; *end == '\0' && n >= 0 && n <= 15 && i < f->count; i++) {
+    for (int i = 0; i < f->count; i++) {
         if (f->entries[i].type == PART_TYPE_APP && f->entries[i].subtype == PART_SUBTYPE_OTA_FLAG + n) {
             return &f->entries[i];
         }
@@ -316,9 +435,9 @@ static const esp_partition_info_t *find_slot(const flash_t *f, const char *slot)
 }
 
 /* The factory or OTA app partition set-boot names: --slot N, or --name LABEL. */
-static const esp_partition_info_t *boot_target(const flash_t *f, const char *slot, const char *name)
+static const esp_partition_info_t *boot_target(const flash_t *f, long slot, const char *name)
 {
-    if (slot != NULL) {
+    if (name == NULL) {
         return find_slot(f, slot);
     }
     const esp_partition_info_t *e = find_label(f, name);
@@ -338,7 +457,15 @@ static int check_image(const esp_partition_info_t *e)
     return 0;
 }
 
-int flash_set_boot(const char *path, const char *slot, const char *name)
+static int no_boot_target(long slot, const char *name)
+{
+    if (name != NULL) {
+        return say("%s: no such factory or OTA app partition", name);
+    }
+    return say("--slot %ld: no such factory or OTA app partition", slot);
+}
+
+int flash_set_boot(const char *path, long slot, const char *name)
 {
     flash_t f;
     if (open_flash(path, &f) != 0 || require_otadata(&f) != 0) {
@@ -347,7 +474,7 @@ int flash_set_boot(const char *path, const char *slot, const char *name)
     const esp_partition_info_t *e = boot_target(&f, slot, name);
     char label[17];
     if (e == NULL) {
-        return say("%s: no such factory or OTA app partition", slot != NULL ? slot : name);
+        return no_boot_target(slot, name);
     }
     if (check_image(e) != 0) {
         return 1;
