@@ -113,7 +113,7 @@ static void put(QueueHandle_t q, const void *item, BaseType_t position)
     } else {
         slot = (q->head + q->count) % q->length;
     }
-    if (q->item_size > 0) {
+    if (q->item_size > 0 && item != NULL) { /* semaphores give no item */
         memcpy(q->items + (size_t)slot * q->item_size, item, q->item_size);
     }
     q->count++;
