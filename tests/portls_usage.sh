@@ -46,6 +46,19 @@ rc=0; PORTLS_LOG_LEVEL=none "$PORTLS" image wrap "$work/f" --version 1 --project
     --secure-version 0x10 >/dev/null || rc=$?
 [ "$rc" -eq 0 ] || fail "--secure-version 0x10: exit $rc"
 
+# HOST:PORT, the same for connect and diagnose (one parser): a bad or missing port, no host, and
+# an IPv6 literal in brackets taken apart
+for cmd in connect diagnose; do
+    for target in localhost:abc localhost localhost:0 :443; do
+        rc=0; err=$(PORTLS_LOG_LEVEL=none "$PORTLS" $cmd "$target" 2>&1 >/dev/null) || rc=$?
+        [ "$rc" -eq 2 ] && grep -qF -- "'$target' is not HOST:PORT" <<<"$err" || fail "$cmd $target: exit $rc: $err"
+    done
+    rc=0; "$PORTLS" $cmd --alpn a,b,c,d,e,f,g,h,i localhost:1 >/dev/null 2>"$work/err" || rc=$?
+    [ "$rc" -eq 2 ] && grep -qF "at most 8 ALPN protocols" "$work/err" || fail "$cmd nine ALPN: exit $rc"
+done
+rc=0; err=$(PORTLS_LOG_LEVEL=none "$PORTLS" connect "[::1]:1" --timeout 2000 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "connect [::1]:1: exit $rc, not 1 (refused): $err"
+
 # an unknown option is a usage error too
 rc=0; "$PORTLS" get http://localhost:1/ --no-such-flag 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || fail "unknown option: exit $rc"

@@ -169,6 +169,40 @@ int cli_number(const char *cmd, const char *flag, const char *arg, long min, lon
     return 0;
 }
 
+int cli_host_port(const char *cmd, const char *arg, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(arg, ':');
+    const char *name = arg;
+    size_t len = colon ? (size_t)(colon - arg) : 0;
+    if (len >= 2 && arg[0] == '[' && arg[len - 1] == ']') {
+        name++;
+        len -= 2;
+    }
+    long number;
+    if (len == 0 || len >= size || cli_number(cmd, "HOST:PORT's port", colon + 1, 1, 65535, &number) != 0) {
+        fprintf(stderr, "portls %s: '%s' is not HOST:PORT\n", cmd, arg);
+        return -1;
+    }
+    memcpy(host, name, len);
+    host[len] = '\0';
+    *port = (int)number;
+    return 0;
+}
+
+int cli_alpn_list(const char *cmd, char *list, char **out, int max)
+{
+    int n = 0;
+    for (char *save, *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+        if (n == max) {
+            fprintf(stderr, "portls %s: at most %d ALPN protocols\n", cmd, max);
+            return -1;
+        }
+        out[n++] = p;
+    }
+    out[n] = NULL;
+    return 0;
+}
+
 int cli_load(const char *cmd, const char *path, cert_file_t *f)
 {
     if (path != NULL && cert_file_load(path, f) != 0) {

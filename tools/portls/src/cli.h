@@ -65,6 +65,14 @@ int cli_parse_fields(int argc, char **argv, const cli_spec_t *spec, void *ctx);
  * @return 0 or -1. */
 int cli_number(const char *cmd, const char *flag, const char *arg, long min, long max, long *out);
 
+/* HOST:PORT, with [v6addr]:PORT for IPv6, into host (size bytes, NUL-terminated, brackets
+ * removed) and *port. Says why not on stderr, prefixed with cmd. @return 0 or -1. */
+int cli_host_port(const char *cmd, const char *arg, char *host, size_t size, int *port);
+
+/* Splits list at commas, in place, into out[0..max-1] followed by NULL (out has max + 1 slots).
+ * More than max entries is refused on stderr, prefixed with cmd. @return 0 or -1. */
+int cli_alpn_list(const char *cmd, char *list, char **out, int max);
+
 /* Loads path into f if path is not NULL; says why not on stderr, prefixed with cmd.
  * @return 0 or -1. */
 int cli_load(const char *cmd, const char *path, cert_file_t *f);

@@ -60,39 +60,11 @@ static int usage(FILE *out)
     return out == stdout ? 0 : 2;
 }
 
-/* HOST:PORT, with [v6addr]:PORT for IPv6. */
-static int parse_target(const char *arg, connect_opts_t *o)
-{
-    const char *colon = strrchr(arg, ':');
-    const char *host = arg;
-    size_t hostlen = colon ? (size_t)(colon - arg) : 0;
-    if (hostlen >= 2 && arg[0] == '[' && arg[hostlen - 1] == ']') {
-        host++;
-        hostlen -= 2;
-    }
-    char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : 0;
-    if (hostlen == 0 || hostlen >= sizeof(o->host) || port <= 0 || port > 65535 || *end != '\0') {
-        fprintf(stderr, "portls connect: '%s' is not HOST:PORT\n", arg);
-        return -1;
-    }
-    memcpy(o->host, host, hostlen);
-    o->host[hostlen] = '\0';
-    o->port = (int)port;
-    return 0;
-}
-
 static int parse_alpn(char *list, connect_opts_t *o)
 {
-    int n = 0;
-    for (char *save, *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
-        if (n == MAX_ALPN) {
-            fprintf(stderr, "portls connect: at most %d ALPN protocols\n", MAX_ALPN);
-            return -1;
-        }
-        o->alpn_list[n++] = p;
+    if (cli_alpn_list("connect", list, o->alpn_list, MAX_ALPN) != 0) {
+        return -1;
     }
-    o->alpn_list[n] = NULL;
     o->cfg.alpn_protos = (const char **)o->alpn_list;
     return 0;
 }
@@ -217,7 +189,7 @@ static int parse_args(int argc, char **argv, connect_opts_t *o)
     if (cli_trust_of("connect", o->cacert, o->cfg.trust_store_path, o->bundle, &o->trust) != 0) {
         return 2;
     }
-    return parse_target(argv[optind], o) ? 2 : -1;
+    return cli_host_port("connect", argv[optind], o->host, sizeof(o->host), &o->port) ? 2 : -1;
 }
 
 /* A TLS 1.3 server sends its ticket just after the handshake: give it a moment to arrive. */

@@ -31,41 +31,6 @@ static int usage(FILE *out)
     return out == stdout ? 0 : 2;
 }
 
-static int parse_target(const char *arg, diag_opts_t *o)
-{
-    const char *colon = strrchr(arg, ':');
-    const char *host = arg;
-    size_t hostlen = colon ? (size_t)(colon - arg) : 0;
-    if (hostlen >= 2 && arg[0] == '[' && arg[hostlen - 1] == ']') {
-        host++;
-        hostlen -= 2;
-    }
-    long port;
-    if (hostlen == 0 || hostlen >= sizeof(o->host) ||
-        cli_number("diagnose", "HOST:PORT's port", colon + 1, 1, 65535, &port) != 0) {
-        fprintf(stderr, "portls diagnose: '%s' is not HOST:PORT\n", arg);
-        return -1;
-    }
-    memcpy(o->host, host, hostlen);
-    o->host[hostlen] = '\0';
-    o->port = (int)port;
-    return 0;
-}
-
-static int parse_alpn(char *list, diag_opts_t *o)
-{
-    int n = 0;
-    for (char *save, *p = strtok_r(list, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
-        if (n == DIAG_MAX_ALPN) {
-            fprintf(stderr, "portls diagnose: at most %d ALPN protocols\n", DIAG_MAX_ALPN);
-            return -1;
-        }
-        o->alpn_list[n++] = p;
-    }
-    o->alpn_list[n] = NULL;
-    return 0;
-}
-
 static int set_device(const char *arg, diag_opts_t *o)
 {
     o->device = diag_device_find(arg);
@@ -116,7 +81,7 @@ static int parse_option(int opt, char *arg, void *ctx)
     case OPT_CERT: o->cert = arg; break;
     case OPT_KEY: o->key = arg; break;
     case OPT_PASS: o->pass = arg; break;
-    case OPT_ALPN: return parse_alpn(arg, o) ? 3 : 0;
+    case OPT_ALPN: return cli_alpn_list("diagnose", arg, o->alpn_list, DIAG_MAX_ALPN) ? 3 : 0;
     case OPT_DEVICE: return set_device(arg, o) ? 3 : 0;
     case OPT_HEAP_LIMIT: return set_heap_limit(arg, o) ? 3 : 0;
     case OPT_PATH: o->path = arg; break;
@@ -145,7 +110,7 @@ static int parse_args(int argc, char **argv, diag_opts_t *o)
         fputs("portls diagnose: --cacert or --capath, not both\n", stderr);
         return 2;
     }
-    return parse_target(argv[optind], o) ? 2 : -1;
+    return cli_host_port("diagnose", argv[optind], o->host, sizeof(o->host), &o->port) ? 2 : -1;
 }
 
 static int load_files(diag_opts_t *o)
