@@ -34,7 +34,8 @@ static int usage(FILE *out)
 }
 
 /* The portls version, and which mbedTLS the build was made of: version, source package, the
- * tarballs' SHA-256, the patches, and whether the suite was verified on it. */
+ * tarballs' SHA-256, the patches, and whether the suite was verified on it; then the build's
+ * options, as its sdkconfig.h has them. */
 static int version(void)
 {
     printf("portls %s\n%s", PORTLS_VERSION, PORTLS_MBEDTLS_BUILD_INFO);
@@ -43,6 +44,7 @@ static int version(void)
     mbedtls_version_get_string_full(running);
     printf("  at run time: %s\n", running);
 #endif
+    fputs(PORTLS_BUILD_OPTIONS, stdout);
     return 0;
 }
 
