@@ -49,7 +49,7 @@ build() {
     done
     # shellcheck disable=SC2046,SC2086
     cc -Wall -Werror -o "$dir/$name" "$examples/$name"/main/*.c "${embeds[@]}" $defines \
-        $(pkg-config --cflags --libs portls) ${SANITIZE_FLAGS:-}
+        $(pkg-config --cflags --libs portls)
     cat > "$dir/cmake/CMakeLists.txt" <<CM
 cmake_minimum_required(VERSION 3.16)
 project($name C)
@@ -60,8 +60,7 @@ portls_embed_txtfiles($name$cmake_embeds)
 target_compile_options($name PRIVATE -Wall -Werror $defines)
 target_link_libraries($name PRIVATE portls::portls)
 CM
-    cmake -S "$dir/cmake" -B "$dir/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-        -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+    cmake -S "$dir/cmake" -B "$dir/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
     cmake --build "$dir/cmake/build" >/dev/null
 }
 
@@ -139,10 +138,6 @@ section() { # the N-th block of LANG in that section
 }
 mkdir -p "$work/readme" "$work/bin"
 ln -sf "$PORTLS" "$work/bin/portls"
-# In a sanitized build the libraries need the sanitizers' runtime: the README's cc gets the flags.
-cc_path=$(command -v cc)
-printf '#!/bin/sh\nexec %s "$@" %s\n' "$cc_path" "${SANITIZE_FLAGS:-}" > "$work/bin/cc"
-chmod +x "$work/bin/cc"
 section sh 1 | sed "s/1883/$(free_port)/g" > "$work/readme/walk.sh"
 grep -q "mqtt_tcp" "$work/readme/walk.sh" || { echo "no mqtt_tcp walk-through in README.md"; exit 1; }
 (cd "$work/readme" && exec env PATH="$work/bin:$PATH:/usr/sbin" PREFIX="$work/prefix" PORTLS_SRC="$SOURCE_DIR" \
@@ -160,8 +155,7 @@ mkdir -p "$work/readme/cmake/main"
 section cmake 1 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/cmake/CMakeLists.txt"
 cp "$examples/https_request/main/https_request_example_main.c" "$work/readme/cmake/main/"
 cp "$PORTLS_TEST_CERTS/ca.pem" "$work/readme/cmake/main/server_root_cert.pem"
-cmake -S "$work/readme/cmake" -B "$work/readme/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-    -DCMAKE_C_FLAGS="${SANITIZE_FLAGS:-}" >/dev/null
+cmake -S "$work/readme/cmake" -B "$work/readme/cmake/build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/readme/cmake/build" >/dev/null
 for exe in "$work/readme/https_request" "$work/readme/cmake/build/https_request"; do
     run "$exe" 30 "example: https_request using cacert_buf" "example: Connection established..." "HTTP/1.0 200 ok"
