@@ -1,4 +1,5 @@
-/* The certificate bundle as an mbedTLS trusted-certificate callback. */
+/* The certificate bundle as an mbedTLS trusted-certificate callback, and a verify callback that
+ * takes over where a later mbedtls_ssl_conf_ca_chain() removed the first. */
 #include <pthread.h>
 #include <string.h>
 
@@ -120,6 +121,51 @@ int esp_crt_bundle_ca_cb(void *ctx, const mbedtls_x509_crt *child, mbedtls_x509_
     *candidates = chain;
     return 0;
 }
+
+/* Whether mbedTLS, verifying crt alone against the bundle's roots named as its issuer, trusts it;
+ * *more receives the other flags that verification raised (a weak root key, crt's own dates). */
+static bool bundle_signed(const uint8_t *bundle, const mbedtls_x509_crt *crt, uint32_t *more)
+{
+    mbedtls_x509_crt alone;
+    mbedtls_x509_crt_init(&alone);
+    uint32_t flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+    if (mbedtls_x509_crt_parse_der_nocopy(&alone, crt->raw.p, crt->raw.len) == 0) {
+        int ret = mbedtls_x509_crt_verify_with_ca_cb(&alone, esp_crt_bundle_ca_cb, (void *)bundle,
+                                                     &mbedtls_x509_crt_profile_default, NULL, &flags, NULL, NULL);
+        if (ret != 0 && ret != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+            flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED; /* no memory: not verified */
+        }
+    }
+    mbedtls_x509_crt_free(&alone);
+    *more = flags;
+    return (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0;
+}
+
+/* mbedTLS calls this for each certificate of the path it built, the top first. Only a certificate
+ * mbedTLS found no trusted signer for is flagged NOT_TRUSTED; while the trusted-certificate
+ * callback is in place, mbedTLS has already tried the bundle's roots for it, so this finds none
+ * either. After mbedtls_ssl_conf_ca_chain() removed that callback, it is what finds them. */
+int esp_crt_bundle_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    (void)depth;
+    if ((*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0) {
+        return 0;
+    }
+    crt_bundle_t b = crt_bundle_from_checked(ctx);
+    uint32_t first, count;
+    crt_bundle_find(&b, crt->issuer_raw.p, crt->issuer_raw.len, &first, &count);
+    if (count == 0) {
+        return 0;
+    }
+    uint32_t more;
+    if (!bundle_signed(ctx, crt, &more)) {
+        ESP_LOGW(TAG, "a certificate names a CA of the bundle as its issuer, but no key of that name signed it");
+        return 0;
+    }
+    *flags = (*flags & ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED) | more;
+    ESP_LOGI(TAG, "Certificate validated");
+    return 0;
+}
 #endif
 
 esp_err_t esp_crt_bundle_attach(void *conf)
@@ -134,6 +180,7 @@ esp_err_t esp_crt_bundle_attach(void *conf)
         return ESP_ERR_INVALID_STATE;
     }
     mbedtls_ssl_conf_ca_cb(conf, esp_crt_bundle_ca_cb, (void *)bundle);
+    mbedtls_ssl_conf_verify(conf, esp_crt_bundle_verify_cb, (void *)bundle);
     return ESP_OK;
 #else
     return no_callback();
@@ -145,6 +192,7 @@ void esp_crt_bundle_detach(mbedtls_ssl_config *conf)
 #ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
     if (conf != NULL) {
         mbedtls_ssl_conf_ca_cb(conf, NULL, NULL);
+        mbedtls_ssl_conf_verify(conf, NULL, NULL);
     }
 #else
     (void)conf;
