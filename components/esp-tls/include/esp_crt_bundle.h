@@ -48,8 +48,13 @@ extern "C" {
  * A verify callback set after the attach replaces the bundle's, as in ESP-IDF: while the
  * trusted-certificate callback is in place the bundle still verifies and that callback sees the
  * result; after mbedtls_ssl_conf_ca_chain() the bundle no longer applies.
+ * The current bundle is the last esp_crt_bundle_set()'s; before one, the app's own if the program
+ * links one under the symbols ESP-IDF's build gives the bundle it embeds (_binary_x509_crt_bundle_start
+ * and _end: the file x509_crt_bundle embedded as EMBED_FILES does), else the built-in one.
  * @return ESP_OK; ESP_ERR_INVALID_ARG if conf is NULL; ESP_ERR_INVALID_STATE if there is no
- *         bundle (a build without CONFIG_MBEDTLS_CERTIFICATE_BUNDLE and no esp_crt_bundle_set());
+ *         bundle (a build without CONFIG_MBEDTLS_CERTIFICATE_BUNDLE, no app bundle and no
+ *         esp_crt_bundle_set()) or the app's bundle is damaged (the log says how; the built-in
+ *         one does not stand in for it);
  *         ESP_ERR_NOT_SUPPORTED if mbedTLS lacks MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
  *         (a system mbedTLS such as Debian's; such a build has no built-in bundle).
  */

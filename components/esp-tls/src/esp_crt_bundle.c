@@ -20,17 +20,33 @@ static const char *TAG = "esp-x509-crt-bundle";
 static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
 static const uint8_t *active; /* checked bundle bytes, or NULL */
 
+/* An app's own bundle, under the symbols ESP-IDF's build gives the bundle it embeds in the app
+ * (the binary file x509_crt_bundle); weak, so a program without them links, and they are NULL. */
+extern const uint8_t app_bundle_start[] __asm__("_binary_x509_crt_bundle_start") __attribute__((weak));
+extern const uint8_t app_bundle_end[] __asm__("_binary_x509_crt_bundle_end") __attribute__((weak));
+
+static const uint8_t *checked_bundle(const uint8_t *data, size_t size, const char *what)
+{
+    crt_bundle_status_t st = crt_bundle_check(data, size, CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS, NULL);
+    if (st == CRT_BUNDLE_OK) {
+        return data;
+    }
+    ESP_LOGE(TAG, "%s is damaged: %s", what, crt_bundle_status_text(st));
+    return NULL;
+}
+
+/* The app's own bundle if the program links one, else the built-in one; NULL if neither. */
 static const uint8_t *default_bundle(void)
 {
-#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
-    crt_bundle_status_t st = crt_bundle_check(esp_crt_bundle_default_data, esp_crt_bundle_default_size,
-                                              CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS, NULL);
-    if (st == CRT_BUNDLE_OK) {
-        return esp_crt_bundle_default_data;
+    if (app_bundle_start != NULL && app_bundle_end != NULL) {
+        return checked_bundle(app_bundle_start, (size_t)(app_bundle_end - app_bundle_start),
+                              "the app's bundle (x509_crt_bundle)");
     }
-    ESP_LOGE(TAG, "the built-in bundle is damaged: %s", crt_bundle_status_text(st));
-#endif
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+    return checked_bundle(esp_crt_bundle_default_data, esp_crt_bundle_default_size, "the built-in bundle");
+#else
     return NULL;
+#endif
 }
 
 static const uint8_t *current_bundle(void)
@@ -176,7 +192,8 @@ esp_err_t esp_crt_bundle_attach(void *conf)
 #ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
     const uint8_t *bundle = current_bundle();
     if (bundle == NULL) {
-        ESP_LOGE(TAG, "no certificate bundle: this build has none built in; call esp_crt_bundle_set()");
+        ESP_LOGE(TAG, "no certificate bundle: this build has none built in and the app links none "
+                      "(x509_crt_bundle); call esp_crt_bundle_set()");
         return ESP_ERR_INVALID_STATE;
     }
     mbedtls_ssl_conf_ca_cb(conf, esp_crt_bundle_ca_cb, (void *)bundle);
