@@ -78,6 +78,7 @@ static void https_get_task(void *pvParameters)
 #endif
 
     mbedtls_ssl_init(&ssl);
+    mbedtls_net_init(&server_fd); /* a setup failure goes to exit, which frees it */
     mbedtls_x509_crt_init(&cacert);
     mbedtls_ctr_drbg_init(&ctr_drbg);
     ESP_LOGI(TAG, "Seeding the random number generator");
