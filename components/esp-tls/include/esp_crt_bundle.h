@@ -34,23 +34,25 @@ extern "C" {
  * in place. mbedtls_ssl_conf_ca_chain() after the attach removes the first (ESP-IDF's
  * https_mbedtls example sets an empty chain after attaching); the verify callback then takes over
  * as ESP-IDF's does: mbedTLS builds the path from the peer's certificates and the chain given, and
- * flags MBEDTLS_X509_BADCERT_NOT_TRUSTED the certificate at its top for which it found no trusted
- * signer. If the bundle has roots named as that certificate's issuer, mbedTLS verifies the
- * certificate against them (its signature, with the default profile); if one signed it,
+ * flags MBEDTLS_X509_BADCERT_NOT_TRUSTED a certificate for which it found no trusted signer (the
+ * top of the path). If the bundle has roots named as that certificate's issuer, mbedTLS verifies
+ * the certificate against them (its signature, with the default profile); if one signed it,
  * NOT_TRUSTED is cleared, any flag that check raised is added, and "Certificate validated" is
  * logged. Every other flag stays: an expired certificate, a host name mismatch, a weak hash (which
  * ESP-IDF forgives) still fail. The callback returns no error, so mbedtls_ssl_get_verify_result()
  * gives the flags and a required verification fails with MBEDTLS_ERR_X509_CERT_VERIFY_FAILED
- * (ESP-IDF's callback fails it itself, and the flags are lost). In that mode, as in ESP-IDF, only
- * the top of the path the peer sent is looked up: a cross-signed chain whose top is signed by a
- * root outside the bundle fails.
+ * (ESP-IDF's callback fails it itself, and the flags are lost). In that mode, as in ESP-IDF, the
+ * bundle is asked only about the certificates mbedTLS could not chain: a cross-signed chain whose
+ * top is signed by a root outside the bundle fails.
  *
  * A verify callback set after the attach replaces the bundle's, as in ESP-IDF: while the
  * trusted-certificate callback is in place the bundle still verifies and that callback sees the
  * result; after mbedtls_ssl_conf_ca_chain() the bundle no longer applies.
+ *
  * The current bundle is the last esp_crt_bundle_set()'s; before one, the app's own if the program
- * links one under the symbols ESP-IDF's build gives the bundle it embeds (_binary_x509_crt_bundle_start
- * and _end: the file x509_crt_bundle embedded as EMBED_FILES does), else the built-in one.
+ * links one under the symbols ESP-IDF's build gives the bundle it embeds
+ * (_binary_x509_crt_bundle_start and _end: the file x509_crt_bundle embedded as EMBED_FILES does),
+ * else the built-in one.
  * @return ESP_OK; ESP_ERR_INVALID_ARG if conf is NULL; ESP_ERR_INVALID_STATE if there is no
  *         bundle (a build without CONFIG_MBEDTLS_CERTIFICATE_BUNDLE, no app bundle and no
  *         esp_crt_bundle_set()) or the app's bundle is damaged (the log says how; the built-in

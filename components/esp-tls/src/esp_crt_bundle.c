@@ -157,10 +157,12 @@ static bool bundle_signed(const uint8_t *bundle, const mbedtls_x509_crt *crt, ui
     return (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0;
 }
 
-/* mbedTLS calls this for each certificate of the path it built, the top first. Only a certificate
- * mbedTLS found no trusted signer for is flagged NOT_TRUSTED; while the trusted-certificate
- * callback is in place, mbedTLS has already tried the bundle's roots for it, so this finds none
- * either. After mbedtls_ssl_conf_ca_chain() removed that callback, it is what finds them. */
+/* mbedTLS calls this for each certificate of the path it built, the top first. It flags
+ * NOT_TRUSTED a certificate it found no trusted signer for: the top, or one whose signer in the
+ * peer's chain did not sign it. While the trusted-certificate callback is in place, mbedTLS has
+ * tried the bundle's roots for it already, so this finds none either; after
+ * mbedtls_ssl_conf_ca_chain() removed that callback, this is what finds them. A certificate a
+ * bundle root signed is trusted wherever it stands; those above it keep their own flags. */
 int esp_crt_bundle_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     (void)depth;
