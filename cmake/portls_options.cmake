@@ -174,5 +174,19 @@ elseif(NOT PORTLS_MBEDTLS STREQUAL "bundled")
     message(FATAL_ERROR "PORTLS_MBEDTLS must be bundled or system, not '${PORTLS_MBEDTLS}'")
 endif()
 
+# --- RFC 8449 record_size_limit (TLS 1.3): the name ESP-IDF's newer esp_config.h maps; v5.5 has no such option ---
+# On by default with the bundled mbedTLS: the client asks the server to keep its records within
+# CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, which a server that does not know the extension ignores.
+# A system mbedTLS's own configuration decides (Debian's has it off), and the option must say so.
+include(CMakeDependentOption)
+if(PORTLS_MBEDTLS_SYSTEM)
+    set(record_size_limit_default OFF)
+else()
+    set(record_size_limit_default ON)
+endif()
+cmake_dependent_option(CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+    "RFC 8449 record_size_limit (TLS 1.3 only): the client asks for records of at most CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN bytes, and a server that knows the extension keeps to it (esp_tls_get_peer_record_size_limit)"
+    ${record_size_limit_default} "CONFIG_MBEDTLS_SSL_PROTO_TLS1_3" OFF)
+
 set(PORTLS_CONFIG_DIR ${PROJECT_BINARY_DIR}/config)
 configure_file(${PROJECT_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)
