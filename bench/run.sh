@@ -126,7 +126,7 @@ bench_mem() {
         echo "(openssl s_server's and s_client's 16 KiB records do not fit IN $(lengths IN): their rows need IN 16384)"
     fi
     if [ -n "$rsl" ] && command -v gnutls-serv >/dev/null; then
-        run_rsl_case "ECDSA P-256, gnutls-serv" server_ec.pem server_ec.key
+        run_rsl_case "ECDSA P-256, gnutls" server_ec.pem server_ec.key
     fi
     printf '\n]\n' >> "$results"
     echo

@@ -157,3 +157,14 @@ void probe_session_record_size_limit(mbedtls_ssl_context *ssl)
 }
 #endif
 #endif
+
+/* probe ssl_in_hslen: esp_tls_mbedtls.c names a handshake message longer than the input buffer
+ * from the length of the message under way */
+#if defined(PROBE_ALL) || defined(PROBE_ssl_in_hslen)
+void probe_ssl_in_hslen(mbedtls_ssl_context *ssl);
+void probe_ssl_in_hslen(mbedtls_ssl_context *ssl)
+{
+    size_t *hslen = &ssl->in_hslen;
+    PROBED(hslen);
+}
+#endif

@@ -385,9 +385,22 @@ static int name_alert(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
                                                            : MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
 }
 
+/* A handshake message longer than the input buffer fails however it is cut into records (a
+ * server that keeps to record_size_limit cuts it into several that each fit): mbedTLS puts the
+ * message back together in the buffer. in_hslen is the length of the message under way. */
+static void explain_long_message(const mbedtls_ssl_context *ssl)
+{
+    if (ssl->in_hslen > MBEDTLS_SSL_IN_CONTENT_LEN) {
+        ESP_LOGE(TAG, "the peer's handshake message of %zu bytes (a certificate chain, most likely) is larger "
+                      "than CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (%d), which must hold it whole, however small its "
+                      "records: raise CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN", ssl->in_hslen, MBEDTLS_SSL_IN_CONTENT_LEN);
+    }
+}
+
 /* Says in plain words why the handshake failed, and returns the mbedTLS code to record. */
 static int explain_handshake_failure(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
 {
+    explain_long_message(ssl);
     ret = name_alert(tls, ssl, ret);
     switch (ret) {
     case MBEDTLS_ERR_SSL_INVALID_RECORD:

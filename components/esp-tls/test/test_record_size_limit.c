@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "echo_server.h"
+#include "esp_log.h"
 #include "mbedtls/ssl.h"
 #include "tls_test.h"
 
@@ -56,13 +57,19 @@ static esp_tls_t *connect_with(const peer_t *p, esp_tls_proto_ver_t version, esp
 
 #ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
 
-static void start_gnutls_serv(peer_t *p)
+static void start_gnutls(peer_t *p, const char *cert, const char *key, const char *const extra[])
 {
     if (!peer_program_exists("gnutls-serv")) {
         skip(); /* scripts/bootstrap installs it (Debian's gnutls-bin) */
     }
+    assert_int_equal(peer_start_gnutls_serv(p, cert, key, extra), 0);
+}
+
+/* gnutls-serv answering every request with the BODY_LEN file. */
+static void start_gnutls_serv(peer_t *p)
+{
     const char *extra[] = { "--http", "--httpdata", body_path, NULL };
-    assert_int_equal(peer_start_gnutls_serv(p, "server_ec.pem", "server_ec.key", extra), 0);
+    start_gnutls(p, "server_ec.pem", "server_ec.key", extra);
 }
 
 /* Sends GET path and reads the answer until the server closes. @return the bytes read, or the
@@ -146,6 +153,63 @@ static void test_openssl_ignores_the_limit(void **state)
     peer_stop(&p);
 }
 
+/* Runs a connect with stderr (the log) in a file. @return the connect's result; *log is what it
+ * logged (the caller frees). */
+static int connect_logged(const peer_t *p, const esp_tls_cfg_t *cfg, esp_tls_t **tls, char **log)
+{
+    char path[] = "/tmp/portls-rsl-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    esp_log_level_set("*", ESP_LOG_ERROR);
+    int rc = connect_peer(p, "localhost", cfg, tls);
+    esp_log_level_set("*", ESP_LOG_NONE);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    off_t len = lseek(fd, 0, SEEK_END);
+    *log = calloc(1, (size_t)len + 1);
+    assert_non_null(*log);
+    assert_int_equal(pread(fd, *log, (size_t)len, 0), len);
+    close(fd);
+    unlink(path);
+    return rc;
+}
+
+/* The limit cuts records, not handshake messages: mbedTLS puts a message cut into records back
+ * together in its input buffer, so a certificate larger than the buffer (server_big's, some
+ * 7 KB) fails the handshake however small the records, and the log says so; a 16 KiB buffer
+ * takes it. */
+static void test_handshake_message_must_fit_the_buffer(void **state)
+{
+    (void)state;
+    peer_t p;
+    const char *extra[] = { "--http", NULL };
+    start_gnutls(&p, "server_big.pem", "server_big.key", extra);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000, .tls_version = ESP_TLS_VER_TLS_1_3 };
+    cfg_trust(&cfg, "ca.pem");
+    esp_tls_t *tls = NULL;
+    char *log;
+    int rc = connect_logged(&p, &cfg, &tls, &log);
+    esp_tls_record_sizes_t sizes;
+    assert_int_equal(esp_tls_get_record_sizes(tls, &sizes), ESP_OK);
+    assert_true(sizes.handshake <= CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN + AEAD_TAG);
+    if (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN < 8192) {
+        assert_int_equal(rc, -1);
+        assert_int_equal(take_error(tls, NULL, NULL), ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED);
+        assert_non_null(strstr(log, "handshake message of "));
+        assert_non_null(strstr(log, "which must hold it whole"));
+        free(log);
+    } else {
+        free(log);
+        assert_int_equal(rc, 1);
+    }
+    esp_tls_conn_destroy(tls);
+    peer_stop(&p);
+}
+
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
 /* A session saved from gnutls-serv carries its limit; offered to s_server, which cannot resume
  * it, the handshake is a full one, and s_server announced no limit: none is reported. */
@@ -218,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gnutls_keeps_records_within_the_limit),
         cmocka_unit_test(test_openssl_ignores_the_limit),
+        cmocka_unit_test(test_handshake_message_must_fit_the_buffer),
 #ifdef CONFIG_ESP_TLS_CLIENT_SESSION_TICKETS
         cmocka_unit_test(test_offered_session_brings_no_limit),
 #endif
