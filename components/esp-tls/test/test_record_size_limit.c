@@ -46,13 +46,18 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static esp_tls_t *connect_with(const peer_t *p, esp_tls_proto_ver_t version, esp_tls_client_session_t *session)
+static esp_tls_t *connect_cfg(const peer_t *p, esp_tls_cfg_t *cfg)
 {
-    esp_tls_cfg_t cfg = { .timeout_ms = 5000, .tls_version = version, .client_session = session };
-    cfg_trust(&cfg, "ca.pem");
+    cfg_trust(cfg, "ca.pem");
     esp_tls_t *tls = NULL;
-    assert_int_equal(connect_peer(p, "localhost", &cfg, &tls), 1);
+    assert_int_equal(connect_peer(p, "localhost", cfg, &tls), 1);
     return tls;
+}
+
+static esp_tls_t *connect_with(const peer_t *p, esp_tls_proto_ver_t version)
+{
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000, .tls_version = version };
+    return connect_cfg(p, &cfg);
 }
 
 #ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
@@ -98,7 +103,7 @@ static void test_gnutls_keeps_records_within_the_limit(void **state)
     (void)state;
     peer_t p;
     start_gnutls_serv(&p);
-    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_TLS_1_3, NULL);
+    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_TLS_1_3);
     size_t limit = 0;
     assert_int_equal(esp_tls_get_peer_record_size_limit(tls, &limit), ESP_OK);
     assert_in_range(limit, RFC8449_MIN, RFC8449_MAX);
@@ -127,7 +132,7 @@ static void test_openssl_ignores_the_limit(void **state)
     const char *extra[] = { "-WWW", NULL };
     assert_int_equal(chdir(body_dir), 0); /* -WWW serves the working directory */
     assert_int_equal(peer_start_s_server(&p, "server_ec.pem", "server_ec.key", extra), 0);
-    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_TLS_1_3, NULL);
+    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_TLS_1_3);
     size_t limit = 1;
     assert_int_equal(esp_tls_get_peer_record_size_limit(tls, &limit), ESP_OK);
     assert_int_equal(limit, 0);
@@ -218,7 +223,7 @@ static void test_offered_session_brings_no_limit(void **state)
     (void)state;
     peer_t g;
     start_gnutls_serv(&g);
-    esp_tls_t *tls = connect_with(&g, ESP_TLS_VER_TLS_1_3, NULL);
+    esp_tls_t *tls = connect_with(&g, ESP_TLS_VER_TLS_1_3);
     assert_true(get_all(tls, "/") > BODY_LEN); /* the ticket comes after the handshake */
     esp_tls_client_session_t *session = esp_tls_get_client_session(tls);
     assert_non_null(session);
@@ -227,7 +232,8 @@ static void test_offered_session_brings_no_limit(void **state)
 
     peer_t s;
     assert_int_equal(peer_start_s_server(&s, "server_ec.pem", "server_ec.key", NULL), 0);
-    tls = connect_with(&s, ESP_TLS_VER_TLS_1_3, session);
+    esp_tls_cfg_t cfg = { .timeout_ms = 5000, .tls_version = ESP_TLS_VER_TLS_1_3, .client_session = session };
+    tls = connect_cfg(&s, &cfg);
     assert_false(esp_tls_session_was_resumed(tls));
     size_t limit = 1;
     assert_int_equal(esp_tls_get_peer_record_size_limit(tls, &limit), ESP_OK);
@@ -299,7 +305,7 @@ static void test_not_supported(void **state)
     (void)state;
     peer_t p;
     assert_int_equal(peer_start_s_server(&p, "server_ec.pem", "server_ec.key", NULL), 0);
-    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_ANY, NULL);
+    esp_tls_t *tls = connect_with(&p, ESP_TLS_VER_ANY);
     size_t limit;
     assert_int_equal(esp_tls_get_peer_record_size_limit(tls, &limit), ESP_ERR_NOT_SUPPORTED);
     esp_tls_conn_destroy(tls);
