@@ -21,3 +21,18 @@ size_t malloc_count_peak(void);
 
 /* Starts the peak again from the current figure. */
 void malloc_count_reset_peak(void);
+
+/*
+ * Counting by allocation site, for the breakdowns of make bench-mem. The classifier runs at every
+ * allocation from then on, on the allocating thread, and returns the caller's site, 0 to sites - 1
+ * (it may walk the stack; an allocation it makes itself is not classified). Blocks counted before
+ * this call, and any site the classifier returns out of range, go to one more bucket, number
+ * `sites`. At most MALLOC_COUNT_MAX_SITES sites. Call it once, early, on one thread.
+ */
+#define MALLOC_COUNT_MAX_SITES 15
+typedef unsigned (*malloc_count_classifier_t)(void);
+void malloc_count_by_site(malloc_count_classifier_t classify, unsigned sites);
+
+/* Bytes of one site in use now, and at the moment of malloc_count_peak(). */
+size_t malloc_count_site_current(unsigned site);
+size_t malloc_count_site_at_peak(unsigned site);

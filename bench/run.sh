@@ -129,9 +129,33 @@ bench_mem() {
         run_rsl_case "ECDSA P-256, gnutls" server_ec.pem server_ec.key
     fi
     printf '\n]\n' >> "$results"
+    if [ "$(lengths IN)" -eq 16384 ]; then
+        whole_client # in the IN 16384 builds; ota-small's is test_example_heap_budget's
+    fi
     echo
     echo "ESP-IDF's published figures (https_request, TLS 1.2): 42,196 B by default, 22,013 B with its dynamic buffers."
     echo "written to $results"
+}
+
+# The whole client, by allocation site (bench/heap_sites.h): ESP-IDF's mqtt/ssl_mutual_auth round
+# trip against the tests' mosquitto, counted from before the first call, with no warm-up.
+whole_client() {
+    local out peak idle after account
+    out=$(PORTLS_TEST_CERTS=$pki PORTLS_LOG_LEVEL=none "$build/bench/bench_mqtt_heap")
+    read -r _ peak idle after <<<"$(grep '^total' <<<"$out")"
+    account=$(awk '/^account/ {print $2}' <<<"$out")
+    echo
+    echo "== the whole client: ESP-IDF's mqtt/ssl_mutual_auth round trip (mutual TLS 1.3 to mosquitto,"
+    echo "   subscribe, publish, receive, stop), the whole process from before the first call, bytes"
+    printf '%-26s %10s %10s\n' site peak idle
+    awk '/^site/ && $2 != "before_counting" {printf "%-26s %10s %10s\n", $2, $3, $4}' <<<"$out"
+    printf '%-26s %10s %10s\n' "whole process" "$peak" "$idle"
+    echo "after destroy: $after (PSA's globals stay); portls's own account peak: $account; goal: 32,768 in the small-device build"
+    { printf '{"case": "mqtt_ssl_mutual_auth", "config": "%s", "peak": %s, "idle": %s, "after": %s, "account_peak": %s, "sites": {' \
+        "$config" "$peak" "$idle" "$after" "$account"
+      awk '/^site/ {printf "%s\"%s\": {\"peak\": %s, \"idle\": %s}", sep, $2, $3, $4; sep=", "}' <<<"$out"
+      printf '}}\n'; } > "${results%.json}-whole-client.json"
+    echo "written to ${results%.json}-whole-client.json"
 }
 
 bench_http() {

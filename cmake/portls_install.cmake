@@ -71,4 +71,5 @@ configure_file(${PROJECT_SOURCE_DIR}/cmake/portlsConfig.cmake.in ${PROJECT_BINAR
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/portlsConfig.cmake ${PROJECT_BINARY_DIR}/portlsConfigVersion.cmake
         ${PROJECT_SOURCE_DIR}/cmake/portls_embed.cmake ${PROJECT_SOURCE_DIR}/cmake/portls_embed.S.in
+        ${PROJECT_SOURCE_DIR}/cmake/portls_embed_files.S.in
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/portls)

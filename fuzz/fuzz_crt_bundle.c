@@ -2,7 +2,8 @@
  * them; and on a bundle it accepts, every entry, lookup and synthetic root must stay in bounds,
  * each synthetic root goes through mbedTLS's parser, and the trust callback mbedTLS calls at
  * verification (esp_crt_bundle_ca_cb) is asked for the issuers named by each entry, also inside a
- * whole mbedtls_x509_crt_verify_with_ca_cb(). */
+ * whole mbedtls_x509_crt_verify_with_ca_cb(); and the verify callback (esp_crt_bundle_verify_cb),
+ * which looks up and verifies a certificate flagged NOT_TRUSTED, is given each synthetic root. */
 #include <stdlib.h>
 
 #include "crt_bundle_format.h"
@@ -35,6 +36,18 @@ static void ask_trust_callback(const uint8_t *bundle, const crt_bundle_entry_t *
     mbedtls_free(candidates);
 }
 
+/* The verify callback keeps every flag it is given but NOT_TRUSTED, and keeps that one too for a
+ * synthetic root: its placeholder signature verifies under no key. */
+static void ask_verify_callback(const uint8_t *bundle, mbedtls_x509_crt *root)
+{
+    const uint32_t others = MBEDTLS_X509_BADCERT_CN_MISMATCH | MBEDTLS_X509_BADCERT_BAD_MD;
+    uint32_t flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED | others;
+    if (esp_crt_bundle_verify_cb((void *)bundle, root, 0, &flags) != 0 ||
+        flags != (MBEDTLS_X509_BADCERT_NOT_TRUSTED | others)) {
+        abort();
+    }
+}
+
 /* e's synthetic root through mbedTLS's parser, the callback, and a verification that uses it. */
 static void exercise_trust(const uint8_t *bundle, const crt_bundle_entry_t *e, uint32_t named, const uint8_t *der,
                            size_t der_len)
@@ -47,6 +60,7 @@ static void exercise_trust(const uint8_t *bundle, const crt_bundle_entry_t *e, u
         uint32_t flags = 0;
         mbedtls_x509_crt_verify_with_ca_cb(&root, esp_crt_bundle_ca_cb, (void *)bundle,
                                            &mbedtls_x509_crt_profile_default, NULL, &flags, NULL, NULL);
+        ask_verify_callback(bundle, &root);
     }
     mbedtls_x509_crt_free(&root);
 }

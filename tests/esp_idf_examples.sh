@@ -14,6 +14,7 @@ examples=$SOURCE_DIR/examples/esp_idf
 cmake --install "$BUILD_DIR" --prefix "$work/prefix" >/dev/null
 export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 template=$(pkg-config --variable=embed_template portls)
+files_template=$(pkg-config --variable=embed_files_template portls)
 
 # A flash with an nvs partition and a factory app (any payload: the examples run on the host).
 mkdir -p "$work/flash"
@@ -33,19 +34,26 @@ cp "$work/flash/empty.img" "$work/flash/base.img"
 
 # build NAME DEFINES EMBED...: examples/esp_idf/NAME/main/*.c as $work/NAME/NAME (pkg-config) and
 # $work/NAME/cmake/build/NAME (find_package). DEFINES: -D options, one string; each EMBED is
-# FILE_NAME=PATH, embedded under FILE_NAME as the example's CMakeLists would name it.
+# FILE_NAME=PATH, embedded under FILE_NAME as the example's CMakeLists would name it (as
+# EMBED_TXTFILES does; +FILE_NAME=PATH as EMBED_FILES does, without the NUL).
 build() {
     local name=$1 defines=$2 dir=$work/$1
     shift 2
     mkdir -p "$dir/embed" "$dir/cmake"
-    local embeds=() cmake_embeds=""
+    local embeds=() cmake_embeds="" cmake_files=""
     for e in "$@"; do
-        cp "${e#*=}" "$dir/embed/${e%%=*}"
+        local tmpl=$template file=${e#+}
+        cp "${file#*=}" "$dir/embed/${file%%=*}"
+        if [ "$file" != "$e" ]; then
+            tmpl=$files_template
+            cmake_files+=" $dir/embed/${file%%=*}"
+        else
+            cmake_embeds+=" $dir/embed/${file%%=*}"
+        fi
         local sym
-        sym=$(tr -c 'A-Za-z0-9\n' '_' <<<"${e%%=*}")
-        sed -e "s|@NAME@|$sym|g" -e "s|@FILE@|$dir/embed/${e%%=*}|g" "$template" > "$dir/$sym.S"
+        sym=$(tr -c 'A-Za-z0-9\n' '_' <<<"${file%%=*}")
+        sed -e "s|@NAME@|$sym|g" -e "s|@FILE@|$dir/embed/${file%%=*}|g" "$tmpl" > "$dir/$sym.S"
         embeds+=("$dir/$sym.S")
-        cmake_embeds+=" $dir/embed/${e%%=*}"
     done
     # shellcheck disable=SC2046,SC2086
     cc -Wall -Werror -o "$dir/$name" "$examples/$name"/main/*.c "${embeds[@]}" $defines \
@@ -57,6 +65,7 @@ find_package(portls REQUIRED)
 file(GLOB sources $examples/$name/main/*.c)
 add_executable($name \${sources})
 portls_embed_txtfiles($name$cmake_embeds)
+portls_embed_files($name$cmake_files)
 target_compile_options($name PRIVATE -Wall -Werror $defines)
 target_link_libraries($name PRIVATE portls::portls)
 CM
@@ -160,6 +169,55 @@ cmake --build "$work/readme/cmake/build" >/dev/null
 for exe in "$work/readme/https_request" "$work/readme/cmake/build/https_request"; do
     run "$exe" 30 "example: https_request using cacert_buf" "example: Connection established..." "HTTP/1.0 200 ok"
 done
+
+# https_mbedtls: mbedTLS's own calls, the server verified by the bundle that the app links
+# (x509_crt_bundle, made by portls bundle build, embedded as ESP-IDF's build embeds it), after an
+# empty CA chain set over the attach; each request is followed by a ten-second countdown.
+"$PORTLS" bundle build -o "$work/x509_crt_bundle" "$PORTLS_TEST_CERTS/other_ca.pem" "$PORTLS_TEST_CERTS/ca.pem" >/dev/null
+mbedtls_defines() {
+    echo "-DWEB_SERVER=\"localhost\" -DWEB_PORT=\"$S_SERVER_PORT\" -DWEB_URL=\"https://localhost:$S_SERVER_PORT/a/check\""
+}
+build https_mbedtls "$(mbedtls_defines)" "+x509_crt_bundle=$work/x509_crt_bundle"
+for exe in $(both https_mbedtls); do
+    run "$exe" 60 "example: Seeding the random number generator" "example: Attaching the certificate bundle..." \
+        "example: Setting hostname for TLS session..." "example: Setting up the SSL/TLS structure..." \
+        "example: Connecting to localhost:$S_SERVER_PORT..." "example: Connected." \
+        "example: Performing the SSL/TLS handshake..." "esp-x509-crt-bundle: Certificate validated" \
+        "example: Verifying peer X.509 certificate..." "example: Certificate verified." \
+        "example: Cipher suite is TLS1-3-" "example: Writing HTTP request..." "bytes written" \
+        "example: Reading HTTP response..." "HTTP/1.0 200 ok" "example: Completed 1 requests" \
+        "Minimum free heap size: " "example: 10..." "example: 0..." "example: Starting again!" \
+        "example: Completed 2 requests"
+    [ "$(grep -c "example: Certificate verified." "$work/run.out")" -eq 2 ] \
+        || { echo "$exe: not two verified connections:"; cat "$work/run.out"; exit 1; }
+done
+# The README's https_mbedtls commands, as written but for the port.
+section sh 3 | sed "s/8443/$S_SERVER_PORT/g" > "$work/readme/mbedtls.sh"
+grep -q "x509_crt_bundle" "$work/readme/mbedtls.sh" || { echo "no https_mbedtls commands in README.md"; exit 1; }
+(cd "$work/readme" && PATH="$work/bin:$PATH" PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail mbedtls.sh)
+run "$work/readme/https_mbedtls" 30 "esp-x509-crt-bundle: Certificate validated" "example: Certificate verified." \
+    "HTTP/1.0 200 ok"
+# A damaged bundle linked by the app is refused, not replaced by the built-in one: unverified.
+head -c 100 "$work/x509_crt_bundle" > "$work/https_mbedtls/damaged"
+sed -e "s|@NAME@|x509_crt_bundle|g" -e "s|@FILE@|$work/https_mbedtls/damaged|g" "$files_template" \
+    > "$work/https_mbedtls/damaged.S"
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$work/https_mbedtls/damaged_bundle" "$examples/https_mbedtls/main/https_mbedtls_example_main.c" \
+    "$work/https_mbedtls/damaged.S" $(mbedtls_defines) $(pkg-config --cflags --libs portls)
+run "$work/https_mbedtls/damaged_bundle" 30 "esp-x509-crt-bundle: the app's bundle (x509_crt_bundle) is damaged" \
+    "example: mbedtls_ssl_handshake returned -0x2700" "example: Completed 1 requests"
+# A server whose CA has the name of the bundle's and another key: the handshake fails, verified.
+stop_s_server
+start_s_server -www -cert "$PORTLS_TEST_CERTS/server_impostor.pem" -key "$PORTLS_TEST_CERTS/server_impostor.key"
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$work/https_mbedtls/impostor" "$examples/https_mbedtls/main/https_mbedtls_example_main.c" \
+    "$work/https_mbedtls/x509_crt_bundle.S" $(mbedtls_defines) $(pkg-config --cflags --libs portls)
+run "$work/https_mbedtls/impostor" 30 "example: Performing the SSL/TLS handshake..." \
+    "esp-x509-crt-bundle: a certificate names a CA of the bundle as its issuer, but no key of that name signed it" \
+    "example: mbedtls_ssl_handshake returned -0x2700" "example: Last error was: -0x2700" "example: Completed 1 requests"
+if grep -qF "Certificate verified." "$work/run.out"; then
+    echo "https_mbedtls verified a server signed by another key:"; cat "$work/run.out"; exit 1
+fi
 
 # simple_ota_example: an HTTPS server for a directory with the new image, the app in the factory
 # slot. It updates, restarts (the program runs again, booting ota_0), updates again.

@@ -13,6 +13,7 @@
 #   int, server_int   an intermediate under ca, and a localhost leaf under it
 #   ca_cross    ca's name and key, certified by other_ca (a cross-signed root);
 #               chain_cross.pem = int + ca_cross, what a server sends along with server_int
+#   impostor_ca   a root with ca's name and another key; server_impostor, a localhost leaf under it
 set -euo pipefail
 out=${1:?usage: gen_certs.sh OUTDIR}
 stamp=$(sha256sum < "$0")  # a changed script regenerates
@@ -93,5 +94,8 @@ leaf server_int int localhost "$local_names" -days 365
 cp ca.key ca_cross.key
 sub_ca ca_cross other_ca "portls test CA"
 cat int.pem ca_cross.pem > chain_cross.pem
+root impostor_ca "portls test CA"
+ec_key server_impostor.key
+leaf server_impostor impostor_ca localhost "$local_names" -days 365
 chmod 644 ./*.key
 echo "$stamp" > .done

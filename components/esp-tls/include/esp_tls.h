@@ -615,8 +615,9 @@ bool esp_tls_session_was_resumed(const esp_tls_t *tls);
  * The certificate chain the server sent, leaf first and in the order sent, when verifying it
  * failed: a copy the connection owns, kept until esp_tls_conn_destroy(). NULL when verification
  * passed, did not run, or the copy found no memory; NULL for NULL, a server session or plain TCP.
- * (mbedtls_ssl_get_peer_cert() has nothing after a failed handshake.) Kept only if the
- * crt_bundle_attach function does not install its own mbedtls_ssl_conf_verify() callback.
+ * (mbedtls_ssl_get_peer_cert() has nothing after a failed handshake.) Kept when crt_bundle_attach
+ * is esp_crt_bundle_attach itself or a function that installs no mbedtls_ssl_conf_verify()
+ * callback of its own (one that wraps esp_crt_bundle_attach installs the bundle's).
  */
 const mbedtls_x509_crt *esp_tls_get_unverified_peer_chain(const esp_tls_t *tls);
 

@@ -1,4 +1,5 @@
-/* The certificate bundle as an mbedTLS trusted-certificate callback. */
+/* The certificate bundle as an mbedTLS trusted-certificate callback, and a verify callback that
+ * takes over where a later mbedtls_ssl_conf_ca_chain() removed the first. */
 #include <pthread.h>
 #include <string.h>
 
@@ -19,17 +20,33 @@ static const char *TAG = "esp-x509-crt-bundle";
 static pthread_mutex_t bundle_lock = PTHREAD_MUTEX_INITIALIZER;
 static const uint8_t *active; /* checked bundle bytes, or NULL */
 
+/* An app's own bundle, under the symbols ESP-IDF's build gives the bundle it embeds in the app
+ * (the binary file x509_crt_bundle); weak, so a program without them links, and they are NULL. */
+extern const uint8_t app_bundle_start[] __asm__("_binary_x509_crt_bundle_start") __attribute__((weak));
+extern const uint8_t app_bundle_end[] __asm__("_binary_x509_crt_bundle_end") __attribute__((weak));
+
+static const uint8_t *checked_bundle(const uint8_t *data, size_t size, const char *what)
+{
+    crt_bundle_status_t st = crt_bundle_check(data, size, CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS, NULL);
+    if (st == CRT_BUNDLE_OK) {
+        return data;
+    }
+    ESP_LOGE(TAG, "%s is damaged: %s", what, crt_bundle_status_text(st));
+    return NULL;
+}
+
+/* The app's own bundle if the program links one, else the built-in one; NULL if neither. */
 static const uint8_t *default_bundle(void)
 {
-#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
-    crt_bundle_status_t st = crt_bundle_check(esp_crt_bundle_default_data, esp_crt_bundle_default_size,
-                                              CONFIG_MBEDTLS_CERTIFICATE_BUNDLE_MAX_CERTS, NULL);
-    if (st == CRT_BUNDLE_OK) {
-        return esp_crt_bundle_default_data;
+    if (app_bundle_start != NULL && app_bundle_end != NULL) {
+        return checked_bundle(app_bundle_start, (size_t)(app_bundle_end - app_bundle_start),
+                              "the app's bundle (x509_crt_bundle)");
     }
-    ESP_LOGE(TAG, "the built-in bundle is damaged: %s", crt_bundle_status_text(st));
-#endif
+#ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
+    return checked_bundle(esp_crt_bundle_default_data, esp_crt_bundle_default_size, "the built-in bundle");
+#else
     return NULL;
+#endif
 }
 
 static const uint8_t *current_bundle(void)
@@ -120,6 +137,53 @@ int esp_crt_bundle_ca_cb(void *ctx, const mbedtls_x509_crt *child, mbedtls_x509_
     *candidates = chain;
     return 0;
 }
+
+/* Whether mbedTLS, verifying crt alone against the bundle's roots named as its issuer, trusts it;
+ * *more receives the other flags that verification raised (a weak root key, crt's own dates). */
+static bool bundle_signed(const uint8_t *bundle, const mbedtls_x509_crt *crt, uint32_t *more)
+{
+    mbedtls_x509_crt alone;
+    mbedtls_x509_crt_init(&alone);
+    uint32_t flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED;
+    if (mbedtls_x509_crt_parse_der_nocopy(&alone, crt->raw.p, crt->raw.len) == 0) {
+        int ret = mbedtls_x509_crt_verify_with_ca_cb(&alone, esp_crt_bundle_ca_cb, (void *)bundle,
+                                                     &mbedtls_x509_crt_profile_default, NULL, &flags, NULL, NULL);
+        if (ret != 0 && ret != MBEDTLS_ERR_X509_CERT_VERIFY_FAILED) {
+            flags = MBEDTLS_X509_BADCERT_NOT_TRUSTED; /* no memory: not verified */
+        }
+    }
+    mbedtls_x509_crt_free(&alone);
+    *more = flags;
+    return (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0;
+}
+
+/* mbedTLS calls this for each certificate of the path it built, the top first. It flags
+ * NOT_TRUSTED a certificate it found no trusted signer for: the top, or one whose signer in the
+ * peer's chain did not sign it. While the trusted-certificate callback is in place, mbedTLS has
+ * tried the bundle's roots for it already, so this finds none either; after
+ * mbedtls_ssl_conf_ca_chain() removed that callback, this is what finds them. A certificate a
+ * bundle root signed is trusted wherever it stands; those above it keep their own flags. */
+int esp_crt_bundle_verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    (void)depth;
+    if ((*flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED) == 0) {
+        return 0;
+    }
+    crt_bundle_t b = crt_bundle_from_checked(ctx);
+    uint32_t first, count;
+    crt_bundle_find(&b, crt->issuer_raw.p, crt->issuer_raw.len, &first, &count);
+    if (count == 0) {
+        return 0;
+    }
+    uint32_t more;
+    if (!bundle_signed(ctx, crt, &more)) {
+        ESP_LOGW(TAG, "a certificate names a CA of the bundle as its issuer, but no key of that name signed it");
+        return 0;
+    }
+    *flags = (*flags & ~(uint32_t)MBEDTLS_X509_BADCERT_NOT_TRUSTED) | more;
+    ESP_LOGI(TAG, "Certificate validated");
+    return 0;
+}
 #endif
 
 esp_err_t esp_crt_bundle_attach(void *conf)
@@ -130,10 +194,12 @@ esp_err_t esp_crt_bundle_attach(void *conf)
 #ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
     const uint8_t *bundle = current_bundle();
     if (bundle == NULL) {
-        ESP_LOGE(TAG, "no certificate bundle: this build has none built in; call esp_crt_bundle_set()");
+        ESP_LOGE(TAG, "no certificate bundle: this build has none built in and the app links none "
+                      "(x509_crt_bundle); call esp_crt_bundle_set()");
         return ESP_ERR_INVALID_STATE;
     }
     mbedtls_ssl_conf_ca_cb(conf, esp_crt_bundle_ca_cb, (void *)bundle);
+    mbedtls_ssl_conf_verify(conf, esp_crt_bundle_verify_cb, (void *)bundle);
     return ESP_OK;
 #else
     return no_callback();
@@ -145,6 +211,7 @@ void esp_crt_bundle_detach(mbedtls_ssl_config *conf)
 #ifdef MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
     if (conf != NULL) {
         mbedtls_ssl_conf_ca_cb(conf, NULL, NULL);
+        mbedtls_ssl_conf_verify(conf, NULL, NULL);
     }
 #else
     (void)conf;

@@ -10,7 +10,8 @@
  * globals. It reads resolv.conf, LOCALDOMAIN and RES_OPTIONS (and nsswitch.conf, not watched)
  * only when it is made (1.18 has no ares_reinit()), so a lookup that finds any of them changed
  * makes a new channel; the old one is retired and goes once no connection waits on it. The hosts
- * file is read by each lookup.
+ * file is read by each lookup. Address literals and localhost (RFC 6761) need no lookup, and
+ * never make the channel.
  *
  * Threads: c-ares 1.18 channels are not thread-safe, so every call on a channel, and the state
  * below, is under one mutex; c-ares's callbacks run under it too, on the thread of whichever
@@ -33,11 +34,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -395,6 +398,45 @@ static bool answer_literal(esp_tls_dns_t *dns, const char *service, int family)
     return true;
 }
 
+/* RFC 6761 (6.3): "localhost" and the names under it, any case, with or without the final dot. */
+static bool is_localhost(const char *host)
+{
+    size_t len = strlen(host);
+    if (len > 0 && host[len - 1] == '.') {
+        len--;
+    }
+    static const char name[] = "localhost";
+    size_t name_len = sizeof(name) - 1;
+    if (len < name_len || strncasecmp(host + len - name_len, name, name_len) != 0) {
+        return false;
+    }
+    return len == name_len || host[len - name_len - 1] == '.';
+}
+
+/*
+ * The loopback addresses for localhost without a lookup, as curl (7.85 on) answers them: IPv4
+ * first, where loopback servers most often listen (with ::1 first, a connection to a port that
+ * another program holds on ::1 alone would reach that one). So such a connection never makes the
+ * resolver's channel (c-ares 1.18's fixed tables are some 75 KB). @return true if host is
+ * localhost: then the answer is in.
+ */
+static bool answer_localhost(esp_tls_dns_t *dns, int port, int family)
+{
+    if (!is_localhost(dns->host)) {
+        return false;
+    }
+    struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+                               .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    dns->status = alloc_addrs(dns, 2) ? ARES_SUCCESS : ARES_ENOMEM;
+    if (dns->addrs != NULL) {
+        add_addr(dns, family, (const struct sockaddr *)&v4, sizeof(v4));
+        add_addr(dns, family, (const struct sockaddr *)&v6, sizeof(v6));
+    }
+    return true;
+}
+
 /* The lookup, on the process's channel. A failure to set it up is the lookup's status, reported
  * by esp_tls_dns_step(). */
 static void start_lookup(esp_tls_dns_t *dns, const char *service, int family)
@@ -453,7 +495,7 @@ esp_err_t esp_tls_dns_start(const char *host, int hostlen, int port, const esp_t
     dns->status = LOOKUP_PENDING;
     char service[8];
     snprintf(service, sizeof(service), "%d", port);
-    if (!answer_literal(dns, service, family)) {
+    if (!answer_literal(dns, service, family) && !answer_localhost(dns, port, family)) {
         start_lookup(dns, service, family);
     }
     *out = dns;

@@ -5,6 +5,7 @@
 
 #include "mbedtls/platform.h"
 
+#include "esp_crt_bundle.h"
 #include "esp_log.h"
 #include "esp_tls_mbedtls.h"
 
@@ -22,16 +23,6 @@ static esp_err_t no_verification_option(esp_tls_t *tls)
                   "crt_bundle_attach, use_global_ca_store or trust_store_path");
     return esp_tls_mbedtls_fail(tls, ESP_ERR_MBEDTLS_SSL_SETUP_FAILED);
 #endif
-}
-
-static esp_err_t use_bundle(esp_tls_t *tls, esp_err_t (*attach)(void *conf))
-{
-    esp_err_t err = attach(&esp_tls_mbedtls_state(tls)->conf);
-    if (err != ESP_OK) {
-        ESP_LOGE(TAG, "crt_bundle_attach failed: %s", esp_err_to_name(err));
-        return esp_tls_mbedtls_fail(tls, err);
-    }
-    return ESP_OK;
 }
 
 static esp_err_t use_global_store(esp_tls_t *tls)
@@ -106,12 +97,29 @@ static int watch_verification(void *ctx, mbedtls_x509_crt *crt, int depth, uint3
     return 0;
 }
 
+static esp_err_t use_bundle(esp_tls_t *tls, esp_err_t (*attach)(void *conf))
+{
+    mbedtls_state_t *st = esp_tls_mbedtls_state(tls);
+    esp_err_t err = attach(&st->conf);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "crt_bundle_attach failed: %s", esp_err_to_name(err));
+        return esp_tls_mbedtls_fail(tls, err);
+    }
+    /* esp_crt_bundle_attach()'s verify callback only stands in for its trusted-certificate
+     * callback after a later mbedtls_ssl_conf_ca_chain(), which esp-tls never makes */
+    if (attach == esp_crt_bundle_attach) {
+        mbedtls_ssl_conf_verify(&st->conf, watch_verification, st);
+    }
+    return ESP_OK;
+}
+
 /* ESP-IDF's precedence: bundle > global store > cacert > (portls: trust store path) > PSK > none.
  * A PSK authenticates both ends by itself, so it does not set verify_peer. */
 static esp_err_t set_server_verification(esp_tls_t *tls, const esp_tls_cfg_t *cfg)
 {
     esp_err_t err;
-    /* before the trust: an attach that sets its own verify callback replaces this one */
+    /* before the trust: an attach that sets its own verify callback replaces this one (but see
+     * use_bundle()) */
     mbedtls_ssl_conf_verify(&esp_tls_mbedtls_state(tls)->conf, watch_verification, esp_tls_mbedtls_state(tls));
     if (cfg->crt_bundle_attach != NULL) {
         err = use_bundle(tls, cfg->crt_bundle_attach);

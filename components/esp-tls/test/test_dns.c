@@ -344,6 +344,33 @@ static size_t process_heap_bytes(void)
 #endif
 }
 
+/* localhost and the names under it are the loopback addresses (RFC 6761), whatever the hosts
+ * file says, and need no lookup, as curl has them: here the hosts file maps them elsewhere, and
+ * the connection still reaches 127.0.0.1 (v4 only listens there). A name that only ends in
+ * "localhost" is looked up. */
+static void test_localhost_needs_no_lookup(void **state)
+{
+    (void)state;
+    int dns = silent_dns_start();
+    char path[] = "/tmp/portls-hosts-XXXXXX";
+    int fd = mkstemp(path);
+    static const char hosts[] = "127.0.0.2 localhost a.localhost LOCALHOST.\n127.0.0.1 notlocalhost\n";
+    assert_int_equal(write(fd, hosts, sizeof(hosts) - 1), sizeof(hosts) - 1);
+    close(fd);
+    setenv("CARES_HOSTS", path, 1);
+    int port, v4, v6;
+    listen_dual(&port, &v4, &v6);
+    close(v6);
+    assert_int_equal(peer_family("localhost", port, ESP_TLS_AF_UNSPEC), AF_INET);
+    assert_int_equal(peer_family("LOCALHOST.", port, ESP_TLS_AF_INET), AF_INET);
+    assert_int_equal(peer_family("a.localhost", port, ESP_TLS_AF_INET), AF_INET);
+    assert_int_equal(peer_family("notlocalhost", port, ESP_TLS_AF_INET), AF_INET);
+    close(v4);
+    unsetenv("CARES_HOSTS");
+    unlink(path);
+    assert_false(silent_dns_stop(dns));
+}
+
 /* One c-ares channel serves the process (c-ares 1.18's is some 75 KB): once a lookup made it, a
  * second lookup under way costs the process its query and its connection's handle only. */
 static void test_lookup_costs_only_its_query(void **state)
@@ -588,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_dns_search_domain),
         cmocka_unit_test(test_res_options_read_again),
         cmocka_unit_test(test_hosts_file_first_in_rfc6724_order),
+        cmocka_unit_test(test_localhost_needs_no_lookup),
         cmocka_unit_test(test_lookup_costs_only_its_query),
         cmocka_unit_test(test_late_answer_after_destroy),
         cmocka_unit_test(test_fork_child_has_own_sockets),

@@ -38,7 +38,18 @@ esp_log_level_t esp_log_level_get(const char *tag);
 /** Milliseconds since the program started (esp_timer_get_time()'s clock), for the log prefix. */
 uint32_t esp_log_timestamp(void);
 
-/** Writes one formatted message to stderr if level is enabled for tag. */
+/** An output for the log: printf-like, as ESP-IDF's. */
+typedef int (*vprintf_like_t)(const char *format, va_list args);
+
+/**
+ * Sends every later log message to func instead (ESP-IDF's call; its default writes to the UART,
+ * here to stderr). func gets each message's format and arguments, the prefix included, and may be
+ * called from any thread at once. NULL restores the default. @return the output it replaces.
+ */
+vprintf_like_t esp_log_set_vprintf(vprintf_like_t func);
+
+/** Writes one formatted message to the log's output (stderr, or esp_log_set_vprintf()'s) if
+ * level is enabled for tag. */
 void esp_log_write(esp_log_level_t level, const char *tag, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 

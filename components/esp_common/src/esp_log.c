@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +94,24 @@ uint32_t esp_log_timestamp(void)
     return (uint32_t)(esp_deadline_now_ms() - logger.start_ms);
 }
 
+static int log_to_stderr(const char *format, va_list args)
+{
+    return vfprintf(stderr, format, args);
+}
+
+static _Atomic(vprintf_like_t) log_output = log_to_stderr;
+
+vprintf_like_t esp_log_set_vprintf(vprintf_like_t func)
+{
+    return atomic_exchange(&log_output, func != NULL ? func : log_to_stderr);
+}
+
 void esp_log_writev(esp_log_level_t level, const char *tag, const char *format, va_list args)
 {
     if (format == NULL || level == ESP_LOG_NONE || esp_log_level_get(tag) < level) {
         return;
     }
-    vfprintf(stderr, format, args);
+    atomic_load(&log_output)(format, args);
 }
 
 void esp_log_write(esp_log_level_t level, const char *tag, const char *format, ...)

@@ -67,6 +67,32 @@ static void log_hex(void)
     ESP_LOG_BUFFER_HEX(TAG, bytes, 0);
 }
 
+static char captured[256];
+
+static int capture_output(const char *format, va_list args)
+{
+    size_t used = strlen(captured);
+    return vsnprintf(captured + used, sizeof(captured) - used, format, args);
+}
+
+/* esp_log_set_vprintf() takes the log's output, gives back the previous one, and NULL restores
+ * the default (which the next set returns). */
+static void test_set_vprintf(void **state)
+{
+    (void)state;
+    captured[0] = '\0';
+    vprintf_like_t previous = esp_log_set_vprintf(capture_output);
+    assert_non_null(previous);
+    ESP_LOGW("vprintf", "to the hook %d", 42);
+    assert_non_null(strstr(captured, "to the hook 42"));
+    assert_non_null(strstr(captured, "vprintf"));
+    assert_ptr_equal(esp_log_set_vprintf(NULL), capture_output);
+    captured[0] = '\0';
+    ESP_LOGW("vprintf", "to stderr");
+    assert_string_equal(captured, "");
+    assert_ptr_equal(esp_log_set_vprintf(previous), previous);
+}
+
 static void test_buffer_hex(void **state)
 {
     (void)state;
@@ -255,6 +281,7 @@ int main(void)
     esp_log_level_set("*", ESP_LOG_INFO); /* PORTLS_LOG_LEVEL=none under CTest */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamp_counts_from_start),
+        cmocka_unit_test(test_set_vprintf),
         cmocka_unit_test(test_buffer_hex),
         cmocka_unit_test(test_buffer_char),
         cmocka_unit_test(test_buffer_hexdump),

@@ -83,10 +83,17 @@ void mqtt_config_free(mqtt_config_t *cfg);
  * @return ESP_OK; ESP_FAIL (not a URI of ours); ESP_ERR_NO_MEM. */
 esp_err_t mqtt_config_set_uri(mqtt_config_t *cfg, const char *uri, int default_port);
 
-/* The transports, configured from the client's config: "mqtt", "mqtts", "ws", "wss" (or the
- * custom one). Those made before (not a custom one) are destroyed first: every TLS, TCP and
- * WebSocket setting of the config applies to the next connect. @return ESP_OK, or ESP_ERR_NO_MEM. */
+/* The transports, configured from the client's config: those the broker's scheme needs ("mqtt"
+ * or "mqtts", and "ws" or "wss" over it), or the custom one. Those made before (not a custom
+ * one) are destroyed first: every TLS, TCP and WebSocket setting of the config applies to the
+ * next connect. @return ESP_OK, or ESP_ERR_NO_MEM. */
 esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client);
+
+/* The receive and send buffers (buffer.size, buffer.out_size), allocated by the first connection
+ * that reaches the broker, after its TLS handshake (whose heap peak they would add to), and kept
+ * until destroy. Called by the client's thread before CONNECT; API calls use the send buffer only
+ * while connected. @return false if there is no memory for them. */
+bool mqtt_make_buffers(esp_mqtt_client_handle_t client);
 
 /* Whether the configured broker's transport connects step by step (TCP and TLS), so that the
  * thread can give up between steps; WebSocket and a custom transport connect in one call. */

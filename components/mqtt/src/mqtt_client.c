@@ -100,14 +100,23 @@ esp_err_t esp_mqtt_dispatch_custom_event(esp_mqtt_client_handle_t client, esp_mq
 
 /* ---- init and destroy ---- */
 
-static esp_err_t make_buffers(esp_mqtt_client_handle_t client)
+/* The buffers' sizes; mqtt_make_buffers() allocates them once a connection is up. */
+static void size_buffers(esp_mqtt_client_handle_t client)
 {
     const struct buffer_t *b = &client->config.c.buffer;
     client->in_size = (size_t)(b->size > 0 ? b->size : DEFAULT_BUFFER_SIZE);
     client->out_size = b->out_size > 0 ? (size_t)b->out_size : client->in_size;
-    client->in = malloc(client->in_size);
-    client->out = malloc(client->out_size);
-    return client->in != NULL && client->out != NULL ? ESP_OK : ESP_ERR_NO_MEM;
+}
+
+bool mqtt_make_buffers(esp_mqtt_client_handle_t client)
+{
+    if (client->in == NULL) {
+        client->in = malloc(client->in_size);
+    }
+    if (client->out == NULL) {
+        client->out = malloc(client->out_size);
+    }
+    return client->in != NULL && client->out != NULL;
 }
 
 static esp_err_t make_sync(esp_mqtt_client_handle_t client)
@@ -133,9 +142,7 @@ esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_client_config_t *co
         err = mqtt_config_set(&client->config, config);
     }
     if (err == ESP_OK) {
-        err = make_buffers(client);
-    }
-    if (err == ESP_OK) {
+        size_buffers(client);
         err = mqtt_transports_create(client);
     }
     if (err != ESP_OK) {

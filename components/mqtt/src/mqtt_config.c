@@ -296,17 +296,35 @@ static esp_transport_handle_t ws_over(esp_transport_handle_t parent, const char 
     return ws;
 }
 
-static esp_err_t add_all(esp_transport_list_handle_t list, esp_transport_handle_t t[4])
+/* Adds t to the list under scheme; on failure t is destroyed. */
+static esp_err_t add_transport(esp_transport_list_handle_t list, esp_transport_handle_t t, const char *scheme)
 {
-    esp_err_t err = ESP_OK;
-    for (int i = 0; i < 4; i++) {
-        if (err == ESP_OK && t[i] != NULL && esp_transport_list_add(list, t[i], schemes[i].scheme) == ESP_OK) {
-            continue;
-        }
-        err = ESP_ERR_NO_MEM;
-        esp_transport_destroy(t[i]);
+    if (t != NULL && esp_transport_list_add(list, t, scheme) == ESP_OK) {
+        return ESP_OK;
     }
-    return err;
+    esp_transport_destroy(t);
+    return ESP_ERR_NO_MEM;
+}
+
+/* Only what the broker's scheme needs (esp-mqtt makes all four up front): TCP or TLS, and
+ * WebSocket over it for ws and wss. Another scheme's are made at the connect that needs them. */
+static esp_err_t add_scheme_transports(esp_mqtt_client_handle_t client)
+{
+    const esp_mqtt_client_config_t *c = &client->config.c;
+    esp_mqtt_transport_t scheme = client->config.transport;
+    bool secure = scheme == MQTT_TRANSPORT_OVER_SSL || scheme == MQTT_TRANSPORT_OVER_WSS;
+    esp_transport_handle_t base = secure ? esp_transport_ssl_init() : esp_transport_tcp_init();
+    if (base != NULL && secure) {
+        configure_tls(base, c);
+    }
+    if (base != NULL) {
+        configure_tcp(base, c);
+    }
+    esp_err_t err = add_transport(client->transports, base, schemes[secure ? 1 : 0].scheme);
+    if (err != ESP_OK || (scheme != MQTT_TRANSPORT_OVER_WS && scheme != MQTT_TRANSPORT_OVER_WSS)) {
+        return err;
+    }
+    return add_transport(client->transports, ws_over(base, client->config.path), schemes[scheme_index(scheme)].scheme);
 }
 
 esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client)
@@ -323,17 +341,7 @@ esp_err_t mqtt_transports_create(esp_mqtt_client_handle_t client)
     if (c->network.transport != NULL) {
         return esp_transport_list_add(client->transports, c->network.transport, "custom");
     }
-    esp_transport_handle_t tcp = esp_transport_tcp_init(), ssl = esp_transport_ssl_init();
-    esp_transport_handle_t t[4] = { tcp, ssl, tcp != NULL ? ws_over(tcp, client->config.path) : NULL,
-                                    ssl != NULL ? ws_over(ssl, client->config.path) : NULL };
-    if (ssl != NULL) {
-        configure_tls(ssl, c);
-        configure_tcp(ssl, c);
-    }
-    if (tcp != NULL) {
-        configure_tcp(tcp, c);
-    }
-    return add_all(client->transports, t);
+    return add_scheme_transports(client);
 }
 
 esp_transport_handle_t mqtt_transport_for(esp_mqtt_client_handle_t client)

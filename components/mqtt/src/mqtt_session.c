@@ -395,11 +395,12 @@ static void plan_free(connect_plan_t *plan)
     free(plan->connect);
 }
 
-/* The transport (made again if the config changed), the address and the CONNECT packet, with
- * the lock held. @return 0, or -1 (out of memory; noted). */
+/* The transport (made again if the config or the broker's scheme changed), the address and
+ * the CONNECT packet, with the lock held. @return 0, or -1 (out of memory; noted). */
 static int plan_connect(esp_mqtt_client_handle_t client, connect_plan_t *plan)
 {
-    if (client->transports_stale && mqtt_transports_create(client) != ESP_OK) {
+    bool remake = client->transports_stale || mqtt_transport_for(client) == NULL;
+    if (remake && mqtt_transports_create(client) != ESP_OK) {
         return out_of_memory(client);
     }
     client->transports_stale = false;
@@ -513,6 +514,10 @@ static int read_connack(esp_mqtt_client_handle_t client, bool *session_present)
 static int establish(esp_mqtt_client_handle_t client, const connect_plan_t *plan, bool *session_present)
 {
     step_t st = open_transport(client, plan);
+    if (st == STEP_DONE && !mqtt_make_buffers(client)) {
+        ESP_LOGE(TAG, "no memory for the client's buffers (%zu + %zu bytes)", client->in_size, client->out_size);
+        return -1;
+    }
     if (st == STEP_DONE) {
         st = send_connect(client, plan);
     }

@@ -45,8 +45,9 @@ typedef struct {
     bool fin;
     int payload_len;
     int remaining;
-    /* bytes that came with the upgrade response's head, read before the socket */
-    char pending[MAX_HEAD];
+    /* the upgrade response's head, then the bytes that came with it, read before the socket;
+     * allocated for the upgrade and freed once they are read: an idle connection holds none */
+    char *pending;
     int pending_len, pending_off;
 } transport_ws_t;
 
@@ -59,12 +60,22 @@ static transport_ws_t *ws_ctx(esp_transport_handle_t t)
 
 /* ---- bytes from the server: what came with the head first, then the parent ---- */
 
+static void drop_pending(transport_ws_t *ws)
+{
+    free(ws->pending);
+    ws->pending = NULL;
+    ws->pending_len = ws->pending_off = 0;
+}
+
 static int read_some(transport_ws_t *ws, char *buf, int len, int timeout_ms)
 {
     if (ws->pending_off < ws->pending_len) {
         int n = ws->pending_len - ws->pending_off < len ? ws->pending_len - ws->pending_off : len;
         memcpy(buf, ws->pending + ws->pending_off, (size_t)n);
         ws->pending_off += n;
+        if (ws->pending_off == ws->pending_len) {
+            drop_pending(ws);
+        }
         return n;
     }
     return esp_transport_read(ws->parent, buf, len, timeout_ms);
@@ -136,7 +147,12 @@ static bool send_upgrade(transport_ws_t *ws, const char *host, int port, const c
  * @return the head's length (its blank line included), or -1. */
 static int read_head(transport_ws_t *ws, int timeout_ms)
 {
-    ws->pending_len = ws->pending_off = 0;
+    drop_pending(ws);
+    ws->pending = malloc(MAX_HEAD);
+    if (ws->pending == NULL) {
+        ESP_LOGE(TAG, "no memory for the upgrade response");
+        return -1;
+    }
     while (ws->pending_len < MAX_HEAD - 1) {
         int n = esp_transport_read(ws->parent, ws->pending + ws->pending_len, MAX_HEAD - 1 - ws->pending_len, timeout_ms);
         if (n <= 0) {
@@ -286,6 +302,9 @@ static int upgrade(transport_ws_t *ws, const char *host, int port, int timeout_m
     upgrade_check_t check = { 0 };
     check_headers(ws, ws->pending, accept, &check);
     ws->pending_off = head_len; /* what follows the head is the first frame's */
+    if (ws->pending_off == ws->pending_len) {
+        drop_pending(ws);
+    }
     if (ws->http_status != 101) {
         ESP_LOGE(TAG, "upgrade refused: HTTP %d", ws->http_status);
         return -1;
@@ -489,7 +508,7 @@ static int ws_poll_write(esp_transport_handle_t t, int timeout_ms)
 static int ws_close(esp_transport_handle_t t)
 {
     transport_ws_t *ws = t->data;
-    ws->pending_len = ws->pending_off = 0;
+    drop_pending(ws);
     ws->remaining = 0;
     return esp_transport_close(ws->parent);
 }
@@ -503,6 +522,7 @@ static int ws_destroy(esp_transport_handle_t t)
     free(ws->headers);
     free(ws->auth);
     free(ws->redir_uri);
+    free(ws->pending);
     free(ws);
     t->data = NULL;
     return 0;
