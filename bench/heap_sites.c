@@ -58,9 +58,13 @@ typedef struct {
 /* Function names first: markers, then the globals' prefixes. */
 static const rule_t name_rules[] = {
     { "psa_crypto_init", ROLE_MARKER, HEAP_SITE_PSA },
+    { "psa_reserve_free_key_slot", ROLE_MARKER, HEAP_SITE_PSA }, /* a key store slice, kept */
+    { "psa_allocate_volatile_key_slot", ROLE_MARKER, HEAP_SITE_PSA },
     { "esp_tls_mbedtls_set_own_cert", ROLE_MARKER, HEAP_SITE_OWN_CERT },
     { "esp_tls_mbedtls_parse_certs", ROLE_MARKER, HEAP_SITE_CA },
     { "use_trust_store", ROLE_MARKER, HEAP_SITE_CA },
+    { "mbedtls_x509_time_gmtime", ROLE_MARKER, HEAP_SITE_LIBC }, /* gmtime_r(): glibc's time zone, kept */
+    { "mbedtls_platform_gmtime_r", ROLE_MARKER, HEAP_SITE_LIBC },
     { "esp_tls_heap", ROLE_NONE, 0 },
     { "portls_heap", ROLE_NONE, 0 },
     { "ares_", ROLE_LAYER, HEAP_SITE_RESOLVER },
@@ -244,7 +248,9 @@ static const function_t *function_at(uintptr_t pc)
     return lo > 0 && pc < functions[lo - 1].end ? &functions[lo - 1] : NULL;
 }
 
-/* A frame outside the executable: the shared library decides (c-ares, http_parser), or nothing. */
+/* A frame outside the executable: the shared library decides (c-ares, http_parser), or nothing;
+ * pthread_create() and tzset() mark what glibc keeps: a new thread's (cached after the thread
+ * ends), the time zone's. */
 static function_t library_frame(uintptr_t pc)
 {
     Dl_info info;
@@ -252,7 +258,9 @@ static function_t library_frame(uintptr_t pc)
     if (dladdr((void *)pc, &info) == 0 || info.dli_fname == NULL) {
         return f;
     }
-    if (strstr(info.dli_fname, "libcares") != NULL) {
+    if (info.dli_sname != NULL && (strcmp(info.dli_sname, "pthread_create") == 0 || strcmp(info.dli_sname, "tzset") == 0)) {
+        f = (function_t){ .role = ROLE_MARKER, .site = HEAP_SITE_LIBC }; /* glibc's, and kept */
+    } else if (strstr(info.dli_fname, "libcares") != NULL) {
         f = (function_t){ .role = ROLE_LAYER, .site = HEAP_SITE_RESOLVER };
     } else if (strstr(info.dli_fname, "http_parser") != NULL) {
         f = (function_t){ .role = ROLE_LAYER, .site = HEAP_SITE_HTTP };
@@ -340,5 +348,14 @@ void heap_sites_print(FILE *out, const heap_sites_t *base, const heap_sites_t *p
     for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
         fprintf(out, "site %s %lld %lld\n", heap_site_name(i), peak->bytes[i] - base->bytes[i],
                 idle->bytes[i] - base->bytes[i]);
+    }
+}
+
+void heap_sites_print_left(FILE *out, const heap_sites_t *base, const heap_sites_t *now)
+{
+    for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
+        if (now->bytes[i] != base->bytes[i]) {
+            fprintf(out, "left %s %lld\n", heap_site_name(i), now->bytes[i] - base->bytes[i]);
+        }
     }
 }

@@ -54,3 +54,7 @@ heap_sites_t heap_sites_at_peak(void);
 
 /* Prints one line per site: "site NAME PEAK IDLE", each figure above `base`'s. */
 void heap_sites_print(FILE *out, const heap_sites_t *base, const heap_sites_t *peak, const heap_sites_t *idle);
+
+/* Prints "left NAME BYTES" for each site holding more than at `base` (after a destroy: what the
+ * process keeps, or a leak). */
+void heap_sites_print_left(FILE *out, const heap_sites_t *base, const heap_sites_t *now);

@@ -106,7 +106,7 @@ int main(void)
     heap_sites_t base_sites = heap_sites_now();
     idle_t idle;
     int rc = round_trip(uri, &idle);
-    heap_sites_t peak_sites = heap_sites_at_peak();
+    heap_sites_t peak_sites = heap_sites_at_peak(), after_sites = heap_sites_now();
     size_t peak = malloc_count_peak(), after = malloc_count_current();
     mosquitto_stop(&mosquitto_group);
     if (rc != 0) {
@@ -117,5 +117,6 @@ int main(void)
     portls_heap_get_stats(&account);
     printf("total %zu %zu %zu\naccount %zu\n", peak - base, idle.idle - base, after - base, account.peak);
     heap_sites_print(stdout, &base_sites, &peak_sites, &idle.idle_sites);
+    heap_sites_print_left(stdout, &base_sites, &after_sites);
     return 0;
 }

@@ -2,12 +2,14 @@
 /* The received alert, the handshake state and the peer's record_size_limit have no public getter
  * in 3.6; portls pins 3.6, so it reads those fields (cmake/mbedtls-probes.c checks them at configure time). */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
+#define _POSIX_C_SOURCE 200809L /* tzset() */
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #ifndef __linux__ /* a port to another POSIX host starts here (SO_NOSIGPIPE, say) */
 #error "Linux-only here: MSG_NOSIGNAL (send() without SIGPIPE)"
@@ -45,6 +47,10 @@ static void esp_tls_psa_release(void)
 
 static void esp_tls_psa_start(void)
 {
+    /* The C library's time zone too: a certificate check calls gmtime_r(), whose first call reads
+     * /etc/localtime through a 4 KiB stdio buffer. Here it comes before any connection holds
+     * its buffers, not inside the first handshake's peak. */
+    tzset();
     psa_status = psa_crypto_init();
     if (psa_status == PSA_SUCCESS) {
         atexit(esp_tls_psa_release);

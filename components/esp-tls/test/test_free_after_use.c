@@ -81,9 +81,14 @@ static void test_dynamic_buffers(void **state)
         assert_int_equal(esp_tls_conn_write(tls, "idle", 4), 4);
         assert_int_equal(esp_tls_conn_read(tls, buf, sizeof(buf)), 4);
         if (strategies[i / 2] == 0) {
-            assert_true(stats.peak < 20000); /* about 33,000 with full-size buffers */
-            assert_true(stats.current < 4096);
-            assert_true(held(tls) < 4096);
+            print_message("%s: handshake peak %zu, idle %zu, held after a read %zu\n",
+                          versions[i % 2] == ESP_TLS_VER_TLS_1_3 ? "TLS 1.3" : "TLS 1.2", stats.peak, stats.current,
+                          held(tls));
+            /* 17.8 KB in TLS 1.3, about 33,000 with full-size buffers; issue 15's 16 KiB would need a
+             * handshake output buffer sized to the messages (README, "The whole client") */
+            assert_true(stats.peak <= 18432);
+            assert_true(stats.current <= 3072); /* issue 15's goal: an idle connection in 3 KiB */
+            assert_true(held(tls) <= 3072);
         } else {
             assert_true(held(tls) > 16384); /* the input buffer stays */
         }

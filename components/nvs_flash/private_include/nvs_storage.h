@@ -34,7 +34,9 @@ typedef struct {
 typedef struct nvs_storage {
     char label[NVS_PART_NAME_MAX_SIZE + 1];
     const esp_partition_t *part;
-    uint8_t *img;          /* the partition's bytes */
+    const uint8_t *img;    /* the partition's bytes: the mapped flash (esp_partition_mmap()), where
+                              every write shows at once, else a copy in RAM (own_copy) */
+    uint8_t *own_copy;     /* that copy, re-read after each write; NULL when mapped */
     size_t page_count;
     nvs_page_t *pages;
     size_t *order;         /* the pages in use, by sequence number */

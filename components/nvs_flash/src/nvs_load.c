@@ -316,11 +316,33 @@ static esp_err_t repair(nvs_storage_t *st)
 void nvs_storage_free(nvs_storage_t *st)
 {
     if (st != NULL) {
-        free(st->img);
+        free(st->own_copy);
         free(st->pages);
         free(st->order);
         free(st);
     }
+}
+
+/*
+ * The partition's bytes: read in place from the mapped flash, as ESP-IDF's NVS reads pages from
+ * flash rather than keep them in RAM; a partition that cannot be mapped (on another flash chip)
+ * is copied. @return false when out of memory or the copy cannot be read.
+ */
+static bool map_or_copy(nvs_storage_t *st)
+{
+    size_t size = st->page_count * NVS_PAGE_SIZE;
+    const void *mapped = NULL;
+    esp_partition_mmap_handle_t handle;
+    if (esp_partition_mmap(st->part, 0, size, ESP_PARTITION_MMAP_DATA, &mapped, &handle) == ESP_OK) {
+        st->img = mapped;
+        return true;
+    }
+    st->own_copy = malloc(size);
+    if (st->own_copy == NULL || esp_partition_read(st->part, 0, st->own_copy, size) != ESP_OK) {
+        return false;
+    }
+    st->img = st->own_copy;
+    return true;
 }
 
 static nvs_storage_t *storage_alloc(const esp_partition_t *part)
@@ -333,10 +355,9 @@ static nvs_storage_t *storage_alloc(const esp_partition_t *part)
     st->page_count = part->size / NVS_PAGE_SIZE;
     st->active = -1;
     memcpy(st->label, part->label, sizeof(st->label));
-    st->img = malloc(st->page_count * NVS_PAGE_SIZE);
     st->pages = calloc(st->page_count, sizeof(*st->pages));
     st->order = calloc(st->page_count, sizeof(*st->order));
-    if (st->img == NULL || st->pages == NULL || st->order == NULL) {
+    if (!map_or_copy(st) || st->pages == NULL || st->order == NULL) {
         nvs_storage_free(st);
         return NULL;
     }
@@ -353,8 +374,7 @@ esp_err_t nvs_storage_load(const esp_partition_t *part, nvs_storage_t **out)
     if (st == NULL) {
         return ESP_ERR_NO_MEM;
     }
-    esp_err_t err = esp_partition_read(part, 0, st->img, st->page_count * NVS_PAGE_SIZE);
-    err = err == ESP_OK ? load_pages(st) : err;
+    esp_err_t err = load_pages(st);
     if (err == ESP_OK && !part->readonly) {
         err = repair(st);
     }

@@ -16,7 +16,7 @@ const uint8_t *nvs_page_image(const nvs_storage_t *st, size_t page)
 
 static esp_err_t io_done(nvs_storage_t *st, esp_err_t err, size_t offset, size_t len)
 {
-    esp_err_t rerr = esp_partition_read(st->part, offset, st->img + offset, len);
+    esp_err_t rerr = st->own_copy != NULL ? esp_partition_read(st->part, offset, st->own_copy + offset, len) : ESP_OK;
     if (err == ESP_OK && rerr == ESP_OK) {
         return ESP_OK;
     }

@@ -1,0 +1,61 @@
+/*
+ * The whole client's heap in one esp_http_client HTTPS GET, for make bench-mem: init with the
+ * test CA, perform GET https://localhost:PORT/hello.txt from the tests' nginx (TLS 1.3), read the
+ * body, cleanup. Counted like bench/mqtt_heap.c (which see for the output): the whole process
+ * from before the first call, no warm-up; "idle" is once the body is read, before cleanup (the
+ * connection kept alive).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "esp_http_client.h"
+#include "esp_tls_heap.h"
+#include "heap_sites.h"
+#include "malloc_count.h"
+#include "nginx.h"
+#include "tls_test.h"
+
+static int get(const char *url, size_t *idle, heap_sites_t *idle_sites)
+{
+    esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data };
+    esp_http_client_handle_t client = esp_http_client_init(&cfg);
+    if (client == NULL || esp_http_client_perform(client) != ESP_OK ||
+        esp_http_client_get_status_code(client) != 200) {
+        esp_http_client_cleanup(client);
+        return -1;
+    }
+    *idle_sites = heap_sites_now();
+    *idle = malloc_count_current();
+    esp_http_client_cleanup(client);
+    return 0;
+}
+
+int main(void)
+{
+    if (heap_sites_start() != 0) {
+        fprintf(stderr, "bench_http_heap: no symbol table to name allocation sites by\n");
+        return 1;
+    }
+    nginx_t nginx = { 0 };
+    nginx_start(&nginx);
+    char url[96];
+    snprintf(url, sizeof(url), "https://localhost:%d/hello.txt", nginx.https_port);
+    pki("ca.pem"); /* read now: on a device it is in flash */
+    malloc_count_reset_peak();
+    size_t base = malloc_count_current(), idle = 0;
+    heap_sites_t base_sites = heap_sites_now(), idle_sites;
+    int rc = get(url, &idle, &idle_sites);
+    heap_sites_t peak_sites = heap_sites_at_peak(), after_sites = heap_sites_now();
+    size_t peak = malloc_count_peak(), after = malloc_count_current();
+    nginx_stop(&nginx);
+    if (rc != 0) {
+        fprintf(stderr, "bench_http_heap: the GET failed\n");
+        return 1;
+    }
+    esp_tls_heap_stats_t account = { 0 };
+    portls_heap_get_stats(&account);
+    printf("total %zu %zu %zu\naccount %zu\n", peak - base, idle - base, after - base, account.peak);
+    heap_sites_print(stdout, &base_sites, &peak_sites, &idle_sites);
+    heap_sites_print_left(stdout, &base_sites, &after_sites);
+    return 0;
+}
