@@ -19,6 +19,11 @@
  * path building can prefer a chain that ends in the bundle (cross-signed roots). */
 #define MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK
 
+/* PSA's key store grows in slices for volatile keys (MBEDTLS_PSA_KEY_STORE_DYNAMIC, on in 3.6);
+ * this count is then only its cache of loaded persistent keys, allocated whole when PSA starts
+ * (32 slots, 2 KB, by default). TLS uses volatile keys only: 4 leave room for an app's own. */
+#define MBEDTLS_PSA_KEY_SLOT_COUNT 4
+
 #undef MBEDTLS_SSL_IN_CONTENT_LEN
 #define MBEDTLS_SSL_IN_CONTENT_LEN CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN
 #undef MBEDTLS_SSL_OUT_CONTENT_LEN
