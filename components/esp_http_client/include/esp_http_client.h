@@ -60,7 +60,8 @@ typedef enum {
     HTTP_EVENT_ON_STATUS_CODE, /*!< the status code is known (esp_http_client_get_status_code()) */
     HTTP_EVENT_ON_DATA,      /*!< a piece of the body: data, data_len */
     HTTP_EVENT_ON_FINISH,    /*!< the response is complete */
-    HTTP_EVENT_DISCONNECTED, /*!< a connection (open or being opened) is closed */
+    HTTP_EVENT_DISCONNECTED, /*!< a connection (open, being opened, or whose connect failed)
+                                  is closed */
     HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: follow it with
                                   esp_http_client_set_redirection() */
 } esp_http_client_event_id_t;
