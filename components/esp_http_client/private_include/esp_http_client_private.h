@@ -47,6 +47,7 @@ struct esp_http_client {
     int buffer_size;
     int max_redirects;
     int redirects;
+    bool redirect_set;      /* esp_http_client_set_redirection() succeeded: the handler follows */
     int max_auth_retries;
     int auth_retries;
     char *auth_challenge;             /* the last Digest challenge */
