@@ -368,4 +368,13 @@ for exe in $(both esp_http_client); do
         "$work/run.out" > "$peers/outcomes"
     diff "$peers/expected" "$peers/outcomes" || { echo "$exe: other outcomes:"; cat "$work/run.out"; exit 1; }
 done
+# The README's esp_http_client commands, as written (ca.pem is there), run as above.
+section sh 4 > "$work/readme/http_client.sh"
+grep -q "esp_http_client_example.c" "$work/readme/http_client.sh" || { echo "no esp_http_client commands in README.md"; exit 1; }
+(cd "$work/readme" && PATH="$work/bin:$PATH" PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail http_client.sh)
+printf '#!/bin/sh\nexec nsenter -t %s -n env CARES_HOSTS=%s %s\n' "$netns" "$peers/hosts" "$work/readme/esp_http_client" \
+    > "$work/readme/esp_http_client.netns"
+chmod +x "$work/readme/esp_http_client.netns"
+run "$work/readme/esp_http_client.netns" 60 "HTTP_CLIENT: HTTP SHA256 Digest Auth Status = 200" \
+    "HTTP_CLIENT: HTTP redirect to HTTPS Status = 200" "HTTP_CLIENT: Finish http example"
 echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"
