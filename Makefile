@@ -79,16 +79,19 @@ test-small: small
 		-R 'free_after_use|handshake|session|psk|data|records|tcp|protocol|esp_tls_server|esp_tls_heap|mqtt|keylog|example_heap'
 
 # A small device's OTA configuration: dynamic buffers and 4 KiB input records
-# (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN), where only a partial download fits nginx's responses. Only
-# what its tests and bench-ota need is built. Unsanitized, it also counts the whole process's heap
-# of ESP-IDF's mqtt/ssl_mutual_auth example against its 32 KiB budget.
+# (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN), where only a partial download fits nginx's responses, and a
+# whole answer fits from a server that keeps to record_size_limit (gnutls-serv). Only what its
+# tests and bench-ota need is built. Unsanitized, it also counts the whole process's heap of
+# ESP-IDF's mqtt/ssl_mutual_auth example against its 32 KiB budget.
 OTA_SMALL_OPTIONS := $(SMALL_OPTIONS) -DCONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096
 ota-small: $(STAMP)
 	cmake -S . -B $(OTA_SMALL_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(OTA_SMALL_OPTIONS) $(CMAKE_ARGS)
-	cmake --build $(OTA_SMALL_BUILD) -j$(JOBS) --target test_https_ota_small_records bench_ota_heap test_example_heap_budget
+	cmake --build $(OTA_SMALL_BUILD) -j$(JOBS) --target test_https_ota_small_records bench_ota_heap \
+		test_example_heap_budget test_esp_tls_record_size_limit bench_esp_tls_heap bench_openssl_heap
 
 test-ota-small: ota-small
-	cd $(OTA_SMALL_BUILD) && ctest --output-on-failure -R '^(test_https_ota_small_records|test_example_heap_budget)$$'
+	cd $(OTA_SMALL_BUILD) && ctest --output-on-failure \
+		-R '^(test_https_ota_small_records|test_example_heap_budget|test_esp_tls_record_size_limit)$$'
 
 # ESP-IDF's Kconfig defaults (the ESP-TLS and HTTP client features off), no TLS 1.3, no bundle
 # and no key log: the paths behind those options must keep compiling, and the tests that apply to
@@ -138,14 +141,17 @@ bench-mqtt: build
 
 # One client connection's heap against a minimal OpenSSL client's, the whole process counted the
 # same way for both (a malloc replacement, hence unsanitized builds); the table also goes to
-# bench/results/ as JSON. The small-device configuration gets a build of its own for this.
+# bench/results/ as JSON. The small-device configuration gets a build of its own for this; with
+# 4 KiB input records (ota-small's build), the row against gnutls-serv, which keeps to
+# record_size_limit.
 small-bench: $(STAMP)
 	cmake -S . -B $(SMALL_BENCH_BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(SMALL_OPTIONS) $(CMAKE_ARGS)
 	cmake --build $(SMALL_BENCH_BUILD) -j$(JOBS)
 
-bench-mem: build small-bench
+bench-mem: build small-bench ota-small
 	bench/run.sh $(BUILD) mem
 	bench/run.sh $(SMALL_BENCH_BUILD) mem
+	bench/run.sh $(OTA_SMALL_BUILD) mem
 
 # A whole OTA update's heap: the default buffers (one request, then 3 KiB ranges), and dynamic
 # buffers with 4 KiB input records and 3 KiB ranges; the table also goes to bench/results/ as JSON.

@@ -3,8 +3,11 @@
 #   bundle  heap at verification time: the certificate bundle against the same CAs as a PEM chain
 #   mem     the heap of one connection: the ESP-TLS client against a minimal OpenSSL client (TLS
 #           1.2 and 1.3, ECDSA P-256 and RSA-2048 chains, mutual TLS), and the ESP-TLS server
-#           against s_client; then the whole client by allocation site (the mqtt/ssl_mutual_auth
-#           round trip, an HTTPS GET); tables, also written as JSON to bench/results/. Bytes.
+#           against s_client; with record_size_limit in the build, TLS 1.3 against gnutls-serv,
+#           which keeps to it (in a build with an input buffer below 16 KiB, that row alone: the
+#           OpenSSL peers' 16 KiB records do not fit); then the whole client by allocation site
+#           (the mqtt/ssl_mutual_auth round trip, an HTTPS GET); tables, also written as JSON to
+#           bench/results/. Bytes.
 #   http    esp_http_client against curl on one nginx: keep-alive and new-connection requests per
 #           second (full and resumed handshakes), and a 256 MiB download; ratios, JSON likewise.
 #   mqtt    the MQTT client against libmosquitto on one mosquitto broker over TLS: QoS 0 and 1
@@ -35,6 +38,11 @@ bench_mem() {
 
     lengths() { sed -n "s/^#define CONFIG_MBEDTLS_SSL_$1_CONTENT_LEN \([0-9]*\)/\1/p" "$build/config/sdkconfig.h"; }
     config="IN $(lengths IN) / OUT $(lengths OUT)"
+    rsl=
+    if grep -q '^#define CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT 1' "$build/config/sdkconfig.h"; then
+        rsl=1
+        config="$config, record_size_limit"
+    fi
     frees=$(sed -n 's/^#define CONFIG_MBEDTLS_DYNAMIC_FREE_\([A-Z_]*\) 1$/\1/p' "$build/config/sdkconfig.h" | tr '\n' ' ')
     [ -n "$frees" ] && config="$config, free after use: ${frees% }"
     if grep -q '^#define CONFIG_MBEDTLS_DYNAMIC_BUFFER 1' "$build/config/sdkconfig.h"; then
@@ -99,13 +107,32 @@ bench_mem() {
             emit "$name" "$v" server - - - "$a_peak" "$a_idle" "$a_read" "$bytes"
         done
     }
-    run_case "ECDSA P-256 chain" server_ec.pem server_ec.key
-    run_case "RSA-2048 chain" server_rsa.pem server_rsa.key
-    run_case "mutual TLS (ECDSA)" server_ec.pem server_ec.key mtls
-    run_server_case "ECDSA P-256 chain"
-    run_server_case "mutual TLS (ECDSA)" mtls
+    # A server that keeps its TLS 1.3 records within the client's record_size_limit.
+    run_rsl_case() { # name server_cert server_key
+        local p_peak p_idle p_read bytes
+        start_gnutls_serv --http --httpdata "$www/big" --x509certfile "$pki/$2" --x509keyfile "$pki/$3"
+        # shellcheck disable=SC2046
+        emit "$1" 1.3 esp-tls $("$build/bench/bench_esp_tls_heap" "$GNUTLS_SERV_PORT" "$pki/ca.pem" 1.3)
+        read -r p_peak p_idle p_read bytes < <("$build/bench/bench_openssl_heap" "$GNUTLS_SERV_PORT" "$pki/ca.pem" 1.3)
+        emit "$1" 1.3 openssl "$p_peak" "$p_idle" "$p_read" - - - "$bytes"
+        stop_gnutls_serv
+    }
+    if [ "$(lengths IN)" -eq 16384 ]; then
+        run_case "ECDSA P-256 chain" server_ec.pem server_ec.key
+        run_case "RSA-2048 chain" server_rsa.pem server_rsa.key
+        run_case "mutual TLS (ECDSA)" server_ec.pem server_ec.key mtls
+        run_server_case "ECDSA P-256 chain"
+        run_server_case "mutual TLS (ECDSA)" mtls
+    else
+        echo "(openssl s_server's and s_client's 16 KiB records do not fit IN $(lengths IN): their rows need IN 16384)"
+    fi
+    if [ -n "$rsl" ] && command -v gnutls-serv >/dev/null; then
+        run_rsl_case "ECDSA P-256, gnutls" server_ec.pem server_ec.key
+    fi
     printf '\n]\n' >> "$results"
-    whole_client
+    if [ "$(lengths IN)" -eq 16384 ]; then
+        whole_client # in the IN 16384 builds; ota-small's is test_example_heap_budget's
+    fi
     echo
     echo "ESP-IDF's published figures (https_request, TLS 1.2): 42,196 B by default, 22,013 B with its dynamic buffers."
     echo "written to $results"

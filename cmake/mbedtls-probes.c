@@ -141,3 +141,30 @@ void probe_dynbuf_out_buffer(mbedtls_ssl_context *ssl)
 }
 #endif
 #endif
+
+/* probe session_record_size_limit: esp_tls_mbedtls.c reads the peer's record_size_limit from the
+ * session, and clears the one an offered session brought before the client's EncryptedExtensions
+ * step (CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT) */
+#if defined(PROBE_ALL) || defined(PROBE_session_record_size_limit)
+#if defined(CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT)
+void probe_session_record_size_limit(mbedtls_ssl_context *ssl);
+void probe_session_record_size_limit(mbedtls_ssl_context *ssl)
+{
+    uint16_t *limits[] = { &ssl->session->record_size_limit, &ssl->session_negotiate->record_size_limit };
+    int state = MBEDTLS_SSL_ENCRYPTED_EXTENSIONS;
+    PROBED(limits);
+    PROBED(state);
+}
+#endif
+#endif
+
+/* probe ssl_in_hslen: esp_tls_mbedtls.c names a handshake message longer than the input buffer
+ * from the length of the message under way */
+#if defined(PROBE_ALL) || defined(PROBE_ssl_in_hslen)
+void probe_ssl_in_hslen(mbedtls_ssl_context *ssl);
+void probe_ssl_in_hslen(mbedtls_ssl_context *ssl)
+{
+    size_t *hslen = &ssl->in_hslen;
+    PROBED(hslen);
+}
+#endif

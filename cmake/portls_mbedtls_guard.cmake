@@ -269,6 +269,7 @@ function(portls_mbedtls_requirements include_dirs defines description)
         "PORTLS_HEAP_ACCOUNTING|MBEDTLS_PLATFORM_MEMORY"
         "CONFIG_MBEDTLS_CERTIFICATE_BUNDLE|MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK"
         "CONFIG_MBEDTLS_SSL_PROTO_TLS1_3|MBEDTLS_SSL_PROTO_TLS1_3"
+        "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT|MBEDTLS_SSL_RECORD_SIZE_LIMIT"
         "CONFIG_MBEDTLS_DEBUG|MBEDTLS_DEBUG_C"
         "CONFIG_MBEDTLS_HAVE_TIME_DATE|MBEDTLS_HAVE_TIME_DATE"
         "CONFIG_MBEDTLS_DYNAMIC_BUFFER|MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH"
@@ -299,6 +300,7 @@ function(portls_mbedtls_requirements include_dirs defines description)
             endif()
         endforeach()
         foreach(pair "CONFIG_MBEDTLS_SSL_PROTO_TLS1_3|MBEDTLS_SSL_PROTO_TLS1_3"
+                     "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT|MBEDTLS_SSL_RECORD_SIZE_LIMIT"
                      "CONFIG_MBEDTLS_HAVE_TIME_DATE|MBEDTLS_HAVE_TIME_DATE")
             string(REPLACE "|" ";" parts "${pair}")
             list(GET parts 0 option)

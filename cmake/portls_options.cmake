@@ -7,7 +7,7 @@ option(CONFIG_MBEDTLS_ASYMMETRIC_CONTENT_LEN "Separate IN and OUT record buffer 
 set(CONFIG_MBEDTLS_SSL_MAX_CONTENT_LEN 16384 CACHE STRING
     "Record buffer length both ways when ASYMMETRIC_CONTENT_LEN is off (512-16384)")
 set(CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN 16384 CACHE STRING
-    "Largest incoming record payload (512-16384); below 16384 breaks TLS 1.3 against ordinary servers")
+    "Largest incoming record payload (512-16384); below 16384 breaks against servers that send full records (OpenSSL's; any in TLS 1.2), unless they keep to CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT's limit")
 set(CONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN 4096 CACHE STRING
     "Largest outgoing record payload (512-16384); esp_tls_conn_write splits at this length")
 
@@ -173,6 +173,20 @@ if(PORTLS_MBEDTLS STREQUAL "system")
 elseif(NOT PORTLS_MBEDTLS STREQUAL "bundled")
     message(FATAL_ERROR "PORTLS_MBEDTLS must be bundled or system, not '${PORTLS_MBEDTLS}'")
 endif()
+
+# --- RFC 8449 record_size_limit (TLS 1.3): the name ESP-IDF's newer esp_config.h maps; v5.5 has no such option ---
+# On by default with the bundled mbedTLS: the client asks the server to keep its records within
+# CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, which a server that does not know the extension ignores.
+# A system mbedTLS's own configuration decides (Debian's has it off), and the option must say so.
+include(CMakeDependentOption)
+if(PORTLS_MBEDTLS_SYSTEM)
+    set(record_size_limit_default OFF)
+else()
+    set(record_size_limit_default ON)
+endif()
+cmake_dependent_option(CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+    "RFC 8449 record_size_limit, TLS 1.3 only: the client asks for records within CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN; a server that knows it (GnuTLS, mbedTLS) keeps to that, one that does not (OpenSSL) ignores it (esp_tls_get_peer_record_size_limit)"
+    ${record_size_limit_default} "CONFIG_MBEDTLS_SSL_PROTO_TLS1_3" OFF)
 
 set(PORTLS_CONFIG_DIR ${PROJECT_BINARY_DIR}/config)
 configure_file(${PROJECT_SOURCE_DIR}/components/esp_common/sdkconfig.h.in ${PORTLS_CONFIG_DIR}/sdkconfig.h @ONLY)

@@ -5,6 +5,8 @@
 #   server_ec   EC P-256 leaf for localhost, 127.0.0.1, ::1
 #   server_rsa  RSA-2048 leaf for the same names
 #   server_named  leaf for server.test only (hostname mismatch / common_name override)
+#   server_big  EC leaf for the same names and 300 more: a certificate of some 7 KB, larger than a
+#               4 KiB input buffer
 #   expired     leaf for localhost that expired in 2021
 #   client      client leaf; client_enc.key is its key encrypted with the password "secret"
 #   client_other  client leaf signed by other_ca
@@ -78,6 +80,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server_rsa.key
 leaf server_rsa ca localhost "$local_names" -days 365
 ec_key server_named.key
 leaf server_named ca server.test "DNS:server.test" -days 365
+ec_key server_big.key
+leaf server_big ca localhost "$local_names$(printf ',DNS:name%03d.portls.test' $(seq 300))" -days 365
 expired_leaf
 ec_key client.key
 leaf client ca "portls client" "DNS:client.test" -days 365

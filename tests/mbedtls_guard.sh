@@ -94,13 +94,23 @@ sed -i 's|^#define MBEDTLS_SSL_ALPN$|/* no ALPN */|' "$src/include/mbedtls/mbedt
 guard
 stops "an mbedTLS without ALPN" "portls needs MBEDTLS_SSL_ALPN"
 
-# mbedTLS's own default configuration, as a distribution might ship it, with portls's defaults
+# mbedTLS's own default configuration, as a distribution might ship it, with the bundled build's
+# defaults
 tree system
 guard -DSYSTEM_INCLUDES="$src/include" -DPORTLS_HEAP_ACCOUNTING=ON -DCONFIG_MBEDTLS_CERTIFICATE_BUNDLE=ON \
     -DCONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384 -DCONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=4096 \
-    -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=ON -DCONFIG_MBEDTLS_HAVE_TIME_DATE=ON
+    -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=ON -DCONFIG_MBEDTLS_HAVE_TIME_DATE=ON -DCONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=ON
 stops "a system mbedTLS with its default configuration" \
     "PORTLS_HEAP_ACCOUNTING needs MBEDTLS_PLATFORM_MEMORY, which this mbedTLS lacks" \
     "CONFIG_MBEDTLS_CERTIFICATE_BUNDLE needs MBEDTLS_X509_TRUSTED_CERTIFICATE_CALLBACK" \
+    "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT needs MBEDTLS_SSL_RECORD_SIZE_LIMIT, which this mbedTLS lacks" \
     "set -DCONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=16384"
+# and one built with record_size_limit, which the option must then say
+tree system-rsl
+own "$src/include/mbedtls/mbedtls_config.h"
+sed -i 's|^//#define MBEDTLS_SSL_RECORD_SIZE_LIMIT$|#define MBEDTLS_SSL_RECORD_SIZE_LIMIT|' "$src/include/mbedtls/mbedtls_config.h"
+guard -DSYSTEM_INCLUDES="$src/include" -DCONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384 \
+    -DCONFIG_MBEDTLS_SSL_OUT_CONTENT_LEN=16384 -DCONFIG_MBEDTLS_SSL_PROTO_TLS1_3=ON -DCONFIG_MBEDTLS_HAVE_TIME_DATE=ON
+stops "a system mbedTLS with record_size_limit, the option off" \
+    "the library was built with MBEDTLS_SSL_RECORD_SIZE_LIMIT: set -DCONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=ON"
 echo "mbedTLS guards: provenance, verified list, patches, ticket path, probes and requirements"

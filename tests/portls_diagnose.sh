@@ -72,7 +72,9 @@ f("resumption-tls1.3")["data"]["ticket_lifetime"] == 7200
 f("resumption-tls1.2")["data"]["ticket_lifetime"] == 7200
 f("records")["data"]["max_fragment_length"] == "honoured"
 4096 < f("records")["data"]["max_fragment_length_largest_record"] <= 4096 + 256
-f("records")["data"]["record_size_limit"] == "not measured"
+f("records")["data"]["record_size_limit"] == ("ignored" if r["configuration"]["CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT"] else "not sent")
+f("records")["data"]["record_size_limit_acknowledged"] is False
+f("records")["data"]["record_size_limit_largest_record"] == 16401
 (f("alpn")["level"]) == 'warn'
 PY
 if [ "$HEAP_ACCOUNTING" = ON ]; then
@@ -146,6 +148,39 @@ check <<'PY'
 (f("records")["fix"]) == 'CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096'
 PY
 stop_s_server
+
+# --- gnutls-serv keeps TLS 1.3 records within the record_size_limit the client sends: a 4 KiB
+# input buffer does, with CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=y (a build without it does not ask) ---
+if command -v gnutls-serv >/dev/null; then
+    start_gnutls_serv --http --httpdata "$www/big.txt" --x509certfile "$pki/server_ec.pem" \
+        --x509keyfile "$pki/server_ec.key"
+    diag 0 "localhost:$GNUTLS_SERV_PORT" --cacert "$pki/ca.pem" --path /big.txt
+    if [ "$(get 'r["configuration"]["CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT"]')" = True ]; then
+        check <<'PY'
+f("records")["data"]["record_size_limit"] == "honoured"
+f("records")["data"]["record_size_limit_acknowledged"] is True
+f("records")["data"]["record_size_limit_sent"] == r["configuration"]["CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN"]
+64 <= f("records")["data"]["record_size_limit_server"] <= 16385
+r["configuration"]["CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN"] - 64 < f("records")["data"]["record_size_limit_largest_record"] <= r["configuration"]["CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN"] + 16
+f("records")["data"]["answer_bytes"] > 200000
+f("records")["data"]["needed_in_content_len"] <= 4096
+f("records")["level"] == "ok"
+f("records")["fix"] == "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=y and CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=4096"
+PY
+        in_len=$(get 'r["configuration"]["CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN"]')
+        out=$(PORTLS_LOG_LEVEL=none "$PORTLS" diagnose "localhost:$GNUTLS_SERV_PORT" --cacert "$pki/ca.pem" --path /big.txt)
+        grep -qF "record_size_limit $in_len: acknowledged by the server" <<<"$out" || fail "records text: $out"
+    else
+        check <<'PY'
+f("records")["data"]["record_size_limit"] == "not sent"
+f("records")["data"]["record_size_limit_sent"] == 0
+f("records")["fix"] == "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=16384"
+PY
+    fi
+    stop_gnutls_serv
+else
+    gnutls_missing=1 # the rest runs; the test then says it skipped a part
+fi
 
 # --- a TLS 1.0-only server: a device cannot reach it ---
 start_s_server -tls1 -cipher 'DEFAULT:@SECLEVEL=0' -cert "$pki/server_ec.pem" -key "$pki/server_ec.key"
@@ -302,4 +337,8 @@ grep -qF -- "--heap-limit 'abc' is not a number" <<<"$err" || fail "--heap-limit
 rc=0
 "$PORTLS" diagnose localhost:abc >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "localhost:abc: exit $rc, not 2"
+if [ -n "${gnutls_missing:-}" ]; then
+    echo "portls diagnose: all checks passed but gnutls-serv's (no gnutls-serv: scripts/bootstrap installs gnutls-bin)"
+    exit 77
+fi
 echo "portls diagnose: all checks passed"

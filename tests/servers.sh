@@ -5,6 +5,9 @@
 #   start_portls_serve PORTLS ARGS...   starts `PORTLS serve --port 0 ARGS` and waits for it to
 #                            listen; sets SERVE_PORT, SERVE_PID and SERVE_LOG (its stderr).
 #   stop_portls_serve SIGNAL  stops it with SIGNAL; sets SERVE_EXIT.
+#   start_gnutls_serv ARGS...  starts `gnutls-serv --port $GNUTLS_SERV_PORT ARGS` (it listens on
+#                            every address) and waits until the port accepts connections on
+#                            127.0.0.1; stopped on exit or by stop_gnutls_serv.
 #   start_mosquitto RUNNER   starts the MQTT tests' mosquitto through RUNNER (the mosquitto_run
 #                            helper) and waits for its ports: MQTT_PORT (plain MQTT) and
 #                            MQTT_TLS_PORT (TLS, anonymous); stopped on exit.
@@ -13,10 +16,11 @@ S_SERVER_WORK=$(mktemp -d)
 S_SERVER_PID=
 SERVE_PID=
 MOSQUITTO_PID=
+GNUTLS_SERV_PID=
 
 stop_servers() {
     local pid
-    for pid in "$S_SERVER_PID" "$SERVE_PID" "$MOSQUITTO_PID"; do
+    for pid in "$S_SERVER_PID" "$SERVE_PID" "$MOSQUITTO_PID" "$GNUTLS_SERV_PID"; do
         [ -n "$pid" ] || continue
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -24,6 +28,7 @@ stop_servers() {
     S_SERVER_PID=
     SERVE_PID=
     MOSQUITTO_PID=
+    GNUTLS_SERV_PID=
     exec 3>&- || true
     rm -rf "$S_SERVER_WORK"
 }
@@ -78,6 +83,26 @@ start_mosquitto() {
     done
     echo "mosquitto did not start: $(cat "$S_SERVER_WORK/mosquitto.err")" >&2
     return 1
+}
+
+start_gnutls_serv() {
+    GNUTLS_SERV_PORT=$(free_port)
+    gnutls-serv --port "$GNUTLS_SERV_PORT" --quiet "$@" >/dev/null 2>"$S_SERVER_WORK/gnutls-serv.err" &
+    GNUTLS_SERV_PID=$!
+    for _ in $(seq 200); do
+        (exec 4<>"/dev/tcp/127.0.0.1/$GNUTLS_SERV_PORT") 2>/dev/null && return 0
+        kill -0 "$GNUTLS_SERV_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "gnutls-serv did not start: $(cat "$S_SERVER_WORK/gnutls-serv.err")" >&2
+    return 1
+}
+
+stop_gnutls_serv() {
+    [ -n "$GNUTLS_SERV_PID" ] || return 0
+    kill "$GNUTLS_SERV_PID" 2>/dev/null || true
+    wait "$GNUTLS_SERV_PID" 2>/dev/null || true
+    GNUTLS_SERV_PID=
 }
 
 # A loopback port that refuses connections, so nothing listens there. Below the kernel's

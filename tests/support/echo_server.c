@@ -15,6 +15,9 @@ static void describe(esp_tls_t *tls, echo_session_t *r)
     r->resumed = esp_tls_session_was_resumed(tls);
     r->verify_flags = mbedtls_ssl_get_verify_result(ssl);
     r->client_cert = mbedtls_ssl_get_peer_cert(ssl) != NULL;
+    if (esp_tls_get_peer_record_size_limit(tls, &r->record_size_limit) != ESP_OK) {
+        r->record_size_limit = 0;
+    }
 }
 
 static void echo_once(echo_server_t *s, esp_tls_t *tls)

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "esp_tls.h"
@@ -24,6 +25,7 @@ typedef struct {
     char version[16];       /* "TLSv1.2" / "TLSv1.3" */
     uint32_t verify_flags;  /* the client certificate's verify result */
     bool client_cert;       /* the client sent a certificate */
+    size_t record_size_limit; /* the client's (esp_tls_get_peer_record_size_limit()), 0 for none */
 } echo_session_t;
 
 typedef enum {

@@ -199,6 +199,33 @@ int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char
     return peer_start(p, "127.0.0.1", argv);
 }
 
+bool peer_program_exists(const char *name)
+{
+    const char *path = getenv("PATH");
+    char candidate[1024];
+    while (path != NULL && *path != '\0') {
+        size_t len = strcspn(path, ":");
+        snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, path, name);
+        if (access(candidate, X_OK) == 0) {
+            return true;
+        }
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+int peer_start_gnutls_serv(peer_t *p, const char *cert, const char *key, const char *const extra[])
+{
+    const char *argv[MAX_ARGS + 1] = { "gnutls-serv", "--port", "{PORT}", "--x509certfile", cert_path(cert),
+                                       "--x509keyfile", cert_path(key), "--quiet" };
+    int n = 8;
+    for (int i = 0; extra != NULL && extra[i] != NULL && n < MAX_ARGS; i++) {
+        argv[n++] = extra[i];
+    }
+    argv[n] = NULL;
+    return peer_start(p, "127.0.0.1", argv);
+}
+
 int peer_spawn(peer_t *p, const char *const argv[], const char *output_path)
 {
     p->port = -1;

@@ -32,6 +32,13 @@ int peer_start_on(peer_t *p, const char *host, int port, const char *const argv[
  * (NULL-terminated). */
 int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[]);
 
+/* Whether name is an executable in PATH (a test whose peer is missing skips). */
+bool peer_program_exists(const char *name);
+
+/* gnutls-serv (GnuTLS's test server) with cert/key from the test PKI, plus extra arguments
+ * (NULL-terminated). It listens on every address: it has no option to bind loopback alone. */
+int peer_start_gnutls_serv(peer_t *p, const char *cert, const char *key, const char *const extra[]);
+
 /* Starts a client program (argv as for peer_start, "{PORT}" is not replaced) without waiting for
  * anything; its stdout and stderr go to the file output_path. */
 int peer_spawn(peer_t *p, const char *const argv[], const char *output_path);

@@ -559,6 +559,22 @@ typedef struct {
 esp_err_t esp_tls_get_record_sizes(const esp_tls_t *tls, esp_tls_record_sizes_t *sizes);
 
 /**
+ * The record_size_limit (RFC 8449) the peer announced on a TLS 1.3 connection. A client with
+ * CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT sends its CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN as its limit; a
+ * server that knows the extension answers with its own in its EncryptedExtensions, and then keeps
+ * its records within the client's limit (esp_tls_get_record_sizes() shows whether it did). On a
+ * server session, the limit is the one the client sent in its ClientHello. Each handshake
+ * negotiates anew: after an offered session, only this server's answer counts.
+ * @param limit  set to the peer's limit in bytes (64 to 16385: the most plaintext it takes in one
+ *               record, the content type included), or 0 when the peer announced none (it does not
+ *               know the extension) or the connection is TLS 1.2 (mbedTLS negotiates it in TLS 1.3 only)
+ * @return ESP_OK; ESP_ERR_INVALID_ARG for NULLs; ESP_ERR_INVALID_STATE before the handshake is
+ *         complete, and on plain TCP; ESP_ERR_NOT_SUPPORTED in a build without
+ *         CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT, which neither sends nor answers the extension.
+ */
+esp_err_t esp_tls_get_peer_record_size_limit(const esp_tls_t *tls, size_t *limit);
+
+/**
  * The alert the peer ended the connection with: its description (RFC 8446 section 6, e.g. 116
  * for certificate_required), or -1 if none came. It counts whether mbedTLS decrypted it or the
  * peer sent it unencrypted where an encrypted record was due (TLS 1.3 clients such as curl do

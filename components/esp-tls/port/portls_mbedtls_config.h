@@ -41,6 +41,12 @@
 #undef MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
 #endif
 
+/* RFC 8449: the client sends MBEDTLS_SSL_IN_CONTENT_LEN as its record_size_limit (TLS 1.3 only;
+ * CMake turns the option off without TLS 1.3). */
+#ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+#define MBEDTLS_SSL_RECORD_SIZE_LIMIT
+#endif
+
 #ifndef CONFIG_MBEDTLS_HAVE_TIME_DATE
 #undef MBEDTLS_HAVE_TIME_DATE
 #endif

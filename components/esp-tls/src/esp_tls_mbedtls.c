@@ -1,6 +1,6 @@
 /* The mbedTLS 3.6 engine: state, socket BIO, handshake and records, shared by client and server. */
-/* The received alert and the handshake state have no public getter in 3.6; portls pins 3.6, so
- * it reads those fields (cmake/mbedtls-probes.c checks them at configure time). */
+/* The received alert, the handshake state and the peer's record_size_limit have no public getter
+ * in 3.6; portls pins 3.6, so it reads those fields (cmake/mbedtls-probes.c checks them at configure time). */
 #define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #define _POSIX_C_SOURCE 200809L /* tzset() */
 
@@ -391,9 +391,22 @@ static int name_alert(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
                                                            : MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE;
 }
 
+/* A handshake message longer than the input buffer fails however it is cut into records (a
+ * server that keeps to record_size_limit cuts it into several that each fit): mbedTLS puts the
+ * message back together in the buffer. in_hslen is the length of the message under way. */
+static void explain_long_message(const mbedtls_ssl_context *ssl)
+{
+    if (ssl->in_hslen > MBEDTLS_SSL_IN_CONTENT_LEN) {
+        ESP_LOGE(TAG, "the peer's handshake message of %zu bytes (a certificate chain, most likely) is larger "
+                      "than CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (%d), which must hold it whole, however small its "
+                      "records: raise CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN", ssl->in_hslen, MBEDTLS_SSL_IN_CONTENT_LEN);
+    }
+}
+
 /* Says in plain words why the handshake failed, and returns the mbedTLS code to record. */
 static int explain_handshake_failure(esp_tls_t *tls, const mbedtls_ssl_context *ssl, int ret)
 {
+    explain_long_message(ssl);
     ret = name_alert(tls, ssl, ret);
     switch (ret) {
     case MBEDTLS_ERR_SSL_INVALID_RECORD:
@@ -448,6 +461,43 @@ static void note_certificate_request(const esp_tls_t *tls, mbedtls_state_t *st, 
     st->cert_sent = st->cert_requested && st->owncert != NULL; /* else an empty Certificate */
 }
 
+#ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+/* Client: mbedTLS copies an offered session into the handshake, the record_size_limit its server
+ * announced included, and keeps that limit if this server announces none. Only this handshake's
+ * EncryptedExtensions may set it: it starts from none. */
+static void forget_offered_record_size_limit(const esp_tls_t *tls, mbedtls_state_t *st, int from)
+{
+    if (tls->role == ESP_TLS_CLIENT && from == MBEDTLS_SSL_ENCRYPTED_EXTENSIONS) {
+        st->ssl.session_negotiate->record_size_limit = 0;
+    }
+}
+#else
+static void forget_offered_record_size_limit(const esp_tls_t *tls, mbedtls_state_t *st, int from)
+{
+    (void)tls;
+    (void)st;
+    (void)from;
+}
+#endif
+
+esp_err_t esp_tls_get_peer_record_size_limit(const esp_tls_t *tls, size_t *limit)
+{
+    if (tls == NULL || limit == NULL) {
+        return ESP_ERR_INVALID_ARG;
+    }
+#ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+    if (!tls->is_tls || tls->conn_state != ESP_TLS_DONE || esp_tls_mbedtls_state(tls) == NULL) {
+        return ESP_ERR_INVALID_STATE;
+    }
+    const mbedtls_ssl_context *ssl = &esp_tls_mbedtls_state(tls)->ssl;
+    bool tls13 = mbedtls_ssl_get_version_number(ssl) == MBEDTLS_SSL_VERSION_TLS1_3;
+    *limit = tls13 ? ssl->session->record_size_limit : 0;
+    return ESP_OK;
+#else
+    return ESP_ERR_NOT_SUPPORTED;
+#endif
+}
+
 /* Steps through the handshake itself (mbedtls_ssl_handshake() is only this loop) to see which
  * states it passes. Not mbedtls_ssl_is_handshake_over(): it is already true in the TLS 1.3
  * server's NewSessionTicket states, and stopping there leaves the ticket unsent. */
@@ -457,6 +507,7 @@ static int esp_mbedtls_handshake(esp_tls_t *tls)
     while (st->ssl.state != MBEDTLS_SSL_HANDSHAKE_OVER) {
         int from = st->ssl.state;
         st->saw_certificate |= from == MBEDTLS_SSL_SERVER_CERTIFICATE;
+        forget_offered_record_size_limit(tls, st, from);
         int ret = mbedtls_ssl_handshake_step(&st->ssl);
         if (ret == 0) {
             note_certificate_request(tls, st, from);
@@ -526,10 +577,12 @@ static void explain_undecryptable(const esp_tls_t *tls, int ret)
     }
 }
 
-/* Logs and records a read that failed (an alert was named already). @return the code recorded. */
+/* Logs and records a read that failed (an alert was named already). @return the code recorded.
+ * A record longer than the input buffer is INVALID_RECORD, or BAD_INPUT_DATA where the buffer is
+ * variable-length (CONFIG_MBEDTLS_DYNAMIC_BUFFER), as in the handshake. */
 static int read_failed(esp_tls_t *tls, int ret)
 {
-    if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD) {
+    if (ret == MBEDTLS_ERR_SSL_INVALID_RECORD || ret == MBEDTLS_ERR_SSL_BAD_INPUT_DATA) {
         esp_tls_record_explain(&tls->records);
     }
     explain_undecryptable(tls, ret);

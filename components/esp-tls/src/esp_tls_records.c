@@ -112,7 +112,8 @@ esp_tls_record_problem_t esp_tls_record_explain(esp_tls_record_tracker_t *t)
     } else if (t->header_got == HEADER_LEN && header_length(t->header) > MBEDTLS_SSL_IN_CONTENT_LEN) {
         ESP_LOGE(TAG, "the peer sent a record of %zu bytes, more than CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (%d): "
                       "raise CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN (16384 takes any record), use TLS 1.2 with "
-                      "max_fragment_length, or download in parts (OTA partial download)",
+                      "max_fragment_length, or download in parts (OTA partial download); a TLS 1.3 server "
+                      "that knows record_size_limit (CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT) keeps within it",
                  header_length(t->header), MBEDTLS_SSL_IN_CONTENT_LEN);
         t->problem = ESP_TLS_RECORD_TOO_LARGE;
     }

@@ -290,6 +290,17 @@ static void listen_dual(int *port, int *v4, int *v6)
     fail_msg("no port free on both 127.0.0.1 and ::1 in 50 tries");
 }
 
+/* Writes hosts into a new file at path (a mkstemp() template) and names it in CARES_HOSTS, c-ares's
+ * own variable for another hosts file. */
+static void use_hosts_file(char *path, const char *hosts)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, hosts, strlen(hosts)), (ssize_t)strlen(hosts));
+    close(fd);
+    setenv("CARES_HOSTS", path, 1);
+}
+
 /* The address family of the peer a plain connection to host reached. */
 static int peer_family(const char *host, int port, esp_tls_addr_family_t family)
 {
@@ -314,12 +325,8 @@ static void test_hosts_file_first_in_rfc6724_order(void **state)
     (void)state;
     int dns = silent_dns_start();
     char path[] = "/tmp/portls-hosts-XXXXXX";
-    int fd = mkstemp(path);
-    static const char hosts[] = "127.0.0.1 dual.portls.test\n::1 dual.portls.test\n"
-                                "127.0.0.2 multi.portls.test\n127.0.0.1 multi.portls.test\n";
-    assert_int_equal(write(fd, hosts, sizeof(hosts) - 1), sizeof(hosts) - 1);
-    close(fd);
-    setenv("CARES_HOSTS", path, 1);
+    use_hosts_file(path, "127.0.0.1 dual.portls.test\n::1 dual.portls.test\n"
+                                "127.0.0.2 multi.portls.test\n127.0.0.1 multi.portls.test\n");
     int port, v4, v6;
     listen_dual(&port, &v4, &v6);
     assert_int_equal(peer_family("dual.portls.test", port, ESP_TLS_AF_UNSPEC), AF_INET6);
@@ -346,22 +353,19 @@ static size_t process_heap_bytes(void)
 
 /* localhost and the names under it are the loopback addresses (RFC 6761), whatever the hosts
  * file says, and need no lookup, as curl has them: here the hosts file maps them elsewhere, and
- * the connection still reaches 127.0.0.1 (v4 only listens there). A name that only ends in
+ * the connection still reaches 127.0.0.1, IPv4 first, or ::1. A name that only ends in
  * "localhost" is looked up. */
 static void test_localhost_needs_no_lookup(void **state)
 {
     (void)state;
     int dns = silent_dns_start();
     char path[] = "/tmp/portls-hosts-XXXXXX";
-    int fd = mkstemp(path);
-    static const char hosts[] = "127.0.0.2 localhost a.localhost LOCALHOST.\n127.0.0.1 notlocalhost\n";
-    assert_int_equal(write(fd, hosts, sizeof(hosts) - 1), sizeof(hosts) - 1);
-    close(fd);
-    setenv("CARES_HOSTS", path, 1);
+    use_hosts_file(path, "127.0.0.2 localhost a.localhost LOCALHOST.\n127.0.0.1 notlocalhost\n");
     int port, v4, v6;
     listen_dual(&port, &v4, &v6);
+    assert_int_equal(peer_family("localhost", port, ESP_TLS_AF_UNSPEC), AF_INET); /* IPv4 first */
+    assert_int_equal(peer_family("localhost", port, ESP_TLS_AF_INET6), AF_INET6);
     close(v6);
-    assert_int_equal(peer_family("localhost", port, ESP_TLS_AF_UNSPEC), AF_INET);
     assert_int_equal(peer_family("LOCALHOST.", port, ESP_TLS_AF_INET), AF_INET);
     assert_int_equal(peer_family("a.localhost", port, ESP_TLS_AF_INET), AF_INET);
     assert_int_equal(peer_family("notlocalhost", port, ESP_TLS_AF_INET), AF_INET);
@@ -566,11 +570,7 @@ static void test_threads_share_the_channel(void **state)
     peer_t dns;
     dnsmasq_start(&dns);
     char path[] = "/tmp/portls-hosts-XXXXXX";
-    int fd = mkstemp(path);
-    static const char hosts[] = "127.0.0.1 threads.portls.test\n";
-    assert_int_equal(write(fd, hosts, sizeof(hosts) - 1), sizeof(hosts) - 1);
-    close(fd);
-    setenv("CARES_HOSTS", path, 1);
+    use_hosts_file(path, "127.0.0.1 threads.portls.test\n");
     int port;
     acceptor_t listener = { .fd = peer_listen_loopback(&port) };
     pthread_t acceptor, threads[CONNECT_THREADS];

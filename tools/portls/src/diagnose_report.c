@@ -27,6 +27,11 @@ static cJSON *build_config(void)
 #else
     cJSON_AddBoolToObject(c, "CONFIG_MBEDTLS_SSL_PROTO_TLS1_3", false);
 #endif
+#ifdef CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT
+    cJSON_AddBoolToObject(c, "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT", true);
+#else
+    cJSON_AddBoolToObject(c, "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT", false);
+#endif
 #ifdef CONFIG_MBEDTLS_CERTIFICATE_BUNDLE
     cJSON_AddBoolToObject(c, "CONFIG_MBEDTLS_CERTIFICATE_BUNDLE", true);
 #else

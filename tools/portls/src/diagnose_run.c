@@ -44,6 +44,7 @@ static void take_negotiated(esp_tls_t *tls, diag_run_t *r)
     snprintf(r->alpn, sizeof(r->alpn), "%s", alpn != NULL ? alpn : "");
     r->expansion = mbedtls_ssl_get_record_expansion(ssl);
     r->resumed = esp_tls_session_was_resumed(tls);
+    r->rsl_known = esp_tls_get_peer_record_size_limit(tls, &r->rsl_server) == ESP_OK;
     r->heap_known = esp_tls_get_heap_stats(tls, &r->heap) == ESP_OK;
 }
 

@@ -20,6 +20,8 @@ typedef struct {
     int code, flags, alert;
     esp_tls_record_info_t rec;
     esp_tls_record_sizes_t sizes;
+    bool rsl_known;            /* the build sends record_size_limit, and the handshake completed */
+    size_t rsl_server;         /* then the limit the server announced in return, 0 for none */
     bool cc_known;
     esp_tls_client_cert_info_t cc;
     bool heap_known;

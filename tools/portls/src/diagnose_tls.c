@@ -197,37 +197,140 @@ static size_t least_overhead(const diag_run_t *r)
     return r->expansion > 5 ? (size_t)r->expansion - 5 : 0; /* CBC: mbedTLS's estimate, less the header */
 }
 
-static void records_finding(diag_t *d, const diag_run_t *r, const diag_probe_t *probe)
+/* What the TLS 1.3 run showed of record_size_limit (RFC 8449): the client sends this build's
+ * CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN as its limit; a server that knows the extension answers with
+ * its own in its EncryptedExtensions and keeps its records within the client's. */
+typedef enum { RSL_NOT_SENT, RSL_NO_TLS13, RSL_IGNORED, RSL_EXCEEDED, RSL_HONOURED } rsl_verdict_t;
+
+static const char *const rsl_names[] = {
+    [RSL_NOT_SENT] = "not sent", [RSL_NO_TLS13] = "not measured", [RSL_IGNORED] = "ignored",
+    [RSL_EXCEEDED] = "exceeded", [RSL_HONOURED] = "honoured",
+};
+
+typedef struct {
+    rsl_verdict_t verdict;
+    size_t largest; /* the largest record of the TLS 1.3 run, its header's length */
+} rsl_t;
+
+/* The limit bounds a record's plaintext, content type and padding included: the record less its
+ * AEAD tag, which is the least overhead less the content type. */
+static rsl_t rsl_assess(const diag_run_t *r13)
+{
+    rsl_t a = { .verdict = RSL_NO_TLS13 };
+    if (!r13->connected) {
+        return a;
+    }
+    const esp_tls_record_sizes_t *z = &r13->sizes;
+    a.largest = z->handshake > z->after_handshake ? z->handshake : z->after_handshake;
+    size_t tag = least_overhead(r13) - 1;
+    if (!r13->rsl_known) {
+        a.verdict = RSL_NOT_SENT;
+    } else if (r13->rsl_server == 0) {
+        a.verdict = RSL_IGNORED;
+    } else {
+        a.verdict = a.largest <= CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN + tag ? RSL_HONOURED : RSL_EXCEEDED;
+    }
+    return a;
+}
+
+static void rsl_text(const rsl_t *a, const diag_run_t *r13, char *out, size_t len)
+{
+    const int limit = CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN;
+    switch (a->verdict) {
+    case RSL_NOT_SENT:
+        snprintf(out, len, "TLS 1.3 record_size_limit: not sent (this build has "
+                           "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT off)");
+        break;
+    case RSL_NO_TLS13:
+        snprintf(out, len, "TLS 1.3 record_size_limit: not measured (no TLS 1.3 connection)");
+        break;
+    case RSL_IGNORED:
+        snprintf(out, len, "TLS 1.3 record_size_limit %d: not acknowledged by the server, which sent records of up "
+                           "to %zu bytes", limit, a->largest);
+        break;
+    case RSL_EXCEEDED:
+        snprintf(out, len, "TLS 1.3 record_size_limit %d: acknowledged by the server (its own limit %zu), which then "
+                           "sent records of up to %zu bytes, over it", limit, r13->rsl_server, a->largest);
+        break;
+    case RSL_HONOURED:
+        snprintf(out, len, "TLS 1.3 record_size_limit %d: acknowledged by the server (its own limit %zu), which kept "
+                           "its records within it (up to %zu bytes)", limit, r13->rsl_server, a->largest);
+        break;
+    }
+}
+
+static void rsl_data(cJSON *f, const rsl_t *a, const diag_run_t *r13)
+{
+    diag_string(f, "record_size_limit", rsl_names[a->verdict]);
+    diag_number(f, "record_size_limit_sent", r13->rsl_known ? CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN : 0);
+    diag_bool(f, "record_size_limit_acknowledged", r13->rsl_known && r13->rsl_server > 0);
+    diag_number(f, "record_size_limit_server", r13->rsl_known ? (double)r13->rsl_server : 0);
+    diag_number(f, "record_size_limit_largest_record", (double)a->largest);
+}
+
+/* What record_size_limit did for the records seen, as the end of a "means" text. */
+static const char *rsl_clause(rsl_verdict_t v)
+{
+    static const char *const clauses[] = {
+        [RSL_NOT_SENT] = "record_size_limit was not tried: this build does not send it",
+        [RSL_NO_TLS13] = "record_size_limit (TLS 1.3) was not measured",
+        [RSL_IGNORED] = "the server ignores record_size_limit, so it cannot help",
+        [RSL_EXCEEDED] = "the server acknowledges record_size_limit but does not keep to it",
+        [RSL_HONOURED] = "",
+    };
+    return clauses[v];
+}
+
+/* The means and fix of the records finding. kept: the device's connection is TLS 1.3 to a server
+ * that keeps to record_size_limit, so only the handshake's records (need) bound its buffer. */
+static void records_advice(cJSON *f, size_t need, bool kept, rsl_verdict_t v)
+{
+    int len = in_len_for(need);
+    if (kept) {
+        diag_text(f, "means", "in TLS 1.3 this server keeps its records within the record_size_limit a "
+                              "device sends (its CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, with "
+                              "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=y): an input buffer of %d bytes, which holds "
+                              "the handshake's records, reads any answer", len);
+        diag_text(f, "fix", "CONFIG_MBEDTLS_SSL_RECORD_SIZE_LIMIT=y and CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=%d", len);
+        return;
+    }
+    if (need > 4096) {
+        diag_text(f, "means", "a device with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN below %zu fails with -0x7200 "
+                              "(MBEDTLS_ERR_SSL_INVALID_RECORD) on this server; this build has %d; %s", need,
+                  CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN, rsl_clause(v));
+    } else {
+        diag_text(f, "means", "a 4 KiB input buffer holds every record seen; a larger answer may come in larger "
+                              "records unless the server keeps them small (%s)", rsl_clause(v));
+    }
+    diag_text(f, "fix", "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=%d", len);
+}
+
+/* r: the connection a device makes; r13: the TLS 1.3 run, which shows record_size_limit. */
+static void records_finding(diag_t *d, const diag_run_t *r, const diag_run_t *r13, const diag_probe_t *probe)
 {
     size_t exp = least_overhead(r);
     bool tls13 = strcmp(r->version, "TLSv1.3") == 0;
     size_t hs = r->sizes.handshake > exp && tls13 ? r->sizes.handshake - exp : r->sizes.handshake;
     size_t after = r->sizes.after_handshake > exp ? r->sizes.after_handshake - exp : 0;
-    size_t need = hs > after ? hs : after;
-    int len = in_len_for(need);
+    size_t seen = hs > after ? hs : after;
+    rsl_t rsl = rsl_assess(r13);
+    bool kept = rsl.verdict == RSL_HONOURED && r == r13;
+    size_t need = kept ? hs : seen;
     cJSON *f = diag_add(d, "records", need > 4096 ? DIAG_WARN : DIAG_OK);
     diag_number(f, "largest_handshake_record", (double)r->sizes.handshake);
     diag_number(f, "largest_record_after_handshake", (double)r->sizes.after_handshake);
     diag_number(f, "record_expansion", (double)exp);
     diag_number(f, "needed_in_content_len", (double)need);
     diag_number(f, "answer_bytes", (double)r->app_bytes);
-    char mfl[200];
+    char mfl[200], rsl_saw[240];
     mfl_text(probe, mfl, sizeof(mfl));
     mfl_data(f, probe);
-    diag_string(f, "record_size_limit", "not measured");
+    rsl_text(&rsl, r13, rsl_saw, sizeof(rsl_saw));
+    rsl_data(f, &rsl, r13);
     diag_text(f, "saw", "largest record from the server: %zu bytes in the handshake, %zu after it (%zu bytes "
-                        "answered the request); that is up to %zu bytes of content. %s", r->sizes.handshake,
-              r->sizes.after_handshake, r->app_bytes, need, mfl);
-    if (need > 4096) {
-        diag_text(f, "means", "a device with CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN below %zu fails with -0x7200 "
-                              "(MBEDTLS_ERR_SSL_INVALID_RECORD) on this server; this build has %d. record_size_limit "
-                              "(TLS 1.3) was not measured", need, CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN);
-    } else {
-        diag_text(f, "means", "a 4 KiB input buffer holds every record seen; a larger answer may come in larger "
-                              "records unless the server keeps them small (record_size_limit, TLS 1.3, was not "
-                              "measured)");
-    }
-    diag_text(f, "fix", "CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN=%d", len);
+                        "answered the request); that is up to %zu bytes of content. %s. %s", r->sizes.handshake,
+              r->sizes.after_handshake, r->app_bytes, seen, rsl_saw, mfl);
+    records_advice(f, need, kept, rsl.verdict);
 }
 
 /* Finds the run a device would make: TLS 1.3 if it connected, else TLS 1.2. */
@@ -296,7 +399,7 @@ void diag_tls(diag_t *d, const diag_opts_t *o)
     const diag_run_t *best = best_of(&s);
     d->reached = best != NULL;
     if (best != NULL) {
-        records_finding(d, best, &s.probe);
+        records_finding(d, best, &s.run[0], &s.probe);
         diag_tls_memory(d, o, best);
         alpn_finding(d, o, best);
         diag_tls_resumption(d, o, s.run, s.probe.ticket_lifetime);
