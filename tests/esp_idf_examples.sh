@@ -257,4 +257,124 @@ for exe in $(both advanced_https_ota_example); do
         "advanced_https_ota_example: Current running version is the same as a new. We will not continue the update." \
         "advanced_https_ota_example: ESP_HTTPS_OTA upgrade failed"
 done
+# esp_http_client: ESP-IDF's example talks to httpbin (CONFIG_EXAMPLE_HTTP_ENDPOINT, left at its
+# default httpbin.org) on ports 80 and 443, and to hosts it names itself on 443. It runs in a
+# network namespace of its own (loopback only) with the peers: python3-httpbin under gunicorn on
+# port 80; nginx on 443 with a certificate of the test CA for those names, passing requests to
+# httpbin and serving the file of the ranged download. The names resolve to 127.0.0.1 from the
+# hosts file that CARES_HOSTS (c-ares's own variable) names; not.existent.url is in no file and no
+# DNS server answers there: the lookup failure the example expects. The embedded roots are the
+# test CA, and so is the bundle the app embeds, as ESP-IDF's build embeds its bundle.
+stop_s_server
+if ! unshare --net true 2>/dev/null; then
+    echo "esp_http_client: no network namespace (unshare --net) for its ports 80 and 443"; exit 77
+fi
+http_peers=()
+stop_http_peers() {
+    local pid
+    for pid in "${http_peers[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap 'stop_http_peers; stop_servers' EXIT
+unshare --net sleep 3600 &
+netns=$!
+http_peers+=("$netns")
+in_netns() { nsenter -t "$netns" -n "$@"; }
+peers=$work/http_peers
+mkdir -p "$peers/tmp" "$peers/www/dl/esp-idf/ci"
+seq -f "line %g of the ranged download" 40 > "$peers/www/dl/esp-idf/ci/esp_http_client_demo.txt"
+demo_size=$(stat -c %s "$peers/www/dl/esp-idf/ci/esp_http_client_demo.txt")
+echo "127.0.0.1 httpbin.org www.howsmyssl.com postman-echo.com dl.espressif.com" > "$peers/hosts"
+cat > "$peers/nginx.conf" <<NGINX
+daemon off; master_process off; pid $peers/nginx.pid; error_log $peers/error.log;
+events {}
+http {
+    access_log $peers/access.log;
+    client_body_temp_path $peers/tmp; proxy_temp_path $peers/tmp; fastcgi_temp_path $peers/tmp;
+    uwsgi_temp_path $peers/tmp; scgi_temp_path $peers/tmp;
+    server {
+        listen 127.0.0.1:443 ssl;
+        ssl_certificate $PORTLS_TEST_CERTS/server_hosts.pem;
+        ssl_certificate_key $PORTLS_TEST_CERTS/server_hosts.key;
+        location /dl/ { root $peers/www; }
+        location / { proxy_pass http://127.0.0.1:80; proxy_set_header Host \$host; }
+    }
+}
+NGINX
+in_netns ip link set lo up
+# nsenter runs each peer in place (exec): $! is the peer, stopped on exit.
+nsenter -t "$netns" -n gunicorn --bind 127.0.0.1:80 --workers 2 --error-logfile "$peers/gunicorn.log" \
+    httpbin:app &
+http_peers+=("$!")
+nsenter -t "$netns" -n /usr/sbin/nginx -p "$peers" -c "$peers/nginx.conf" &
+http_peers+=("$!")
+for port in 80 443; do
+    in_netns timeout 20 bash -c "until echo > /dev/tcp/127.0.0.1/$port; do sleep 0.1; done" 2>/dev/null \
+        || { echo "esp_http_client: no peer on port $port"; cat "$peers"/*.log; exit 1; }
+done
+# -Wno-error=switch: portls's esp_http_client_event_id_t has ESP-IDF v6.0's two events more
+# (HTTP_EVENT_ON_STATUS_CODE, HTTP_EVENT_ON_HEADERS_COMPLETE), which the v5.5 example's switch
+# does not name.
+build esp_http_client "-Wno-error=switch -DCONFIG_ESP_HTTP_CLIENT_ENABLE_BASIC_AUTH=1 -DCONFIG_ESP_HTTP_CLIENT_ENABLE_DIGEST_AUTH=1" \
+    "howsmyssl_com_root_cert.pem=$PORTLS_TEST_CERTS/ca.pem" "postman_root_cert.pem=$PORTLS_TEST_CERTS/ca.pem" \
+    "+x509_crt_bundle=$work/x509_crt_bundle"
+# Every request's outcome, in the example's order (its content lengths aside).
+cat > "$peers/expected" <<EXPECTED
+HTTP GET Status = 200
+HTTP POST Status = 200
+HTTP PUT Status = 200
+HTTP PATCH Status = 200
+HTTP DELETE Status = 200
+HTTP HEAD Status = 200
+HTTP GET Status = 200
+HTTP POST Status = 200
+HTTP PUT Status = 200
+HTTP PATCH Status = 200
+HTTP DELETE Status = 200
+HTTP HEAD Status = 200
+HTTP Basic Auth Status = 200
+HTTP Basic Auth redirect Status = 200
+HTTP MD5 Digest Auth Status = 200
+HTTP SHA256 Digest Auth Status = 200
+HTTP GET Status = 200
+HTTP Relative path redirect Status = 200
+HTTP Absolute path redirect Status = 200
+HTTP Absolute path redirect (manual) Status = 200
+HTTPS Status = 200
+HTTPS Status = 200
+HTTP redirect to HTTPS Status = 200
+HTTP chunk encoding Status = 200
+HTTP Stream reader Status = 200
+HTTPS Status = 200
+HTTPS Status = 200
+Error perform http request ESP_ERR_HTTP_CONNECT
+HTTP GET Status = 200
+HTTP POST Status = 200
+HTTP Status = 206
+HTTP Status = 206
+HTTP Status = 206
+EXPECTED
+for exe in $(both esp_http_client); do
+    printf '#!/bin/sh\nexec nsenter -t %s -n env CARES_HOSTS=%s %s\n' "$netns" "$peers/hosts" "$exe" > "$exe.netns"
+    chmod +x "$exe.netns"
+    run "$exe.netns" 60 "HTTP_CLIENT: Connected to AP, begin http example" \
+        "HTTP_CLIENT: HTTP chunk encoding Status = 200, content_length = -1" \
+        "HTTP_CLIENT: Last esp error code: 0x8001" \
+        "HTTP_CLIENT: HTTP Status = 206, content_length = $((demo_size - 10))" \
+        "HTTP_CLIENT: HTTP Status = 206, content_length = 10" "HTTP_CLIENT: Finish http example"
+    sed -n -e 's/, content_length = .*//' -e 's/.*HTTP_CLIENT: \(HTTPS\? .*Status = [0-9]*\|Error perform .*\)$/\1/p' \
+        "$work/run.out" > "$peers/outcomes"
+    diff "$peers/expected" "$peers/outcomes" || { echo "$exe: other outcomes:"; cat "$work/run.out"; exit 1; }
+done
+# The README's esp_http_client commands, as written (ca.pem is there), run as above.
+section sh 4 > "$work/readme/http_client.sh"
+grep -q "esp_http_client_example.c" "$work/readme/http_client.sh" || { echo "no esp_http_client commands in README.md"; exit 1; }
+(cd "$work/readme" && PATH="$work/bin:$PATH" PORTLS_SRC="$SOURCE_DIR" bash -euo pipefail http_client.sh)
+printf '#!/bin/sh\nexec nsenter -t %s -n env CARES_HOSTS=%s %s\n' "$netns" "$peers/hosts" "$work/readme/esp_http_client" \
+    > "$work/readme/esp_http_client.netns"
+chmod +x "$work/readme/esp_http_client.netns"
+run "$work/readme/esp_http_client.netns" 60 "HTTP_CLIENT: HTTP SHA256 Digest Auth Status = 200" \
+    "HTTP_CLIENT: HTTP redirect to HTTPS Status = 200" "HTTP_CLIENT: Finish http example"
 echo "ESP-IDF examples: each built with pkg-config and with find_package(portls), each ran against its peer"

@@ -14,6 +14,7 @@
 #   ca_cross    ca's name and key, certified by other_ca (a cross-signed root);
 #               chain_cross.pem = int + ca_cross, what a server sends along with server_int
 #   impostor_ca   a root with ca's name and another key; server_impostor, a localhost leaf under it
+#   server_hosts  leaf under ca for the hosts ESP-IDF's esp_http_client example names
 set -euo pipefail
 out=${1:?usage: gen_certs.sh OUTDIR}
 stamp=$(sha256sum < "$0")  # a changed script regenerates
@@ -97,5 +98,8 @@ cat int.pem ca_cross.pem > chain_cross.pem
 root impostor_ca "portls test CA"
 ec_key server_impostor.key
 leaf server_impostor impostor_ca localhost "$local_names" -days 365
+ec_key server_hosts.key
+leaf server_hosts ca httpbin.org \
+    "DNS:httpbin.org,DNS:www.howsmyssl.com,DNS:postman-echo.com,DNS:dl.espressif.com" -days 365
 chmod 644 ./*.key
 echo "$stamp" > .done

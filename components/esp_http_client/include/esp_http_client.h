@@ -60,9 +60,10 @@ typedef enum {
     HTTP_EVENT_ON_STATUS_CODE, /*!< the status code is known (esp_http_client_get_status_code()) */
     HTTP_EVENT_ON_DATA,      /*!< a piece of the body: data, data_len */
     HTTP_EVENT_ON_FINISH,    /*!< the response is complete */
-    HTTP_EVENT_DISCONNECTED, /*!< a connection (open or being opened) is closed */
-    HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: follow it with
-                                  esp_http_client_set_redirection() */
+    HTTP_EVENT_DISCONNECTED, /*!< a connection (open, being opened, or whose connect failed)
+                                  is closed */
+    HTTP_EVENT_REDIRECT,     /*!< a 3xx with auto-redirect disabled: a handler that calls
+                                  esp_http_client_set_redirection() has perform() follow it */
 } esp_http_client_event_id_t;
 
 typedef struct esp_http_client_event {
@@ -170,7 +171,9 @@ typedef struct {
     int timeout_ms;                  /*!< per network operation; default 5000. perform() sends a
                                           post field (not is_async) within one timeout_ms, all
                                           of it, or fails with ESP_ERR_HTTP_WRITE_DATA */
-    bool disable_auto_redirect;      /*!< report 3xx (HTTP_EVENT_REDIRECT) instead of following */
+    bool disable_auto_redirect;      /*!< report 3xx (HTTP_EVENT_REDIRECT) instead of following;
+                                          followed if the handler sets the redirection (as in
+                                          ESP-IDF), within max_redirection_count */
     int max_redirection_count;       /*!< default 10 */
     int max_authorization_retries;   /*!< 401 retries; default 10; -1 none */
     http_event_handle_cb event_handler;

@@ -47,6 +47,7 @@ struct esp_http_client {
     int buffer_size;
     int max_redirects;
     int redirects;
+    bool redirect_set;      /* esp_http_client_set_redirection() succeeded: the handler follows */
     int max_auth_retries;
     int auth_retries;
     char *auth_challenge;             /* the last Digest challenge */
@@ -63,6 +64,7 @@ struct esp_http_client {
     esp_transport_list_handle_t transports;
     esp_transport_handle_t transport; /* connected one, or NULL */
     esp_transport_handle_t connecting; /* is_async: the one whose connect is in progress */
+    esp_transport_handle_t failed;    /* the one whose connect failed, until the next close */
     int perform_step;                 /* where perform() goes on after ESP_ERR_HTTP_EAGAIN */
     bool in_perform;                  /* a perform() returned ESP_ERR_HTTP_EAGAIN and goes on */
     char *connected_to;               /* "scheme://host:port" of that connection */

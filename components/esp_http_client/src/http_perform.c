@@ -39,6 +39,7 @@ esp_err_t esp_http_client_set_redirection(esp_http_client_handle_t client)
         return ESP_ERR_HTTP_REDIRECT_DOWNGRADE;
     }
     err = http_url_adopt(client, &next);
+    client->redirect_set = err == ESP_OK;
     if (err == ESP_OK && client->response.status_code == 303) {
         client->method = HTTP_METHOD_GET; /* see other: fetch it, send nothing */
         client->post_data = NULL;
@@ -147,17 +148,23 @@ typedef enum {
 
 static esp_err_t after_redirect(esp_http_client_handle_t client, next_step_t *next)
 {
+    esp_err_t err = ESP_OK;
+    client->redirect_set = false;
     if (client->cfg.disable_auto_redirect) {
         http_dispatch(client, HTTP_EVENT_REDIRECT, NULL, 0);
-        return ESP_OK;
+    } else {
+        err = esp_http_client_set_redirection(client);
+    }
+    /* As ESP-IDF: the new URL is requested, also when the handler set it (a manual redirect). */
+    if (!client->redirect_set) {
+        return err;
     }
     if (++client->redirects > client->max_redirects) {
         ESP_LOGE(TAG, "more than %d redirects", client->max_redirects);
         return ESP_ERR_HTTP_MAX_REDIRECT;
     }
-    esp_err_t err = esp_http_client_set_redirection(client);
-    *next = err == ESP_OK ? NEXT_REQUEST : NEXT_DONE;
-    return err;
+    *next = NEXT_REQUEST;
+    return ESP_OK;
 }
 
 static esp_err_t after_unauthorized(esp_http_client_handle_t client, next_step_t *next)

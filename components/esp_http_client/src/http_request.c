@@ -123,6 +123,10 @@ esp_err_t esp_http_client_close(esp_http_client_handle_t client)
         return ESP_ERR_INVALID_ARG;
     }
     esp_transport_handle_t open = client->transport != NULL ? client->transport : client->connecting;
+    if (open == NULL) { /* as ESP-IDF: a failed connect too, its error record for the handler */
+        open = client->failed;
+    }
+    client->failed = NULL;
     if (client->connecting != NULL) {
         esp_transport_close(client->connecting);
         client->connecting = NULL;
@@ -193,6 +197,7 @@ static esp_err_t connect_transport(esp_http_client_handle_t client)
     }
     client->connecting = NULL;
     if (rc < 0) {
+        client->failed = t;
         ESP_LOGE(TAG, "%s %s", t != NULL ? "connection failed:" : "no transport for", want);
         free(want);
         return t != NULL ? ESP_ERR_HTTP_CONNECT : ESP_ERR_HTTP_INVALID_TRANSPORT;

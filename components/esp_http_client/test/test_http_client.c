@@ -272,6 +272,15 @@ static void test_set_url_and_get_url(void **state)
     esp_http_client_cleanup(client);
 }
 
+/* ESP-IDF's example handler's redirect: follow it. */
+static esp_err_t following_handler(esp_http_client_event_t *evt)
+{
+    if (evt->event_id == HTTP_EVENT_REDIRECT) {
+        assert_int_equal(esp_http_client_set_redirection(evt->client), ESP_OK);
+    }
+    return ESP_OK;
+}
+
 static void test_redirect_limits(void **state)
 {
     (void)state;
@@ -295,6 +304,18 @@ static void test_redirect_limits(void **state)
     assert_int_equal(esp_http_client_set_redirection(client), ESP_OK); /* the caller follows it */
     assert_int_equal(esp_http_client_perform(client), ESP_OK);
     assert_int_equal(esp_http_client_get_status_code(client), 200);
+    esp_http_client_cleanup(client);
+
+    /* A handler that sets the redirection has perform() follow it, as in ESP-IDF (its example's
+     * "manual" redirect ends in 200), and the redirect count still bounds a loop. */
+    cfg.event_handler = following_handler;
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_OK);
+    assert_int_equal(esp_http_client_get_status_code(client), 200);
+    esp_http_client_cleanup(client);
+    url_of(url, sizeof(url), false, "/loop");
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_MAX_REDIRECT);
     esp_http_client_cleanup(client);
 }
 

@@ -365,6 +365,19 @@ static void test_example_handler_reads_the_tls_error(void **state)
     assert_int_equal(example_read.disconnects, 2); /* closed already */
     pthread_join(f.thread, NULL);
     close(f.listen_fd);
+
+    /* A connect that fails: its close says so too, as ESP-IDF's close does after any failure, and
+     * the handler reads why (ESP-IDF's example logs "Last esp error code: 0x8001" for a name that
+     * does not resolve). */
+    int port;
+    close(peer_listen_loopback(&port)); /* nothing listens there now */
+    snprintf(url, sizeof(url), "https://localhost:%d/", port);
+    client = esp_http_client_init(&cfg);
+    assert_int_equal(esp_http_client_perform(client), ESP_ERR_HTTP_CONNECT);
+    assert_int_equal(example_read.disconnects, 3);
+    assert_int_equal(example_read.err, ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST);
+    esp_http_client_cleanup(client);
+    assert_int_equal(example_read.disconnects, 3); /* closed already */
 }
 
 int main(void)

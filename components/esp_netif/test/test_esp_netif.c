@@ -1,6 +1,6 @@
 /*
- * esp_netif's host interface against what iproute2's `ip` says about the default route, and
- * example_connect()'s states.
+ * esp_netif's host interface against what iproute2's `ip` says about the default route,
+ * example_connect()'s states, and example_uri_encode().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 
 #include "esp_netif.h"
 #include "protocol_examples_common.h"
+#include "protocol_examples_utils.h"
 
 /* The first line of cmd's output, or "" (no output, or no such command). */
 static void first_line(const char *cmd, char *line, size_t size)
@@ -86,12 +87,35 @@ static void test_example_connect(void **state)
     assert_int_equal(example_disconnect(), ESP_ERR_INVALID_STATE);
 }
 
+/* Every byte but RFC 3986's unreserved ones becomes %XX, upper-case; no NUL is written. */
+static void test_uri_encode(void **state)
+{
+    (void)state;
+    static const char query_val[] = "ABC xyz!012@#%&"; /* ESP-IDF's example's query value */
+    char enc[64];
+    memset(enc, '*', sizeof(enc));
+    uint32_t len = example_uri_encode(enc, query_val, strlen(query_val));
+    static const char want[] = "ABC%20xyz%21012%40%23%25%26";
+    assert_int_equal(len, strlen(want));
+    assert_memory_equal(enc, want, len);
+    assert_int_equal(enc[len], '*');
+
+    static const char rest[] = "-._~/?\xc3\xa9\x7f";
+    len = example_uri_encode(enc, rest, strlen(rest) + 1); /* the NUL too: any byte is encoded */
+    static const char want_rest[] = "-._~%2F%3F%C3%A9%7F%00";
+    assert_int_equal(len, strlen(want_rest));
+    assert_memory_equal(enc, want_rest, len);
+    assert_int_equal(example_uri_encode(NULL, rest, 1), 0);
+    assert_int_equal(example_uri_encode(enc, NULL, 1), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_before_init),
         cmocka_unit_test(test_ip_info_is_the_default_route),
         cmocka_unit_test(test_example_connect),
+        cmocka_unit_test(test_uri_encode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
