@@ -314,7 +314,7 @@ for port in 80 443; do
     in_netns timeout 20 bash -c "until echo > /dev/tcp/127.0.0.1/$port; do sleep 0.1; done" 2>/dev/null \
         || { echo "esp_http_client: no peer on port $port"; cat "$peers"/*.log; exit 1; }
 done
-# -Wno-error=switch: portls's esp_http_client_event_id_t has ESP-IDF v6.0's two events more
+# -Wno-error=switch: esp_http_client_event_id_t has two events more than the example names
 # (HTTP_EVENT_ON_STATUS_CODE, HTTP_EVENT_ON_HEADERS_COMPLETE), which the v5.5 example's switch
 # does not name.
 build esp_http_client "-Wno-error=switch -DCONFIG_ESP_HTTP_CLIENT_ENABLE_BASIC_AUTH=1 -DCONFIG_ESP_HTTP_CLIENT_ENABLE_DIGEST_AUTH=1" \
