@@ -76,10 +76,15 @@ CM
 # run EXE SECONDS LINE...: runs EXE on a fresh copy of the flash until its output holds every
 # LINE (fixed strings), then stops it; fails if SECONDS pass first or it ends without them.
 run() {
-    local exe=$1 seconds=$2 out=$work/run.out
-    shift 2
     cp "$work/flash/base.img" "$work/flash/run.img"
-    PORTLS_FLASH=$work/flash/run.img "$exe" >"$out" 2>&1 &
+    run_on "$work/flash/run.img" "$@"
+}
+
+# run_on FLASH EXE SECONDS LINE...: run on the flash image FLASH as it is.
+run_on() {
+    local flash=$1 exe=$2 seconds=$3 out=$work/run.out
+    shift 3
+    PORTLS_FLASH=$flash "$exe" >"$out" 2>&1 &
     local pid=$! missing
     for _ in $(seq $((seconds * 10))); do
         missing=""
@@ -257,6 +262,82 @@ for exe in $(both advanced_https_ota_example); do
         "advanced_https_ota_example: Current running version is the same as a new. We will not continue the update." \
         "advanced_https_ota_example: ESP_HTTPS_OTA upgrade failed"
 done
+# Peers started in the foreground (nginx, gunicorn, a namespace), stopped on exit.
+http_peers=()
+stop_http_peers() {
+    local pid
+    for pid in "${http_peers[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+}
+trap 'stop_http_peers; stop_servers' EXIT
+# Its OTA resumption variant: a 48 KiB image from nginx (which takes Range) at 16 KiB/s, after a
+# first 16 KiB at once. The first run is killed once it has saved 8 KiB or more in NVS (two
+# seconds before the image could be complete); the second, on that flash, asks for the image from
+# the saved offset (whole KiB), updates, restarts, and then finds NVS's state erased.
+resume=$work/ota_resume
+mkdir -p "$resume/www" "$resume/tmp"
+head -c $((48 * 1024)) /dev/urandom > "$resume/payload"
+"$PORTLS" image wrap "$resume/payload" --version 2.0 --project resume -o "$resume/www/app3.bin" >/dev/null
+nginx_port=$(free_port)
+cat > "$resume/nginx.conf" <<NGINX
+daemon off; master_process off; pid $resume/nginx.pid; error_log $resume/error.log;
+events {}
+http {
+    log_format ranges '\$request \$status range=\$http_range sent=\$body_bytes_sent';
+    access_log $resume/access.log ranges;
+    client_body_temp_path $resume/tmp; proxy_temp_path $resume/tmp; fastcgi_temp_path $resume/tmp;
+    uwsgi_temp_path $resume/tmp; scgi_temp_path $resume/tmp;
+    server {
+        listen 127.0.0.1:$nginx_port ssl;
+        ssl_certificate $PORTLS_TEST_CERTS/server_ec.pem;
+        ssl_certificate_key $PORTLS_TEST_CERTS/server_ec.key;
+        location /slow/ { limit_rate 16k; alias $resume/www/; }
+    }
+}
+NGINX
+/usr/sbin/nginx -e "$resume/error.log" -p "$resume" -c "$resume/nginx.conf" &
+http_peers+=("$!")
+timeout 20 bash -c "until echo > /dev/tcp/127.0.0.1/$nginx_port; do sleep 0.1; done" 2>/dev/null \
+    || { echo "ota resumption: no nginx on port $nginx_port"; cat "$resume/error.log"; exit 1; }
+resume_url=https://localhost:$nginx_port/slow/app3.bin
+# shellcheck disable=SC2046
+cc -Wall -Werror -o "$resume/ota" "$examples/advanced_https_ota_example/main/advanced_https_ota_example.c" \
+    "$work/advanced_https_ota_example/ca_cert_pem.S" -DCONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION=1 \
+    "-DCONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL=\"$resume_url\"" $(pkg-config --cflags --libs portls)
+saved_kb() { # the last KiB count the example saved in NVS, by its debug log
+    sed -n 's/.*Saving state in NVS. Total image written so far : \([0-9]*\) KB.*/\1/p' "$1" | tail -n 1
+}
+cp "$work/flash/base.img" "$resume/flash.img"
+PORTLS_LOG_LEVEL=debug PORTLS_FLASH=$resume/flash.img "$resume/ota" >"$resume/first.out" 2>&1 &
+first=$!
+for _ in $(seq 300); do
+    [ "$(saved_kb "$resume/first.out")" -ge 8 ] 2>/dev/null && break
+    kill -0 "$first" 2>/dev/null || break
+    sleep 0.1
+done
+kill -KILL "$first" 2>/dev/null || true
+wait "$first" 2>/dev/null || true
+kb=$(saved_kb "$resume/first.out")
+[ "${kb:-0}" -ge 8 ] && [ "$kb" -lt 48 ] && ! grep -qF "upgrade successful" "$resume/first.out" \
+    || { echo "ota resumption: the first run was not stopped part-way:"; cat "$resume/first.out"; exit 1; }
+PORTLS_LOG_LEVEL=debug run_on "$resume/flash.img" "$resume/ota" 60 \
+    "advanced_https_ota_example: OTA write length fetched successfully" \
+    "esp_https_ota: Valid OTA resumption case, offset $((kb * 1024))" \
+    "advanced_https_ota_example: ESP_HTTPS_OTA upgrade successful. Rebooting ..." \
+    "advanced_https_ota_example: App is valid, rollback cancelled successfully" \
+    "advanced_https_ota_example: Running firmware version: 2.0" \
+    "advanced_https_ota_example: Current running version is the same as a new. We will not continue the update."
+# The state is gone after the update: the restarted app finds no saved URL, once, after it.
+sed -n '/ESP_HTTPS_OTA upgrade successful/,$p' "$work/run.out" > "$resume/after.out"
+[ "$(grep -c "Saved URL is not initialized yet!" "$work/run.out")" -eq 1 ] \
+    && grep -qF "Saved URL is not initialized yet!" "$resume/after.out" \
+    || { echo "ota resumption: the NVS state was not erased after the update:"; cat "$work/run.out"; exit 1; }
+# nginx: the first request from byte 0, the second from the saved offset, to the end.
+grep -o "GET /slow/app3.bin HTTP/1.1 [0-9]* range=[^ ]*" "$resume/access.log" | head -n 2 > "$resume/ranges"
+printf 'GET /slow/app3.bin HTTP/1.1 206 range=bytes=0-\nGET /slow/app3.bin HTTP/1.1 206 range=bytes=%d-\n' \
+    $((kb * 1024)) | diff - "$resume/ranges" || { echo "ota resumption: other requests:"; cat "$resume/access.log"; exit 1; }
 # esp_http_client: ESP-IDF's example talks to httpbin (CONFIG_EXAMPLE_HTTP_ENDPOINT, left at its
 # default httpbin.org) on ports 80 and 443, and to hosts it names itself on 443. It runs in a
 # network namespace of its own (loopback only) with the peers: python3-httpbin under gunicorn on
@@ -269,15 +350,6 @@ stop_s_server
 if ! unshare --net true 2>/dev/null; then
     echo "esp_http_client: no network namespace (unshare --net) for its ports 80 and 443"; exit 77
 fi
-http_peers=()
-stop_http_peers() {
-    local pid
-    for pid in "${http_peers[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-}
-trap 'stop_http_peers; stop_servers' EXIT
 unshare --net sleep 3600 &
 netns=$!
 http_peers+=("$netns")

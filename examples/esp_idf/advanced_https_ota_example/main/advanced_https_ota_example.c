@@ -8,7 +8,10 @@
  * On a PC the device is the flash image file PORTLS_FLASH names, and a restart executes the
  * program again. CONFIG_EXAMPLE_FIRMWARE_UPGRADE_URL and CONFIG_EXAMPLE_OTA_RECV_TIMEOUT are
  * Kconfig options in ESP-IDF; here -D sets them. The embedded file is ca_cert.pem.
- * (CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION, off by default there, is not written here.)
+ *
+ * CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION (off by default, as there): the bytes written so far are
+ * saved in NVS as the download goes (in KiB, with the URL), and a later run with the same URL
+ * continues from there; the saved state is erased once the whole image has arrived.
  */
 #include <string.h>
 #include <inttypes.h>
@@ -17,6 +20,7 @@
 #include "esp_system.h"
 #include "esp_event.h"
 #include "esp_log.h"
+#include "esp_check.h"
 #include "esp_ota_ops.h"
 #include "esp_http_client.h"
 #include "esp_https_ota.h"
@@ -35,6 +39,83 @@
 static const char *TAG = "advanced_https_ota_example";
 extern const uint8_t server_cert_pem_start[] asm("_binary_ca_cert_pem_start");
 extern const uint8_t server_cert_pem_end[] asm("_binary_ca_cert_pem_end");
+
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+#define OTA_URL_SIZE 256
+#define NVS_NAMESPACE_OTA_RESUMPTION "ota_resumption"
+#define NVS_KEY_OTA_WR_LENGTH "nvs_ota_wr_len"
+#define NVS_KEY_SAVED_URL "nvs_ota_url"
+
+/* The bytes an earlier run wrote for this URL; 0 (and an error) when there are none to reuse. */
+static esp_err_t example_ota_res_get_ota_written_len_from_nvs(nvs_handle_t handle, const char *url, uint32_t *wr_len)
+{
+    char saved_url[OTA_URL_SIZE] = {0};
+    size_t url_len = sizeof(saved_url);
+    *wr_len = 0;
+
+    esp_err_t err = nvs_get_str(handle, NVS_KEY_SAVED_URL, saved_url, &url_len);
+    if (err == ESP_ERR_NVS_NOT_FOUND) {
+        ESP_LOGD(TAG, "Saved URL is not initialized yet!");
+        return err;
+    }
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "Error reading saved URL (%s)", esp_err_to_name(err));
+        return err;
+    }
+    /* Another image's bytes are no start for this one. */
+    if (strcmp(url, saved_url) != 0) {
+        ESP_LOGD(TAG, "URLs do not match. Restarting OTA from beginning.");
+        return ESP_ERR_INVALID_STATE;
+    }
+
+    uint16_t wr_len_kb = 0;
+    err = nvs_get_u16(handle, NVS_KEY_OTA_WR_LENGTH, &wr_len_kb);
+    if (err == ESP_ERR_NVS_NOT_FOUND) {
+        ESP_LOGD(TAG, "The write length is not initialized yet!");
+        return err;
+    }
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "Error reading OTA write length (%s)", esp_err_to_name(err));
+        return err;
+    }
+    *wr_len = (uint32_t)wr_len_kb * 1024;
+    return ESP_OK;
+}
+
+/* Saves the bytes written (whole KiB: a u16 covers any partition) and, once there are some, the URL. */
+static esp_err_t example_ota_res_save_ota_cfg_to_nvs(nvs_handle_t handle, int wr_len, const char *url)
+{
+    uint16_t wr_len_kb = wr_len / 1024;
+    ESP_RETURN_ON_ERROR(nvs_set_u16(handle, NVS_KEY_OTA_WR_LENGTH, wr_len_kb), TAG, "Failed to set OTA write length");
+
+    if (wr_len) {
+        char saved_url[OTA_URL_SIZE] = {0};
+        size_t url_len = sizeof(saved_url);
+        esp_err_t err = nvs_get_str(handle, NVS_KEY_SAVED_URL, saved_url, &url_len);
+        if (err == ESP_ERR_NVS_NOT_FOUND || strcmp(saved_url, url) != 0) {
+            ESP_RETURN_ON_ERROR(nvs_set_str(handle, NVS_KEY_SAVED_URL, url), TAG, "Failed to set URL in NVS");
+        } else if (err != ESP_OK) {
+            ESP_LOGE(TAG, "Error reading OTA URL");
+            return err;
+        }
+    }
+
+    ESP_RETURN_ON_ERROR(nvs_commit(handle), TAG, "Failed to commit NVS");
+    ESP_LOGD(TAG, "Saving state in NVS. Total image written so far : %d KB", wr_len_kb);
+    return ESP_OK;
+}
+
+/* Erases the saved state (the whole image has arrived) and closes the handle. */
+static esp_err_t example_ota_res_cleanup_ota_cfg_from_nvs(nvs_handle_t handle)
+{
+    esp_err_t ret = ESP_OK;
+    ESP_GOTO_ON_ERROR(nvs_erase_all(handle), done, TAG, "Error in erasing NVS");
+    ESP_GOTO_ON_ERROR(nvs_commit(handle), done, TAG, "Error in committing NVS");
+done:
+    nvs_close(handle);
+    return ret;
+}
+#endif
 
 /* The OTA events, posted to the default event loop by esp_https_ota. */
 static void event_handler(void *arg, esp_event_base_t event_base, int32_t event_id, void *event_data)
@@ -110,14 +191,35 @@ void advanced_ota_example_task(void *pvParameter)
         .timeout_ms = CONFIG_EXAMPLE_OTA_RECV_TIMEOUT,
         .keep_alive_enable = true,
     };
+    esp_err_t err;
+
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+    nvs_handle_t nvs_ota_resumption_handle;
+    err = nvs_open(NVS_NAMESPACE_OTA_RESUMPTION, NVS_READWRITE, &nvs_ota_resumption_handle);
+    if (err != ESP_OK) {
+        ESP_LOGE(TAG, "Error (%s) opening NVS handle!", esp_err_to_name(err));
+        vTaskDelete(NULL);
+    }
+    uint32_t ota_wr_len = 0;
+    err = example_ota_res_get_ota_written_len_from_nvs(nvs_ota_resumption_handle, config.url, &ota_wr_len);
+    if (err != ESP_OK) {
+        ESP_LOGD(TAG, "Starting OTA from beginning");
+    } else {
+        ESP_LOGD(TAG, "OTA write length fetched successfully");
+    }
+#endif
 
     esp_https_ota_config_t ota_config = {
         .http_config = &config,
         .http_client_init_cb = _http_client_init_cb, /* optional: a callback for the new client */
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+        .ota_resumption = true,
+        .ota_image_bytes_written = ota_wr_len,
+#endif
     };
 
     esp_https_ota_handle_t https_ota_handle = NULL;
-    esp_err_t err = esp_https_ota_begin(&ota_config, &https_ota_handle);
+    err = esp_https_ota_begin(&ota_config, &https_ota_handle);
     if (err != ESP_OK) {
         ESP_LOGE(TAG, "ESP HTTPS OTA Begin failed");
         vTaskDelete(NULL);
@@ -141,13 +243,27 @@ void advanced_ota_example_task(void *pvParameter)
             break;
         }
         /* esp_https_ota_perform() returns after each read: progress can be shown here. */
-        ESP_LOGD(TAG, "Image bytes read: %d", esp_https_ota_get_image_len_read(https_ota_handle));
+        const int len = esp_https_ota_get_image_len_read(https_ota_handle);
+        ESP_LOGD(TAG, "Image bytes read: %d", len);
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+        err = example_ota_res_save_ota_cfg_to_nvs(nvs_ota_resumption_handle, len, config.url);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG, "Failed to save OTA config to NVS (%s).", esp_err_to_name(err));
+        }
+#endif
     }
 
     if (esp_https_ota_is_complete_data_received(https_ota_handle) != true) {
         /* the OTA image was not completely received: the user may retry */
         ESP_LOGE(TAG, "Complete data was not received.");
     } else {
+#ifdef CONFIG_EXAMPLE_ENABLE_OTA_RESUMPTION
+        /* A failure here fails the update as ESP-IDF's does: err decides below. */
+        err = example_ota_res_cleanup_ota_cfg_from_nvs(nvs_ota_resumption_handle);
+        if (err != ESP_OK) {
+            ESP_LOGE(TAG, "Failed to clean up OTA config from NVS (%s).", esp_err_to_name(err));
+        }
+#endif
         ota_finish_err = esp_https_ota_finish(https_ota_handle);
         if ((err == ESP_OK) && (ota_finish_err == ESP_OK)) {
             ESP_LOGI(TAG, "ESP_HTTPS_OTA upgrade successful. Rebooting ...");
