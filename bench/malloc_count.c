@@ -113,17 +113,21 @@ static void *counted(void *p)
     return p;
 }
 
-static void uncount(void *p)
+/* Takes a block of size bytes (measured while it was live) out of the count and its site's. */
+static void forget(void *p, size_t size)
 {
-    if (p == NULL) {
-        return;
-    }
-    size_t size = malloc_usable_size(p);
     pthread_mutex_lock(&lock);
     unsigned site = classifier != NULL ? table_take((uintptr_t)p) : unattributed;
     in_use -= size;
     site_now[site] -= size;
     pthread_mutex_unlock(&lock);
+}
+
+static void uncount(void *p)
+{
+    if (p != NULL) {
+        forget(p, malloc_usable_size(p));
+    }
 }
 
 void *malloc(size_t n)
@@ -152,11 +156,7 @@ void *realloc(void *p, size_t n)
         return NULL;
     }
     if (p != NULL) {
-        pthread_mutex_lock(&lock);
-        unsigned site = classifier != NULL ? table_take((uintptr_t)p) : unattributed;
-        in_use -= old;
-        site_now[site] -= old;
-        pthread_mutex_unlock(&lock);
+        forget(p, old);
     }
     return counted(q);
 }
