@@ -325,37 +325,46 @@ int heap_sites_start(void)
     return 0;
 }
 
-heap_sites_t heap_sites_now(void)
+static heap_sites_t collect(size_t (*figure)(unsigned site))
 {
     heap_sites_t s;
     for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
-        s.bytes[i] = (long long)malloc_count_site_current(i);
+        s.bytes[i] = (long long)figure(i);
     }
     return s;
 }
 
-heap_sites_t heap_sites_at_peak(void)
+void heap_run_begin(heap_run_t *run)
 {
-    heap_sites_t s;
-    for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
-        s.bytes[i] = (long long)malloc_count_site_at_peak(i);
-    }
-    return s;
+    malloc_count_reset_peak();
+    *run = (heap_run_t){ .base = malloc_count_current(), .base_sites = collect(malloc_count_site_current) };
 }
 
-void heap_sites_print(FILE *out, const heap_sites_t *base, const heap_sites_t *peak, const heap_sites_t *idle)
+void heap_run_idle(heap_run_t *run)
 {
-    for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
-        fprintf(out, "site %s %lld %lld\n", heap_site_name(i), peak->bytes[i] - base->bytes[i],
-                idle->bytes[i] - base->bytes[i]);
-    }
+    run->idle = malloc_count_current();
+    run->idle_sites = collect(malloc_count_site_current);
 }
 
-void heap_sites_print_left(FILE *out, const heap_sites_t *base, const heap_sites_t *now)
+void heap_run_end(heap_run_t *run)
 {
+    run->peak = malloc_count_peak();
+    run->peak_sites = collect(malloc_count_site_at_peak);
+    run->after = malloc_count_current();
+    run->after_sites = collect(malloc_count_site_current);
+}
+
+void heap_run_print(FILE *out, const heap_run_t *run)
+{
+    fprintf(out, "total %zu %zu %zu\n", run->peak - run->base, run->idle - run->base, run->after - run->base);
+    const long long *base = run->base_sites.bytes;
     for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
-        if (now->bytes[i] != base->bytes[i]) {
-            fprintf(out, "left %s %lld\n", heap_site_name(i), now->bytes[i] - base->bytes[i]);
+        fprintf(out, "site %s %lld %lld\n", heap_site_name(i), run->peak_sites.bytes[i] - base[i],
+                run->idle_sites.bytes[i] - base[i]);
+    }
+    for (unsigned i = 0; i <= HEAP_SITE_COUNT; i++) {
+        if (run->after_sites.bytes[i] != base[i]) {
+            fprintf(out, "left %s %lld\n", heap_site_name(i), run->after_sites.bytes[i] - base[i]);
         }
     }
 }

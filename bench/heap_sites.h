@@ -48,13 +48,20 @@ typedef struct {
     long long bytes[HEAP_SITE_COUNT + 1];
 } heap_sites_t;
 
-/* The sites now, and as they were at malloc_count_peak(). */
-heap_sites_t heap_sites_now(void);
-heap_sites_t heap_sites_at_peak(void);
+/*
+ * One measured run: the whole process, and each site, above the figures at heap_run_begin().
+ * Call heap_run_begin() just before the first call measured (it starts the peak again),
+ * heap_run_idle() at the run's idle moment, heap_run_end() after its destroy.
+ */
+typedef struct {
+    size_t base, peak, idle, after;
+    heap_sites_t base_sites, peak_sites, idle_sites, after_sites;
+} heap_run_t;
 
-/* Prints one line per site: "site NAME PEAK IDLE", each figure above `base`'s. */
-void heap_sites_print(FILE *out, const heap_sites_t *base, const heap_sites_t *peak, const heap_sites_t *idle);
+void heap_run_begin(heap_run_t *run);
+void heap_run_idle(heap_run_t *run);
+void heap_run_end(heap_run_t *run);
 
-/* Prints "left NAME BYTES" for each site holding more than at `base` (after a destroy: what the
- * process keeps, or a leak). */
-void heap_sites_print_left(FILE *out, const heap_sites_t *base, const heap_sites_t *now);
+/* Prints "total PEAK IDLE AFTER"; then "site NAME PEAK IDLE" for every site; then "left NAME
+ * BYTES" for each site holding more after than at the start (what the process keeps, or a leak). */
+void heap_run_print(FILE *out, const heap_run_t *run);

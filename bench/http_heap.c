@@ -11,11 +11,10 @@
 #include "esp_http_client.h"
 #include "esp_tls_heap.h"
 #include "heap_sites.h"
-#include "malloc_count.h"
 #include "nginx.h"
 #include "tls_test.h"
 
-static int get(const char *url, size_t *idle, heap_sites_t *idle_sites)
+static int get(const char *url, heap_run_t *run)
 {
     esp_http_client_config_t cfg = { .url = url, .cert_pem = (const char *)pki("ca.pem")->data };
     esp_http_client_handle_t client = esp_http_client_init(&cfg);
@@ -24,8 +23,7 @@ static int get(const char *url, size_t *idle, heap_sites_t *idle_sites)
         esp_http_client_cleanup(client);
         return -1;
     }
-    *idle_sites = heap_sites_now();
-    *idle = malloc_count_current();
+    heap_run_idle(run);
     esp_http_client_cleanup(client);
     return 0;
 }
@@ -41,12 +39,10 @@ int main(void)
     char url[96];
     snprintf(url, sizeof(url), "https://localhost:%d/hello.txt", nginx.https_port);
     pki("ca.pem"); /* read now: on a device it is in flash */
-    malloc_count_reset_peak();
-    size_t base = malloc_count_current(), idle = 0;
-    heap_sites_t base_sites = heap_sites_now(), idle_sites;
-    int rc = get(url, &idle, &idle_sites);
-    heap_sites_t peak_sites = heap_sites_at_peak(), after_sites = heap_sites_now();
-    size_t peak = malloc_count_peak(), after = malloc_count_current();
+    heap_run_t run;
+    heap_run_begin(&run);
+    int rc = get(url, &run);
+    heap_run_end(&run);
     nginx_stop(&nginx);
     if (rc != 0) {
         fprintf(stderr, "bench_http_heap: the GET failed\n");
@@ -54,8 +50,7 @@ int main(void)
     }
     esp_tls_heap_stats_t account = { 0 };
     portls_heap_get_stats(&account);
-    printf("total %zu %zu %zu\naccount %zu\n", peak - base, idle - base, after - base, account.peak);
-    heap_sites_print(stdout, &base_sites, &peak_sites, &idle_sites);
-    heap_sites_print_left(stdout, &base_sites, &after_sites);
+    printf("account %zu\n", account.peak);
+    heap_run_print(stdout, &run);
     return 0;
 }

@@ -10,7 +10,8 @@
  *   total PEAK IDLE AFTER   the process, above the figure before: the peak over the whole run,
  *                           once idle (subscribed, both messages received), after destroy;
  *   account PEAK            portls's own account (esp_tls_heap.h, mbedTLS and ESP-TLS);
- *   site NAME PEAK IDLE     the breakdown by allocation site (heap_sites.h) at those moments.
+ *   site NAME PEAK IDLE     the breakdown by allocation site (heap_sites.h) at those moments;
+ *   left NAME BYTES         a site that holds more after destroy than before the run.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,7 +19,6 @@
 
 #include "esp_tls_heap.h"
 #include "heap_sites.h"
-#include "malloc_count.h"
 #include "mosquitto_broker.h"
 #include "mqtt_client.h"
 #include "tls_test.h"
@@ -26,7 +26,7 @@
 typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    int subscribed, unsubscribed, data, errors;
+    int unsubscribed, data, errors;
 } progress_t;
 
 static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
@@ -35,7 +35,6 @@ static void on_event(void *arg, esp_event_base_t base, int32_t id, void *data)
     progress_t *p = arg;
     esp_mqtt_event_handle_t event = data;
     pthread_mutex_lock(&p->lock);
-    p->subscribed += id == MQTT_EVENT_SUBSCRIBED;
     p->unsubscribed += id == MQTT_EVENT_UNSUBSCRIBED;
     p->data += id == MQTT_EVENT_DATA;
     p->errors += id == MQTT_EVENT_ERROR;
@@ -63,12 +62,7 @@ static int wait_round_trip(progress_t *p)
     return errors == 0 ? 0 : -1;
 }
 
-typedef struct {
-    size_t idle;
-    heap_sites_t idle_sites;
-} idle_t;
-
-static int round_trip(const char *uri, idle_t *idle)
+static int round_trip(const char *uri, heap_run_t *run)
 {
     progress_t progress = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
     const esp_mqtt_client_config_t cfg = {
@@ -82,8 +76,7 @@ static int round_trip(const char *uri, idle_t *idle)
         esp_mqtt_client_destroy(client);
         return -1;
     }
-    idle->idle_sites = heap_sites_now();
-    idle->idle = malloc_count_current();
+    heap_run_idle(run);
     esp_mqtt_client_stop(client);
     esp_mqtt_client_destroy(client);
     return 0;
@@ -101,13 +94,10 @@ int main(void)
     pki("ca.pem"); /* read now: on a device they are in flash */
     pki("client.pem");
     pki("client.key");
-    malloc_count_reset_peak();
-    size_t base = malloc_count_current();
-    heap_sites_t base_sites = heap_sites_now();
-    idle_t idle;
-    int rc = round_trip(uri, &idle);
-    heap_sites_t peak_sites = heap_sites_at_peak(), after_sites = heap_sites_now();
-    size_t peak = malloc_count_peak(), after = malloc_count_current();
+    heap_run_t run;
+    heap_run_begin(&run);
+    int rc = round_trip(uri, &run);
+    heap_run_end(&run);
     mosquitto_stop(&mosquitto_group);
     if (rc != 0) {
         fprintf(stderr, "bench_mqtt_heap: the round trip failed\n");
@@ -115,8 +105,7 @@ int main(void)
     }
     esp_tls_heap_stats_t account = { 0 };
     portls_heap_get_stats(&account);
-    printf("total %zu %zu %zu\naccount %zu\n", peak - base, idle.idle - base, after - base, account.peak);
-    heap_sites_print(stdout, &base_sites, &peak_sites, &idle.idle_sites);
-    heap_sites_print_left(stdout, &base_sites, &after_sites);
+    printf("account %zu\n", account.peak);
+    heap_run_print(stdout, &run);
     return 0;
 }

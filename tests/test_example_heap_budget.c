@@ -31,7 +31,6 @@
 #include "tls_test.h"
 #ifdef PORTLS_COUNT_WHOLE_PROCESS
 #include "heap_sites.h"
-#include "malloc_count.h"
 #endif
 
 #define BUDGET 32768
@@ -114,9 +113,8 @@ int main(void)
     fflush(stdout);
     portls_heap_set_limit(BUDGET);
 #ifdef PORTLS_COUNT_WHOLE_PROCESS
-    malloc_count_reset_peak();
-    size_t base = malloc_count_current();
-    heap_sites_t base_sites = heap_sites_now();
+    heap_run_t run;
+    heap_run_begin(&run);
 #endif
     app_main();
     bool done = wait_round_trip();
@@ -125,12 +123,12 @@ int main(void)
         fprintf(stderr, "the example did not complete its round trip within the budget\n");
     }
 #ifdef PORTLS_COUNT_WHOLE_PROCESS
-    size_t whole = malloc_count_peak() - base;
-    heap_sites_t at_peak = heap_sites_at_peak(), now = heap_sites_now();
-    fprintf(stderr, "whole process: peak %zu bytes of the %d budget; by allocation site, peak and now:\n", whole,
-            BUDGET);
-    heap_sites_print(stderr, &base_sites, &at_peak, &now);
-    rc = whole <= BUDGET ? rc : 1;
+    heap_run_idle(&run);
+    heap_run_end(&run);
+    fprintf(stderr, "whole process: peak %zu bytes of the %d budget; by allocation site (heap_run_print()):\n",
+            run.peak - run.base, BUDGET);
+    heap_run_print(stderr, &run);
+    rc = run.peak - run.base <= BUDGET ? rc : 1;
 #else
     fprintf(stderr, "whole process: not counted in a sanitized build (the sanitizer replaces malloc)\n");
 #endif
