@@ -395,17 +395,28 @@ static void plan_free(connect_plan_t *plan)
     free(plan->connect);
 }
 
-/* The transport (made again if the config or the broker's scheme changed), the address and
- * the CONNECT packet, with the lock held. @return 0, or -1 (out of memory; noted). */
-static int plan_connect(esp_mqtt_client_handle_t client, connect_plan_t *plan)
+/* The transport for the broker's scheme: the one made before, unless the config changed or the
+ * list lacks this scheme (esp_mqtt_client_set_uri() may change it); else the list is made again.
+ * NULL when out of memory. */
+static esp_transport_handle_t scheme_transport(esp_mqtt_client_handle_t client)
 {
-    bool remake = client->transports_stale || mqtt_transport_for(client) == NULL;
-    if (remake && mqtt_transports_create(client) != ESP_OK) {
-        return out_of_memory(client);
+    esp_transport_handle_t t = client->transports_stale ? NULL : mqtt_transport_for(client);
+    if (t != NULL) {
+        return t;
+    }
+    if (mqtt_transports_create(client) != ESP_OK) {
+        return NULL;
     }
     client->transports_stale = false;
+    return mqtt_transport_for(client);
+}
+
+/* The transport, the address and the CONNECT packet, with the lock held. @return 0, or -1 (out
+ * of memory; noted). */
+static int plan_connect(esp_mqtt_client_handle_t client, connect_plan_t *plan)
+{
     const mqtt_config_t *cfg = &client->config;
-    *plan = (connect_plan_t){ .t = mqtt_transport_for(client), .host = strdup(cfg->host), .port = cfg->port,
+    *plan = (connect_plan_t){ .t = scheme_transport(client), .host = strdup(cfg->host), .port = cfg->port,
                               .timeout_ms = cfg->timeout_ms, .async = mqtt_transport_is_async(client) };
     plan->connect = encode_connect(cfg, &plan->connect_len);
     if (plan->t == NULL || plan->host == NULL || plan->connect_len == 0) {
