@@ -187,16 +187,22 @@ int peer_start_on(peer_t *p, const char *host, int port, const char *const argv[
     return wait_listening(p, host, argv[0]);
 }
 
-int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[])
+/* Starts argv's first n arguments and then extra's (NULL-terminated; those past MAX_ARGS are
+ * dropped) on 127.0.0.1. argv has room for MAX_ARGS + 1. */
+static int start_with_extra(peer_t *p, const char *argv[], int n, const char *const extra[])
 {
-    const char *argv[MAX_ARGS + 1] = { "openssl", "s_server", "-accept", "127.0.0.1:{PORT}", "-cert",
-                                       cert_path(cert), "-key", cert_path(key), "-quiet" };
-    int n = 9;
     for (int i = 0; extra != NULL && extra[i] != NULL && n < MAX_ARGS; i++) {
         argv[n++] = extra[i];
     }
     argv[n] = NULL;
     return peer_start(p, "127.0.0.1", argv);
+}
+
+int peer_start_s_server(peer_t *p, const char *cert, const char *key, const char *const extra[])
+{
+    const char *argv[MAX_ARGS + 1] = { "openssl", "s_server", "-accept", "127.0.0.1:{PORT}", "-cert",
+                                       cert_path(cert), "-key", cert_path(key), "-quiet" };
+    return start_with_extra(p, argv, 9, extra);
 }
 
 bool peer_program_exists(const char *name)
@@ -218,12 +224,7 @@ int peer_start_gnutls_serv(peer_t *p, const char *cert, const char *key, const c
 {
     const char *argv[MAX_ARGS + 1] = { "gnutls-serv", "--port", "{PORT}", "--x509certfile", cert_path(cert),
                                        "--x509keyfile", cert_path(key), "--quiet" };
-    int n = 8;
-    for (int i = 0; extra != NULL && extra[i] != NULL && n < MAX_ARGS; i++) {
-        argv[n++] = extra[i];
-    }
-    argv[n] = NULL;
-    return peer_start(p, "127.0.0.1", argv);
+    return start_with_extra(p, argv, 8, extra);
 }
 
 int peer_spawn(peer_t *p, const char *const argv[], const char *output_path)
